@@ -1,0 +1,3 @@
+from stemmatic.cli import main
+
+main()

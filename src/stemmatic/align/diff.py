@@ -1,0 +1,95 @@
+"""Word-level alignment inside a passage, and the typed differences it shows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rapidfuzz.distance import Levenshtein
+
+from stemmatic.normalize import Tokens, fold_typography, normal_form
+from stemmatic.types import DiffType, Difference
+
+
+@dataclass(frozen=True, slots=True)
+class WordAlignment:
+    """Edit operations turning query tokens ``[q0, q1)`` into source tokens ``[s0, s1)``.
+
+    Each opcode is ``(tag, i1, i2, j1, j2)`` with absolute token indices, ``tag`` one of
+    ``equal``, ``replace``, ``delete`` (words only the query has) and ``insert`` (words
+    only the source has).
+    """
+
+    opcodes: tuple[tuple[str, int, int, int, int], ...]
+    equal: int
+
+    def equal_blocks(self, min_length: int = 1) -> list[tuple[int, int, int, int]]:
+        return [
+            (i1, i2, j1, j2)
+            for tag, i1, i2, j1, j2 in self.opcodes
+            if tag == "equal" and i2 - i1 >= min_length
+        ]
+
+
+def align_words(query: Tokens, q0: int, q1: int, source: Tokens, s0: int, s1: int) -> WordAlignment:
+    """Align two token runs on their matching keys (minimal edit script)."""
+    q_ids = query.ids[q0:q1].tolist()
+    s_ids = source.ids[s0:s1].tolist()
+    ops = []
+    equal = 0
+    for op in Levenshtein.opcodes(q_ids, s_ids):
+        ops.append((op.tag, op.src_start + q0, op.src_end + q0, op.dest_start + s0, op.dest_end + s0))
+        if op.tag == "equal":
+            equal += op.src_end - op.src_start
+    return WordAlignment(tuple(ops), equal)
+
+
+def differences(query: Tokens, source: Tokens, alignment: WordAlignment) -> tuple[Difference, ...]:
+    """Name every change between the aligned query and source words.
+
+    Words matched on their keys can still differ on the surface: in typography (quote
+    and dash style, ligatures), in case, in spelling (British/American, accents, numbers
+    as words or figures) or in inflection (a matched stem with another ending, which is
+    a changed word).  Unmatched runs are replaced words, insertions or omissions.
+    """
+    out: list[Difference] = []
+    qt, st = query.text, source.text
+    for tag, i1, i2, j1, j2 in alignment.opcodes:
+        if tag == "equal":
+            for i, j in zip(range(i1, i2), range(j1, j2)):
+                qs, qe = int(query.starts[i]), int(query.ends[i])
+                ss, se = int(source.starts[j]), int(source.ends[j])
+                qw, sw = qt[qs:qe], st[ss:se]
+                if qw == sw:
+                    continue
+                out.append(Difference(qw, sw, classify_words(qw, sw), qs, qe, ss, se))
+            continue
+        qs = int(query.starts[i1]) if i2 > i1 else _gap_position(query, i1)
+        qe = int(query.ends[i2 - 1]) if i2 > i1 else qs
+        ss = int(source.starts[j1]) if j2 > j1 else _gap_position(source, j1)
+        se = int(source.ends[j2 - 1]) if j2 > j1 else ss
+        kind = {
+            "replace": DiffType.WORD,
+            "delete": DiffType.INSERTION,
+            "insert": DiffType.OMISSION,
+        }[tag]
+        out.append(Difference(qt[qs:qe], st[ss:se], kind, qs, qe, ss, se))
+    return tuple(out)
+
+
+def classify_words(query_word: str, source_word: str) -> DiffType:
+    """The type of difference between two words that matched on their keys."""
+    q, s = fold_typography(query_word), fold_typography(source_word)
+    if q == s:
+        return DiffType.TYPOGRAPHY
+    if q.casefold() == s.casefold():
+        return DiffType.CASE
+    if normal_form(q) == normal_form(s):
+        return DiffType.SPELLING
+    return DiffType.WORD
+
+
+def _gap_position(tokens: Tokens, index: int) -> int:
+    """Character position of an empty run just before token ``index``."""
+    if index < len(tokens):
+        return int(tokens.starts[index])
+    return int(tokens.ends[-1]) if len(tokens) else 0

@@ -1,0 +1,88 @@
+"""A document prepared for alignment: tokens, sentences and the maps between them."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+from threading import Lock
+
+import numpy as np
+
+from stemmatic.fingerprint import content_positions
+from stemmatic.normalize import Tokens, tokenize
+from stemmatic.segment import sentences
+from stemmatic.settings import Settings
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """Tokens of a text grouped into sentences.
+
+    Attributes:
+        tokens: all tokens of the text.
+        content: mask of the tokens that count as evidence (not stop words, not inside
+            spans the extractor excluded).
+        sent_start, sent_end: character span of each sentence.
+        sent_first, sent_stop: token range ``[first, stop)`` of each sentence.
+        tok_sent: sentence index of every token.
+    """
+
+    tokens: Tokens
+    content: np.ndarray
+    sent_start: np.ndarray
+    sent_end: np.ndarray
+    sent_first: np.ndarray
+    sent_stop: np.ndarray
+    tok_sent: np.ndarray
+
+    @property
+    def n_sentences(self) -> int:
+        return len(self.sent_start)
+
+
+def prepare(
+    text: str, settings: Settings, excluded: tuple[tuple[int, int], ...] = ()
+) -> Prepared:
+    """Tokenize and segment ``text`` (cached: a source is prepared once per process)."""
+    key = (text, settings.stem, settings.fold_spelling, settings.fold_numbers,
+           settings.stopwords, excluded)
+    with _lock:
+        hit = _cache.get(key)
+        if hit is not None:
+            _cache.move_to_end(key)
+            return hit
+    prepared = _prepare(text, settings, excluded)
+    with _lock:
+        _cache[key] = prepared
+        _cached_chars[0] += len(text)
+        while len(_cache) > 1 and _cached_chars[0] > _CACHE_CHARS:
+            old, _ = _cache.popitem(last=False)
+            _cached_chars[0] -= len(old[0])
+    return prepared
+
+
+_CACHE_CHARS = 64_000_000
+_cache: OrderedDict[tuple[object, ...], Prepared] = OrderedDict()
+_cached_chars = [0]
+_lock = Lock()
+
+
+def _prepare(text: str, settings: Settings, excluded: tuple[tuple[int, int], ...]) -> Prepared:
+    tokens = tokenize(
+        text, stem=settings.stem, spelling=settings.fold_spelling, numbers=settings.fold_numbers
+    )
+    n = len(tokens)
+    content = np.zeros(n, dtype=bool)
+    content[content_positions(tokens, stopwords=settings.stopwords)] = True
+    for start, end in excluded:
+        content[(tokens.starts >= start) & (tokens.ends <= end)] = False
+
+    spans = sentences(text)
+    sent_start = np.array([s for s, _ in spans], dtype=np.int64)
+    sent_end = np.array([e for _, e in spans], dtype=np.int64)
+    # Token i belongs to the last sentence starting at or before it.
+    tok_sent = np.searchsorted(sent_start, tokens.starts, side="right") - 1
+    tok_sent = np.clip(tok_sent, 0, max(len(spans) - 1, 0))
+    first = np.searchsorted(tok_sent, np.arange(len(spans)), side="left")
+    stop = np.searchsorted(tok_sent, np.arange(len(spans)), side="right")
+    return Prepared(tokens, content, sent_start, sent_end, first, stop, tok_sent)

@@ -1,0 +1,309 @@
+"""The ``stemmatic`` command: a thin shell over the library.
+
+Exit status: 0 when the run completed (and no finding named by ``--fail-on`` was
+found), 1 when ``--fail-on`` findings were found, 2 for bad input or options, 3 for an
+internal error.  Errors are one line on stderr, never a traceback (set
+``STEMMATIC_DEBUG=1`` to see one).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from stemmatic import __version__, ingest
+from stemmatic.errors import StemmaticError
+from stemmatic.settings import Settings
+from stemmatic.types import Report
+
+EXIT_FINDINGS = 1
+EXIT_USAGE = 2
+EXIT_INTERNAL = 3
+
+FORMATS = ("text", "json")
+
+_SETTINGS_OPTIONS = [
+    click.option("--min-words", type=int, default=None,
+                 help="Shortest passage reported, in words.  [default: 8]"),
+    click.option("--ngram", type=int, default=None,
+                 help="Length of the word n-grams that seed copies.  [default: 4]"),
+    click.option("--no-stem", is_flag=True,
+                 help="Match words exactly instead of by their stems."),
+    click.option("--no-spelling", is_flag=True,
+                 help="Do not treat British and American spellings as the same word."),
+    click.option("--no-paraphrase", is_flag=True,
+                 help="Look for copies only, not for paraphrases."),
+    click.option("--candidates", type=int, default=None,
+                 help="With --index: how many best-matching sources to align.  [default: 50]"),
+]
+
+
+def _settings_options(func: Any) -> Any:
+    for option in reversed(_SETTINGS_OPTIONS):
+        func = option(func)
+    return func
+
+
+def _settings(
+    min_words: int | None,
+    ngram: int | None,
+    no_stem: bool,
+    no_spelling: bool,
+    no_paraphrase: bool,
+    candidates: int | None,
+) -> Settings:
+    changes: dict[str, Any] = {}
+    if min_words is not None:
+        changes["min_words"] = min_words
+    if ngram is not None:
+        changes["ngram"] = ngram
+    if no_stem:
+        changes["stem"] = False
+    if no_spelling:
+        changes["fold_spelling"] = False
+    if no_paraphrase:
+        changes["paraphrase"] = False
+    if candidates is not None:
+        changes["candidates"] = candidates
+    return Settings(**changes)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="stemmatic")
+def cli() -> None:
+    """Trace how a text uses other texts.
+
+    Stemmatic finds every passage of a document that came from a set of sources:
+    copied word for word, lightly altered or paraphrased.  Every span it reports is a
+    pair of character offsets into the document's extracted text.
+
+    \b
+    Check an essay against a folder of sources:
+      stemmatic trace essay.md --sources sources/
+    Machine-readable output, for scripts and CI:
+      stemmatic trace essay.md --sources sources/ --format json --output report.json
+    Build an index of a large corpus once, then trace against it:
+      stemmatic index add corpus.duckdb archive/
+      stemmatic trace essay.md --index corpus.duckdb
+    """
+
+
+@cli.command()
+@click.argument("query", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("more_sources", nargs=-1, type=click.Path(path_type=Path), metavar="")
+@click.option("--sources", "-s", "sources", multiple=True, type=click.Path(path_type=Path),
+              help="Source files or folders (read recursively).  Several may follow one "
+                   "--sources.")
+@click.option("--index", "-i", "index_path", type=click.Path(path_type=Path),
+              help="An index built with `stemmatic index add`.")
+@click.option("--format", "-f", "fmt", type=click.Choice(FORMATS), default="text",
+              show_default=True, help="Report format.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the report to this file instead of standard output.")
+@click.option("--quiet", "-q", is_flag=True, help="Print one line; rely on the exit status.")
+@click.option("--verbose", "-v", is_flag=True, help="Also show every passage.")
+@_settings_options
+def trace(
+    query: Path,
+    more_sources: tuple[Path, ...],
+    sources: tuple[Path, ...],
+    index_path: Path | None,
+    fmt: str,
+    output: Path | None,
+    quiet: bool,
+    verbose: bool,
+    **options: Any,
+) -> None:
+    """Find the passages of QUERY that came from the sources.
+
+    QUERY is a .txt, .md, .html, .pdf or .docx file.  Sources may be files of those
+    formats, folders of them, or .jsonl/.parquet corpora with one document per record.
+
+    \b
+    Examples:
+      stemmatic trace essay.md --sources examples/sources/
+      stemmatic trace answer.txt --sources a.pdf b.html notes/ --format json
+      stemmatic trace article.html --index corpus.duckdb --min-words 12
+    """
+    from stemmatic.pipeline import trace as run_trace
+
+    if more_sources and not sources:
+        raise click.UsageError(
+            f"unexpected argument {str(more_sources[0])!r}: put source paths after --sources"
+        )
+    if not sources and index_path is None:
+        raise click.UsageError("give --sources PATH... or --index INDEX to compare QUERY with")
+    if quiet and verbose:
+        raise click.UsageError("--quiet and --verbose cannot be used together")
+    settings = _settings(**options)
+    all_sources = [*sources, *more_sources]
+    store = None
+    if index_path is not None:
+        from stemmatic.index.duck import DuckIndex
+
+        store = DuckIndex.open(index_path, settings, read_only=True)
+    try:
+        with _progress(quiet, "Aligning") as advance:
+            report = run_trace(
+                query,
+                sources=all_sources or None,
+                index=store,
+                settings=settings,
+                progress=advance,
+            )
+    finally:
+        if store is not None:
+            store.close()
+    _emit(report, fmt, output, quiet=quiet, verbose=verbose)
+
+
+@cli.group()
+def index() -> None:
+    """Build and inspect on-disk corpus indexes (DuckDB files)."""
+
+
+@index.command("add")
+@click.argument("index_path", metavar="INDEX", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@_settings_options
+def index_add(index_path: Path, paths: tuple[Path, ...], **options: Any) -> None:
+    """Add the documents under PATHS to INDEX, creating it if needed.
+
+    Adding is incremental: documents already in the index are skipped when unchanged
+    and replaced when their text changed.  Each document is committed whole, so an
+    interrupted run leaves every document either fully indexed or absent.
+
+    \b
+    Example:
+      stemmatic index add corpus.duckdb archive/ extra.jsonl
+    """
+    from stemmatic.index.duck import DuckIndex
+
+    settings = _settings(**options)
+    err = Console(stderr=True)
+    documents, skipped = ingest.collect(list(paths), settings)
+    for item in skipped:
+        err.print(f"[yellow]skipped[/] {item.path}: {item.reason}", highlight=False)
+    total = sum(len(d.text) for d in documents)
+    with DuckIndex.open(index_path, settings, create=True) as store:
+        with _progress(False, "Indexing", total=total) as advance:
+            done = [0]
+
+            def step(doc: Any, _status: Any) -> None:
+                done[0] += len(doc.text)
+                advance(done[0], total)
+
+            result = store.add(documents, progress=step)
+        count = store.count()
+    click.echo(
+        f"{index_path}: {result.added} added, {result.replaced} replaced, "
+        f"{result.unchanged} unchanged, {len(skipped)} skipped; {count} documents in the index"
+    )
+
+
+@index.command("info")
+@click.argument("index_path", metavar="INDEX", type=click.Path(dir_okay=False, path_type=Path))
+def index_info(index_path: Path) -> None:
+    """Show an index's format version, settings and size, as JSON."""
+    import json
+
+    from stemmatic.index.duck import index_info as info
+
+    click.echo(json.dumps(info(index_path), indent=2, default=str))
+
+
+def _emit(report: Report, fmt: str, output: Path | None, *, quiet: bool, verbose: bool) -> None:
+    from stemmatic.report import render_json, render_terminal
+
+    if fmt == "json":
+        text = render_json(report)
+        if output is not None:
+            _write(output, text)
+        else:
+            click.echo(text, nl=False)
+        return
+    if output is not None:
+        with open(output, "w", encoding="utf-8") as handle:
+            console = Console(file=handle, no_color=True, width=100)
+            render_terminal(report, console, verbose=verbose, quiet=quiet)
+        return
+    render_terminal(report, Console(), verbose=verbose, quiet=quiet)
+
+
+def _write(path: Path, text: str) -> None:
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise StemmaticError(f"cannot write the report: {exc.strerror}", path=str(path)) from exc
+
+
+@contextmanager
+def _progress(quiet: bool, label: str, total: int | None = None) -> Iterator[Any]:
+    """A progress bar on stderr when it is a terminal; a no-op callback otherwise."""
+    console = Console(stderr=True)
+    if quiet or not console.is_terminal:
+        yield lambda done, total: None
+        return
+    columns = [
+        TextColumn(f"[bold]{label}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    ]
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task(label, total=total)
+
+        def advance(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield advance
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point: run the CLI and turn errors into one line and an exit status."""
+    try:
+        cli.main(args=list(argv) if argv is not None else None, prog_name="stemmatic",
+                 standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("stemmatic: interrupted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(EXIT_USAGE if exc.exit_code == 2 else exc.exit_code)
+    except StemmaticError as exc:
+        click.echo(f"stemmatic: error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("stemmatic: interrupted", err=True)
+        sys.exit(130)
+    except SystemExit:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: no tracebacks
+        if os.environ.get("STEMMATIC_DEBUG"):
+            raise
+        click.echo(
+            f"stemmatic: internal error: {type(exc).__name__}: {exc} "
+            "(set STEMMATIC_DEBUG=1 to see the traceback, and please report it)",
+            err=True,
+        )
+        sys.exit(EXIT_INTERNAL)
+
+
+if __name__ == "__main__":
+    main()

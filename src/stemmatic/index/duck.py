@@ -1,0 +1,709 @@
+"""The on-disk index: one DuckDB file holding source texts and their winnowed fingerprints.
+
+Tables:
+
+* ``meta(key, value)``: ``format_version`` (:data:`FORMAT_VERSION`), ``settings`` (JSON of
+  :meth:`Settings.index_key`), ``window`` (:data:`~stemmatic.index.store.WINDOW`),
+  ``created``, ``updated`` and ``stemmatic_version``.
+* ``documents``: one row per source, text and metadata included, with an integer ``key``
+  that the fingerprint rows refer to (a 4-byte key per fingerprint instead of the id).
+* ``fingerprints(hash, doc, first_token)``: the winnowed n-gram fingerprints of each
+  source; ``first_token`` is the index of the n-gram's first token.
+
+An index opens only when its format version, winnowing window and index settings are
+exactly those of this Stemmatic, since fingerprints computed another way would silently
+match nothing.
+
+Durability.  :meth:`DuckIndex.add` writes each batch of whole documents (their rows,
+their fingerprints and the ``updated`` stamp) in one transaction, so an index never holds
+part of a document, even when the process is killed mid-add: DuckDB replays its
+write-ahead log on the next open and drops what was not committed.
+
+Concurrency, as DuckDB 1.x/2.x behaves (https://duckdb.org/docs/connect/concurrency,
+and checked here): a database file is opened either read-write by *one* process, or
+read-only by any number of processes, never both.  The lock is taken when the file is
+opened and held until it is closed, and a conflicting open fails at once with an
+``IOException`` ("Could not set lock on file ...") rather than waiting.  So:
+
+* a second writer fails while ``stemmatic index add`` runs;
+* a reader (``trace --index``, opened ``read_only=True``) also fails while a writer holds
+  the file: it never sees a half-written index, it is refused;
+* a writer fails while any reader has the file open;
+* readers never block each other.
+
+:meth:`DuckIndex.open` turns these failures into an :class:`IndexStoreError` saying who
+holds the file and what to do.  With ``wait`` it first retries for that many seconds,
+telling the caller once through ``on_wait``.  Within one process, DuckDB shares one
+database instance per file, so opening the same file twice with different ``read_only``
+values fails too; close the first index before opening it the other way.
+
+A :class:`DuckIndex` is not safe to share between threads.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from importlib import metadata
+from os import PathLike
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+from stemmatic.errors import IndexStoreError
+from stemmatic.index.store import (
+    WINDOW,
+    AddResult,
+    AddStatus,
+    DocumentInfo,
+    Progress,
+    document_fingerprints,
+    query_hashes,
+    rank,
+    utc_now,
+)
+from stemmatic.normalize import Tokens
+from stemmatic.settings import Settings
+from stemmatic.types import Document
+
+FORMAT_VERSION = 1
+
+# DuckDB starts one thread per core by default; the index is one part of a pipeline that
+# also tokenizes and aligns, so it is kept to two.
+THREADS = 2
+
+# A transaction holds whole documents, at most this many or this many characters of text
+# (whichever comes first): large enough that commits cost little, small enough that a
+# progress bar moves and a killed add loses little work.
+BATCH_DOCS = 500
+BATCH_CHARS = 2_000_000
+
+# How often a locked index is tried again while waiting for it.
+_RETRY_SECONDS = 0.25
+
+_SCHEMA = (
+    "CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)",
+    """CREATE TABLE documents (
+        id VARCHAR PRIMARY KEY,
+        key INTEGER NOT NULL,
+        path VARCHAR,
+        title VARCHAR,
+        author VARCHAR,
+        date VARCHAR,
+        format VARCHAR NOT NULL,
+        encoding VARCHAR,
+        excluded VARCHAR NOT NULL,
+        warnings VARCHAR NOT NULL,
+        text VARCHAR NOT NULL,
+        length BIGINT NOT NULL,
+        tokens BIGINT NOT NULL,
+        digest VARCHAR NOT NULL,
+        added_at VARCHAR NOT NULL
+    )""",
+    """CREATE TABLE fingerprints (
+        hash UBIGINT NOT NULL,
+        doc INTEGER NOT NULL,
+        first_token INTEGER NOT NULL
+    )""",
+)
+
+_DOC_COLUMNS = (
+    "id",
+    "key",
+    "path",
+    "title",
+    "author",
+    "date",
+    "format",
+    "encoding",
+    "excluded",
+    "warnings",
+    "text",
+    "length",
+    "tokens",
+    "digest",
+    "added_at",
+)
+_INFO_COLUMNS = ("id", "path", "title", "author", "date", "format", "length", "tokens", "added_at")
+
+# Shared fingerprints per source for the registered query hashes.  Each source counts a
+# hash once, however often the hash recurs in it, so scores match MemoryIndex's.
+_CANDIDATES_SQL = """
+    WITH hits AS (
+        SELECT f.doc, count(DISTINCT f.hash) AS shared
+        FROM fingerprints AS f
+        JOIN _stemmatic_query AS q ON f.hash = q.hash
+        GROUP BY f.doc
+    )
+    SELECT d.id, h.shared
+    FROM hits AS h JOIN documents AS d ON d.key = h.doc
+    ORDER BY h.shared DESC, d.id
+    LIMIT ?
+"""
+
+OnWait = Callable[[str], None]
+
+
+class DuckIndex:
+    """A DuckDB-backed :class:`~stemmatic.index.store.IndexStore`.  Use :meth:`open`."""
+
+    def __init__(
+        self, con: duckdb.DuckDBPyConnection, path: Path, settings: Settings, read_only: bool
+    ) -> None:
+        self._con = con
+        self.path = path
+        self.settings = settings
+        self.read_only = read_only
+        self._next_key: int | None = None
+        self._closed = False
+
+    @classmethod
+    def open(
+        cls,
+        path: str | PathLike[str],
+        settings: Settings,
+        *,
+        create: bool = False,
+        read_only: bool = False,
+        wait: float = 0.0,
+        on_wait: OnWait | None = None,
+    ) -> DuckIndex:
+        """Open the index at ``path`` after checking it can serve ``settings``.
+
+        Args:
+            path: the index file.
+            settings: the current settings; the index's must match their ``index_key()``.
+            create: create the index when the file does not exist.
+            read_only: open for searching only, sharing the file with other readers.
+            wait: seconds to keep trying while another process holds the file.
+            on_wait: told once, with a one-line reason, when the open starts waiting.
+
+        Raises:
+            IndexStoreError: the file is missing, not a Stemmatic index, of another format
+                version or settings, or held by another process.
+        """
+        if create and read_only:
+            raise ValueError("an index cannot be created read-only")
+        file = Path(path)
+        if file.is_dir():
+            raise _error(f"{file} is a directory, not an index file", file)
+        exists = file.exists()
+        if not exists and not create:
+            raise _error(
+                f"no index at {file}; create one with `stemmatic index add {file} FILES`", file
+            )
+        if not exists and not file.parent.is_dir():
+            raise _error(f"cannot create index {file}: no directory {file.parent}", file)
+        con = _connect(file, read_only=read_only, wait=wait, on_wait=on_wait)
+        try:
+            tables = {
+                row[0]
+                for row in con.execute(
+                    "SELECT table_name FROM information_schema.tables "
+                    "WHERE table_catalog = current_database() AND table_schema = 'main'"
+                ).fetchall()
+            }
+            if "meta" not in tables:
+                if tables or not create:
+                    what = "an empty DuckDB database" if not tables else "a DuckDB database"
+                    raise _error(f"{file} is {what}, not a Stemmatic index", file)
+                _initialize(con, settings)
+            meta = dict(con.execute("SELECT key, value FROM meta").fetchall())
+            _check_meta(meta, file, settings)
+        except BaseException:
+            con.close()
+            raise
+        return cls(con, file, settings, read_only)
+
+    # -- writing ---------------------------------------------------------------------
+
+    def add(self, documents: Iterable[Document], *, progress: Progress | None = None) -> AddResult:
+        """Store documents and their fingerprints, in transactions of whole documents.
+
+        A document whose id is stored already replaces the stored one, unless its text
+        and metadata are identical, in which case nothing is written.
+
+        Args:
+            documents: the documents to store; an id repeated among them is stored twice,
+                the later one replacing the earlier.
+            progress: called for each document once its transaction has committed.
+
+        Raises:
+            IndexStoreError: the index is read-only or closed, or DuckDB failed to write
+                (the batch being written is rolled back; earlier batches stay).
+        """
+        self._check_open()
+        if self.read_only:
+            raise _error(
+                f"index {self.path} was opened read-only; it cannot be added to", self.path
+            )
+        result = AddResult()
+        batch: list[Document] = []
+        ids: set[str] = set()
+        chars = 0
+        for doc in documents:
+            if batch and (doc.id in ids or len(batch) >= BATCH_DOCS or chars >= BATCH_CHARS):
+                result += self._add_batch(batch, progress)
+                batch, ids, chars = [], set(), 0
+            batch.append(doc)
+            ids.add(doc.id)
+            chars += len(doc.text)
+        if batch:
+            result += self._add_batch(batch, progress)
+        return result
+
+    def _add_batch(self, batch: Sequence[Document], progress: Progress | None) -> AddResult:
+        stored = self._stored([doc.id for doc in batch])
+        first_key = self._take_key(0)
+        statuses: list[AddStatus] = []
+        rows: list[tuple[Any, ...]] = []
+        drop_rows: list[str] = []
+        drop_prints: list[int] = []
+        hashes: list[np.ndarray] = []
+        firsts: list[np.ndarray] = []
+        owners: list[np.ndarray] = []
+        now = utc_now()
+        for doc in batch:
+            digest = _digest(doc.text)
+            fields = _metadata(doc)
+            old = stored.get(doc.id)
+            if old is not None and old.digest == digest and old.fields == fields:
+                statuses.append(AddStatus.UNCHANGED)
+                continue
+            if old is None:
+                key = self._take_key(1)
+                statuses.append(AddStatus.ADDED)
+            else:
+                key = old.key
+                drop_rows.append(doc.id)
+                statuses.append(AddStatus.REPLACED)
+            if old is not None and old.digest == digest:
+                # Only the metadata changed: the stored fingerprints still hold.
+                tokens = old.tokens
+            else:
+                if old is not None:
+                    drop_prints.append(key)
+                prints = document_fingerprints(doc.text, self.settings)
+                tokens = prints.tokens
+                hashes.append(prints.hashes)
+                firsts.append(prints.first.astype(np.int32))
+                owners.append(np.full(len(prints), key, dtype=np.int32))
+            rows.append((doc.id, key, *fields, doc.text, len(doc.text), tokens, digest, now))
+        written = sum(len(h) for h in hashes)
+        if rows:
+            try:
+                self._con.begin()
+                if drop_prints:
+                    self._con.execute(
+                        "DELETE FROM fingerprints WHERE doc IN (SELECT unnest(?::INTEGER[]))",
+                        [drop_prints],
+                    )
+                if drop_rows:
+                    self._con.execute(
+                        "DELETE FROM documents WHERE id IN (SELECT unnest(?::VARCHAR[]))",
+                        [drop_rows],
+                    )
+                self._write_documents(_documents_table(rows))
+                if hashes:
+                    self._write_fingerprints(
+                        pa.table(
+                            {
+                                "hash": np.concatenate(hashes),
+                                "doc": np.concatenate(owners),
+                                "first_token": np.concatenate(firsts),
+                            }
+                        )
+                    )
+                self._set_meta({"updated": now, "stemmatic_version": _stemmatic_version()})
+                self._con.commit()
+            except BaseException as exc:
+                self._rollback()
+                self._next_key = first_key
+                if isinstance(exc, duckdb.Error):
+                    raise _error(f"could not write to index {self.path}: {exc}", self.path) from exc
+                raise
+        if progress is not None:
+            for doc, status in zip(batch, statuses, strict=True):
+                progress(doc, status)
+        return AddResult(
+            added=statuses.count(AddStatus.ADDED),
+            replaced=statuses.count(AddStatus.REPLACED),
+            unchanged=statuses.count(AddStatus.UNCHANGED),
+            fingerprints=written,
+        )
+
+    def _write_documents(self, table: pa.Table) -> None:
+        self._insert("documents", _DOC_COLUMNS, table)
+
+    def _write_fingerprints(self, table: pa.Table) -> None:
+        self._insert("fingerprints", ("hash", "doc", "first_token"), table)
+
+    def _insert(self, name: str, columns: Sequence[str], table: pa.Table) -> None:
+        # A registered Arrow table is scanned by DuckDB directly: one INSERT ... SELECT
+        # moves a whole batch without a Python object per row.
+        view = f"_stemmatic_new_{name}"
+        names = ", ".join(columns)
+        self._con.register(view, table)
+        try:
+            self._con.execute(f"INSERT INTO {name} ({names}) SELECT {names} FROM {view}")
+        finally:
+            self._con.unregister(view)
+
+    def _set_meta(self, values: dict[str, str]) -> None:
+        for key, value in values.items():
+            self._con.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", [key, value]
+            )
+
+    def _rollback(self) -> None:
+        try:
+            self._con.rollback()
+        except duckdb.Error:
+            # No transaction was open (the failure came before BEGIN took effect).
+            pass
+
+    def _take_key(self, n: int) -> int:
+        """Reserve ``n`` document keys and return the first (``n=0`` peeks)."""
+        if self._next_key is None:
+            row = self._con.execute("SELECT coalesce(max(key), 0) + 1 FROM documents").fetchone()
+            self._next_key = int(row[0]) if row else 1
+        key = self._next_key
+        self._next_key += n
+        return key
+
+    def _stored(self, ids: list[str]) -> dict[str, _Stored]:
+        rows = self._con.execute(
+            "SELECT id, key, digest, tokens, path, title, author, date, format, encoding, "
+            "excluded, warnings FROM documents WHERE id IN (SELECT unnest(?::VARCHAR[]))",
+            [ids],
+        ).fetchall()
+        return {row[0]: _Stored(int(row[1]), row[2], int(row[3]), tuple(row[4:])) for row in rows}
+
+    # -- reading ---------------------------------------------------------------------
+
+    def __contains__(self, doc_id: object) -> bool:
+        if not isinstance(doc_id, str):
+            return False
+        self._check_open()
+        return (
+            self._con.execute("SELECT 1 FROM documents WHERE id = ?", [doc_id]).fetchone()
+            is not None
+        )
+
+    def count(self) -> int:
+        """The number of stored documents."""
+        self._check_open()
+        row = self._con.execute("SELECT count(*) FROM documents").fetchone()
+        return int(row[0]) if row else 0
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def documents(self) -> list[DocumentInfo]:
+        """Every stored document's metadata, without its text, ordered by id."""
+        self._check_open()
+        rows = self._con.execute(
+            f"SELECT {', '.join(_INFO_COLUMNS)} FROM documents ORDER BY id"
+        ).fetchall()
+        return [DocumentInfo(*row) for row in rows]
+
+    def get(self, doc_id: str) -> Document:
+        """The stored document, text included.
+
+        Raises:
+            KeyError: no document has this id.
+        """
+        self._check_open()
+        row = self._con.execute(
+            "SELECT id, text, path, title, author, date, format, encoding, excluded, warnings "
+            "FROM documents WHERE id = ?",
+            [doc_id],
+        ).fetchone()
+        if row is None:
+            raise KeyError(doc_id)
+        return Document(
+            id=row[0],
+            text=row[1],
+            path=row[2],
+            title=row[3],
+            author=row[4],
+            date=row[5],
+            format=row[6],
+            encoding=row[7],
+            excluded=tuple((int(s), int(e)) for s, e in json.loads(row[8])),
+            warnings=tuple(json.loads(row[9])),
+        )
+
+    def candidates(self, query_tokens: Tokens, limit: int) -> list[tuple[str, float]]:
+        """Sources sharing the most stored fingerprints with the query, best first.
+
+        Args:
+            query_tokens: the query, tokenized with this index's settings
+                (:func:`~stemmatic.index.store.tokens_for`).
+            limit: the most sources returned.
+
+        Returns:
+            ``(source id, score)`` pairs, ties broken by id; see
+            :func:`~stemmatic.index.store.rank` for the score.
+        """
+        self._check_open()
+        query = query_hashes(query_tokens, self.settings)
+        if not len(query) or limit <= 0:
+            return []
+        self._con.register("_stemmatic_query", pa.table({"hash": query}))
+        try:
+            rows = self._con.execute(_CANDIDATES_SQL, [limit]).fetchall()
+        finally:
+            self._con.unregister("_stemmatic_query")
+        return rank(((doc_id, int(shared)) for doc_id, shared in rows), len(query), limit)
+
+    # -- lifetime --------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the file, releasing its lock.  Closing twice is harmless."""
+        if not self._closed:
+            self._closed = True
+            self._con.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        mode = "read-only" if self.read_only else "read-write"
+        return f"DuckIndex({str(self.path)!r}, {mode}{', closed' if self._closed else ''})"
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise _error(f"index {self.path} is closed", self.path)
+
+
+@dataclass(frozen=True, slots=True)
+class _Stored:
+    key: int
+    digest: str
+    tokens: int
+    fields: tuple[Any, ...]
+
+
+def index_info(path: str | PathLike[str]) -> dict[str, Any]:
+    """What an index file holds, readable whatever its format version or settings.
+
+    Returns:
+        ``path``, ``bytes`` (file size), ``format_version``, ``readable`` (whether this
+        Stemmatic can search it), ``window``, ``settings`` (the index settings it was
+        built with), ``created``, ``updated`` and ``stemmatic_version``; and, when
+        readable, ``documents``, ``characters``, ``tokens`` and ``fingerprints``.
+
+    Raises:
+        IndexStoreError: no file, not a Stemmatic index, or held by a writer.
+    """
+    file = Path(path)
+    if not file.is_file():
+        raise _error(
+            f"no index at {file}; create one with `stemmatic index add {file} FILES`", file
+        )
+    con = _connect(file, read_only=True, wait=0.0, on_wait=None)
+    try:
+        try:
+            meta = dict(con.execute("SELECT key, value FROM meta").fetchall())
+        except duckdb.CatalogException:
+            raise _error(f"{file} is a DuckDB database, not a Stemmatic index", file) from None
+        version = _int_or_none(meta.get("format_version"))
+        info: dict[str, Any] = {
+            "path": str(file),
+            "bytes": file.stat().st_size,
+            "format_version": version,
+            "readable": version == FORMAT_VERSION,
+            "window": _int_or_none(meta.get("window")),
+            "settings": json.loads(meta["settings"]) if "settings" in meta else None,
+            "created": meta.get("created"),
+            "updated": meta.get("updated"),
+            "stemmatic_version": meta.get("stemmatic_version"),
+        }
+        if info["readable"]:
+            docs = con.execute(
+                "SELECT count(*), coalesce(sum(length), 0), coalesce(sum(tokens), 0) FROM documents"
+            ).fetchone()
+            prints = con.execute("SELECT count(*) FROM fingerprints").fetchone()
+            assert docs is not None and prints is not None
+            info.update(
+                documents=int(docs[0]),
+                characters=int(docs[1]),
+                tokens=int(docs[2]),
+                fingerprints=int(prints[0]),
+            )
+        return info
+    finally:
+        con.close()
+
+
+def _connect(
+    file: Path, *, read_only: bool, wait: float, on_wait: OnWait | None
+) -> duckdb.DuckDBPyConnection:
+    deadline = time.monotonic() + max(wait, 0.0)
+    told = False
+    while True:
+        try:
+            return duckdb.connect(str(file), read_only=read_only, config={"threads": THREADS})
+        except duckdb.Error as exc:
+            message = str(exc)
+            if "not a valid DuckDB database" in message:
+                raise _error(
+                    f"{file} is not a Stemmatic index (not a DuckDB database file)", file
+                ) from None
+            if "different configuration" in message:
+                raise _error(
+                    f"index {file} is already open in this process in another mode; close it first",
+                    file,
+                ) from None
+            if "lock" not in message.lower():
+                raise _error(f"cannot open index {file}: {message}", file) from None
+            reason = _lock_reason(file, read_only, message)
+            if time.monotonic() >= deadline:
+                raise _error(reason, file) from None
+            if on_wait is not None and not told:
+                on_wait(f"{reason}; waiting up to {wait:g} s")
+                told = True
+            time.sleep(_RETRY_SECONDS)
+
+
+def _lock_reason(file: Path, read_only: bool, message: str) -> str:
+    # DuckDB adds "you would be able to open this database in read-only mode" when the
+    # holder is itself a reader; a reader is only ever refused by a writer.
+    if not read_only and "read-only mode" in message:
+        return f"index {file} is open for reading in another process; wait for it to finish"
+    return f"index {file} is being written by another process; wait for it to finish"
+
+
+def _initialize(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    # Schema and meta in one transaction: a process killed while creating the index
+    # leaves an empty database, which the next ``create=True`` open initializes again.
+    now = utc_now()
+    con.begin()
+    try:
+        for statement in _SCHEMA:
+            con.execute(statement)
+        con.executemany(
+            "INSERT INTO meta (key, value) VALUES (?, ?)",
+            [
+                ["format_version", str(FORMAT_VERSION)],
+                ["settings", json.dumps(settings.index_key(), sort_keys=True)],
+                ["window", str(WINDOW)],
+                ["created", now],
+                ["updated", now],
+                ["stemmatic_version", _stemmatic_version()],
+            ],
+        )
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
+
+
+def _check_meta(meta: dict[str, str], file: Path, settings: Settings) -> None:
+    version = _int_or_none(meta.get("format_version"))
+    if version is None:
+        raise _error(f"{file} is not a Stemmatic index (it has no format version)", file)
+    if version < FORMAT_VERSION:
+        raise _error(
+            f"index {file} was built by an older Stemmatic (format {version}); rebuild it with "
+            f"`stemmatic index add` into a new file (this Stemmatic reads format {FORMAT_VERSION})",
+            file,
+        )
+    if version > FORMAT_VERSION:
+        raise _error(
+            f"index {file} was built by a newer Stemmatic (format {version}); upgrade Stemmatic "
+            f"to use it (this one reads format {FORMAT_VERSION})",
+            file,
+        )
+    window = _int_or_none(meta.get("window"))
+    if window != WINDOW:
+        raise _error(
+            f"index {file} was built with winnowing window {window}, not {WINDOW}; rebuild it "
+            "with `stemmatic index add` into a new file",
+            file,
+        )
+    try:
+        stored = json.loads(meta["settings"])
+    except (KeyError, ValueError):
+        raise _error(f"index {file} has no readable settings; rebuild it", file) from None
+    current = settings.index_key()
+    if stored != current:
+        names = sorted(n for n in set(stored) | set(current) if stored.get(n) != current.get(n))
+        built = ", ".join(f"{n}={stored.get(n)!r}" for n in names)
+        asked = ", ".join(f"{n}={current.get(n)!r}" for n in names)
+        raise _error(
+            f"index {file} was built with {built} but these settings have {asked}; "
+            "pass the settings it was built with, or rebuild the index with these settings",
+            file,
+        )
+
+
+def _documents_table(rows: list[tuple[Any, ...]]) -> pa.Table:
+    columns = list(zip(*rows, strict=True))
+    types = {
+        "key": pa.int32(),
+        "length": pa.int64(),
+        "tokens": pa.int64(),
+    }
+    return pa.table(
+        {
+            name: pa.array(values, type=types.get(name, pa.string()))
+            for name, values in zip(_DOC_COLUMNS, columns, strict=True)
+        }
+    )
+
+
+def _metadata(doc: Document) -> tuple[Any, ...]:
+    """The stored metadata columns of a document, in _DOC_COLUMNS order."""
+    return (
+        doc.path,
+        doc.title,
+        doc.author,
+        doc.date,
+        doc.format,
+        doc.encoding,
+        json.dumps([list(span) for span in doc.excluded]),
+        json.dumps(list(doc.warnings)),
+    )
+
+
+def _digest(text: str) -> str:
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
+def _int_or_none(value: str | None) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _stemmatic_version() -> str:
+    try:
+        return metadata.version("stemmatic")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def _error(message: str, path: Path) -> IndexStoreError:
+    # The message names the path itself (the CLI prints it as is); the attribute keeps it
+    # for callers that want it.
+    error = IndexStoreError(message)
+    error.path = str(path)
+    return error

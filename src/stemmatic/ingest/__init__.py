@@ -1,0 +1,336 @@
+"""Ingest: files and folders in, :class:`~stemmatic.types.Document` values out.
+
+``load`` reads one file and raises :class:`~stemmatic.errors.InputError` when it cannot;
+``collect`` reads files, folders and corpus files (JSON Lines, Parquet) and lists whatever
+it cannot read as :class:`~stemmatic.types.Skipped` instead of raising.  One module per
+format does the reading: ``text`` (txt, md), ``html``, ``pdf``, ``docx`` and ``records``
+(jsonl, parquet); ``worker`` runs the slow parsers under the time limit.
+
+Nothing here touches the network.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path, PurePath
+
+from stemmatic.errors import InputError
+from stemmatic.ingest import records, worker
+from stemmatic.ingest.text import is_blank, load_text
+from stemmatic.settings import Settings
+from stemmatic.types import Document, Skipped
+
+__all__ = ["FORMATS", "collect", "load", "load_text"]
+
+# File extension -> format name (Document.format).
+FORMATS: dict[str, str] = {
+    ".txt": "txt",
+    ".text": "txt",
+    ".md": "md",
+    ".markdown": "md",
+    ".html": "html",
+    ".htm": "html",
+    ".xhtml": "html",
+    ".pdf": "pdf",
+    ".docx": "docx",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".parquet": "parquet",
+}
+_RECORD_FORMATS = frozenset({"jsonl", "parquet"})
+
+# Extensions a folder walk passes over without listing them as skipped: files that are
+# plainly not documents (images, media, archives, compiled code, databases).
+IGNORED_EXTENSIONS = frozenset(
+    (  # noqa: SIM905 - a word list reads better than quoted strings
+        ".png .jpg .jpeg .gif .bmp .tif .tiff .webp .svg .ico .heic .psd .eps "
+        ".mp3 .wav .flac .ogg .m4a .mp4 .mov .avi .mkv .webm "
+        ".zip .gz .tgz .bz2 .xz .zst .7z .rar .tar "
+        ".pyc .pyo .o .a .so .dylib .dll .exe .class .jar .whl .egg "
+        ".ttf .otf .woff .woff2 .db .sqlite .sqlite3 .duckdb .wal .lock .pkl .npy .npz"
+    ).split()
+)
+_HINTS = {
+    ".doc": "save it as .docx",
+    ".rtf": "save it as .docx or .txt",
+    ".odt": "save it as .docx",
+}
+
+
+def load(
+    path: str | os.PathLike[str],
+    settings: Settings = Settings(),  # noqa: B008 - frozen, so one shared default is safe
+    *,
+    doc_id: str | None = None,
+) -> Document:
+    """Read one file into a Document.
+
+    Args:
+        path: a .txt, .md, .html, .pdf or .docx file (see :data:`FORMATS`).
+        settings: ``max_bytes`` and ``timeout`` apply.
+        doc_id: the document's id; the file name by default.
+
+    Returns:
+        The document; ``text`` is what every offset refers to.
+
+    Raises:
+        InputError: the file is missing, a folder, unreadable, too large, binary, empty,
+            corrupt, encrypted, an unsupported type, or a corpus file of many records.
+    """
+    name = os.fspath(path)
+    fmt = _check_file(name)
+    if fmt in _RECORD_FORMATS:
+        raise InputError(
+            f"is a corpus file with one document per record ({fmt}): read it with collect()",
+            path=name,
+        )
+    data = _read(name, settings.max_bytes)
+    if not data:
+        raise InputError("empty file", path=name)
+    found = worker.extract(fmt, data, name, settings.timeout)
+    if is_blank(found.text):
+        raise InputError("empty document (only white space)", path=name)
+    return Document(
+        id=doc_id if doc_id is not None else os.path.basename(name),
+        text=found.text,
+        path=name,
+        title=found.title,
+        author=found.author,
+        date=found.date,
+        format=fmt,
+        encoding=found.encoding,
+        excluded=found.excluded,
+        warnings=found.warnings,
+    )
+
+
+def collect(
+    paths: Sequence[str | os.PathLike[str]],
+    settings: Settings = Settings(),  # noqa: B008 - frozen, so one shared default is safe
+    *,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[list[Document], list[Skipped]]:
+    """Read files, folders and corpus files into documents, skipping what cannot be read.
+
+    Folders are read recursively in sorted order, leaving out hidden files and folders;
+    a symbolic link to a folder is followed once (a link loop is not followed again).
+    JSON Lines and Parquet files give one document per record.
+
+    Ids: a file inside a folder argument gets its path relative to that folder
+    (``sub/x.html``); a file argument gets its file name; a record its ``id`` field.
+    When a file's id is taken, the folders above it are put in front until it is unique;
+    a record whose id is taken is skipped.
+
+    Args:
+        paths: files and folders, in the order they are to be read.
+        settings: ``max_bytes`` and ``timeout`` apply to each document.
+        progress: called with 1 after each document read or skipped (fits
+            ``tqdm.update`` and ``rich``'s ``advance``).
+
+    Returns:
+        ``(documents, skipped)``: the documents in reading order, and every input that
+        could not be read, with the reason.
+    """
+    if isinstance(paths, str | os.PathLike):
+        paths = [paths]
+    documents: list[Document] = []
+    skipped: list[Skipped] = []
+    taken: set[str] = set()
+    seen_files: dict[tuple[int, int], str] = {}
+
+    def done(item: Document | Skipped) -> None:
+        if isinstance(item, Document):
+            documents.append(item)
+            taken.add(item.id)
+        else:
+            skipped.append(item)
+        if progress is not None:
+            progress(1)
+
+    for given in paths:
+        root = os.fspath(given)
+        if os.path.isdir(root):
+            for entry in _walk(root):
+                if isinstance(entry, Skipped):
+                    done(entry)
+                    continue
+                file, relative = entry
+                for item in _read_input(file, relative, False, settings, taken, seen_files):
+                    done(item)
+        elif os.path.lexists(root):
+            relative = (os.path.basename(root),)
+            for item in _read_input(root, relative, True, settings, taken, seen_files):
+                done(item)
+        else:
+            done(Skipped(root, "no such file or folder"))
+    return documents, skipped
+
+
+def _read_input(
+    path: str,
+    relative: tuple[str, ...],
+    explicit: bool,
+    settings: Settings,
+    taken: set[str],
+    seen_files: dict[tuple[int, int], str],
+) -> Iterator[Document | Skipped]:
+    """Read one file found by ``collect``: a document, records, or the reason it is skipped."""
+    suffix = PurePath(path).suffix.lower()
+    fmt = FORMATS.get(suffix)
+    if fmt is None:
+        if not explicit and suffix in IGNORED_EXTENSIONS:
+            return
+        yield Skipped(path, _unsupported(suffix))
+        return
+    try:
+        info = os.stat(path)
+    except OSError:
+        info = None
+    if info is not None:
+        # The same file reached twice (a link, or a file inside a folder also given):
+        # reading it again would only produce duplicate matches.
+        key = (info.st_dev, info.st_ino)
+        if key in seen_files:
+            yield Skipped(path, f"same file as {seen_files[key]}")
+            return
+        seen_files[key] = path
+    if fmt in _RECORD_FORMATS:
+        try:
+            _check_file(path)
+        except InputError as exc:
+            yield Skipped(path, exc.reason)
+            return
+        reader = records.read_jsonl if fmt == "jsonl" else records.read_parquet
+        for location, found in reader(path, settings.max_bytes):
+            if isinstance(found, str):
+                yield Skipped(location, found)
+            elif found.id in taken:
+                yield Skipped(location, f"duplicate id {found.id!r}")
+            else:
+                yield found
+        return
+    try:
+        yield load(path, settings, doc_id=_unique_id(path, relative, taken))
+    except InputError as exc:
+        yield Skipped(path, exc.reason)
+
+
+def _unique_id(path: str, relative: tuple[str, ...], taken: set[str]) -> str:
+    """The relative path as id, or with as many parent folders in front as make it unique."""
+    parts = Path(path).absolute().parts
+    for extra in range(len(parts) - len(relative) + 1):
+        candidate = "/".join(parts[len(parts) - len(relative) - extra :])
+        if candidate not in taken:
+            return candidate
+    number = 2
+    while f"{candidate}#{number}" in taken:
+        number += 1
+    return f"{candidate}#{number}"
+
+
+def _walk(root: str) -> Iterator[tuple[str, tuple[str, ...]] | Skipped]:
+    """Files under ``root`` in sorted order, with their path parts relative to ``root``.
+
+    Hidden entries are left out.  Folders are tracked by device and inode, so a link back
+    up the tree (or a second link to the same folder) is not followed again.  An explicit
+    stack instead of recursion keeps very deep trees from reaching the recursion limit.
+    """
+    visited = {_inode(root)}
+    stack = [iter(_entries(root, ()))]
+    while stack:
+        entry = next(stack[-1], None)
+        if entry is None:
+            stack.pop()
+            continue
+        if isinstance(entry, Skipped):
+            yield entry
+            continue
+        full, relative, is_dir = entry
+        if not is_dir:
+            yield full, relative
+            continue
+        inode = _inode(full)
+        if inode is None or len(stack) > 40:
+            continue
+        visited.add(inode)
+        stack.append(iter(_entries(full, relative)))
+
+
+def _entries(
+    folder: str, relative: tuple[str, ...]
+) -> list[tuple[str, tuple[str, ...], bool] | Skipped]:
+    try:
+        with os.scandir(folder) as listing:
+            entries = sorted(
+                (entry for entry in listing if not entry.name.startswith(".")),
+                key=lambda entry: entry.name,
+            )
+    except OSError as exc:
+        return [Skipped(folder, f"cannot list folder: {exc.strerror or exc}")]
+    result: list[tuple[str, tuple[str, ...], bool] | Skipped] = []
+    for entry in entries:
+        full = os.path.join(folder, entry.name)
+        try:
+            is_dir = entry.is_dir()  # follows a link to a folder; loops are caught by inode
+        except OSError:
+            is_dir = False
+        result.append((full, (*relative, entry.name), is_dir))
+    return result
+
+
+def _inode(path: str) -> tuple[int, int] | None:
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return info.st_dev, info.st_ino
+
+
+def _check_file(path: str) -> str:
+    """The format of a file that exists and is a regular file, or InputError."""
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        reason = "broken symbolic link" if os.path.islink(path) else "no such file"
+        raise InputError(reason, path=path) from None
+    except OSError as exc:
+        raise InputError(f"cannot read file: {exc.strerror or exc}", path=path) from None
+    if stat.S_ISDIR(info.st_mode):
+        raise InputError("is a folder, not a file (collect() reads folders)", path=path)
+    if not stat.S_ISREG(info.st_mode):
+        raise InputError("not a regular file", path=path)
+    suffix = PurePath(path).suffix.lower()
+    if suffix not in FORMATS:
+        raise InputError(_unsupported(suffix), path=path)
+    return FORMATS[suffix]
+
+
+def _read(path: str, max_bytes: int) -> bytes:
+    """The file's bytes, refusing a file larger than ``max_bytes`` (0: no limit)."""
+    try:
+        with open(path, "rb") as stream:
+            size = os.fstat(stream.fileno()).st_size
+            if max_bytes and size > max_bytes:
+                raise InputError(_too_large(size, max_bytes), path=path)
+            # Read at most one byte past the limit: a file still growing cannot slip past.
+            data = stream.read(max_bytes + 1) if max_bytes else stream.read()
+    except PermissionError:
+        raise InputError("permission denied", path=path) from None
+    except OSError as exc:
+        raise InputError(f"cannot read file: {exc.strerror or exc}", path=path) from None
+    if max_bytes and len(data) > max_bytes:
+        raise InputError(_too_large(len(data), max_bytes), path=path)
+    return data
+
+
+def _too_large(size: int, max_bytes: int) -> str:
+    return f"file too large: {size} bytes, max_bytes is {max_bytes}"
+
+
+def _unsupported(suffix: str) -> str:
+    if not suffix:
+        return "unsupported file type (no extension)"
+    hint = _HINTS.get(suffix)
+    return f"unsupported file type {suffix}" + (f" ({hint})" if hint else "")

@@ -1,0 +1,313 @@
+"""Tokens on a normalized copy of a text, each carrying its span in the original.
+
+Two views are offered:
+
+* :func:`tokenize` splits the *original* text into words and gives each word a normalized
+  ``form`` (NFKC, typography, case, British/American spelling, numbers) and a matching
+  ``key`` (the form, stemmed when the settings ask for it).  Because every token keeps
+  the ``start``/``end`` of the original word, the offset map is exact by construction.
+* :func:`fold` gives a character-level normalized copy of a text together with the index
+  of the original character each folded character came from.
+
+Normalization never touches the original string.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import regex
+import snowballstemmer
+import xxhash
+from breame.data.spelling_constants import BRITISH_ENGLISH_SPELLINGS
+
+# A token is a run of letters, digits and combining marks, with apostrophes allowed
+# between letters (don't, o'clock) and separators allowed inside numbers (3.5, 1,000, 1/3).
+# Ideographic and kana characters are one token each, since those scripts use no spaces.
+_TOKEN = regex.compile(
+    r"[\p{Han}\p{Hiragana}\p{Katakana}]"
+    r"|\p{N}+(?:[.,/:]\p{N}+)*"
+    r"|[\p{L}\p{N}][\p{L}\p{N}\p{M}]*(?:['’ʼ][\p{L}][\p{L}\p{N}\p{M}]*)*"
+)
+
+# Typographic variants folded before comparison.  NFKC handles ligatures, full-width
+# forms and most spaces; these are the marks it leaves alone.
+TYPOGRAPHY = str.maketrans(
+    {
+        "‘": "'", "’": "'", "‚": "'", "‛": "'", "′": "'", "ʼ": "'", "`": "'", "´": "'",
+        "“": '"', "”": '"', "„": '"', "‟": '"', "″": '"', "«": '"', "»": '"',
+        "‹": "'", "›": "'",
+        "‐": "-", "‑": "-", "‒": "-", "–": "-", "—": "-", "―": "-", "−": "-",
+        "\u00a0": " ", "\u2007": " ", "\u202f": " ", "\u2009": " ", "\u200a": " ",
+        "\u200b": "", "\u00ad": "", "\ufeff": "",
+    }
+)
+
+STOPWORDS = frozenset(
+    """a about above after again against all am an and any are as at be because been before
+    being below between both but by can could did do does doing down during each few for from
+    further had has have having he her here hers herself him himself his how i if in into is it
+    its itself just me more most my myself no nor not now of off on once only or other our ours
+    ourselves out over own same she should so some such than that the their theirs them
+    themselves then there these they this those through to too under until up very was we were
+    what when where which while who whom why will with would you your yours yourself
+    yourselves also may might must shall upon""".split()
+)
+
+# Words that carry meaning in a comparison even though most stop lists drop them.
+NEGATIONS = frozenset({"no", "not", "nor", "never", "none", "nothing", "nobody", "neither"})
+
+_UNITS = {
+    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13,
+    "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18,
+    "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60,
+    "seventy": 70, "eighty": 80, "ninety": 90,
+}
+_SCALES = {"hundred": 100, "thousand": 1_000, "million": 1_000_000, "billion": 1_000_000_000}
+_FRACTIONS = {
+    "half": 2, "halves": 2, "third": 3, "thirds": 3, "quarter": 4, "quarters": 4,
+    "fifth": 5, "fifths": 5, "sixth": 6, "sixths": 6, "seventh": 7, "sevenths": 7,
+    "eighth": 8, "eighths": 8, "ninth": 9, "ninths": 9, "tenth": 10, "tenths": 10,
+}
+_NUMBER_WORDS = frozenset(_UNITS) | frozenset(_SCALES)
+
+_stemmer = snowballstemmer.stemmer("english")
+
+
+@dataclass(frozen=True, slots=True)
+class Folded:
+    """A character-level normalized copy of ``original``.
+
+    ``offsets[i]`` is the index in ``original`` of the character that produced
+    ``text[i]``; ``offsets[len(text)]`` is ``len(original)``.  So a span ``(a, b)`` of the
+    folded text maps back to ``(offsets[a], offsets[b])`` — see :meth:`to_original`.
+    """
+
+    original: str
+    text: str
+    offsets: tuple[int, ...]
+
+    def to_original(self, start: int, end: int) -> tuple[int, int]:
+        if start >= end:
+            pos = self.offsets[start]
+            return pos, pos
+        # The end maps to just past the original character that produced text[end - 1].
+        return self.offsets[start], self.offsets[end - 1] + 1
+
+
+def fold(text: str, *, case: bool = True) -> Folded:
+    """Fold typography, compatibility forms, whitespace runs and (optionally) case.
+
+    Each original character is normalized on its own, so the offset map is exact.
+    Runs of whitespace become one space.
+    """
+    out: list[str] = []
+    offsets: list[int] = []
+    prev_space = False
+    for i, ch in enumerate(text):
+        piece = _fold_char(ch, case)
+        if not piece:
+            continue
+        if piece.isspace():
+            if prev_space:
+                continue
+            piece = " "
+            prev_space = True
+        else:
+            prev_space = False
+        out.append(piece)
+        offsets.extend([i] * len(piece))
+    offsets.append(len(text))
+    return Folded(text, "".join(out), tuple(offsets))
+
+
+@lru_cache(maxsize=4096)
+def _fold_char(ch: str, case: bool) -> str:
+    folded = unicodedata.normalize("NFKC", ch.translate(TYPOGRAPHY)).translate(TYPOGRAPHY)
+    if case:
+        folded = folded.casefold()
+    return folded
+
+
+def fold_typography(word: str) -> str:
+    """NFKC and typographic marks only: what differs after this is more than typography."""
+    return unicodedata.normalize("NFKC", word.translate(TYPOGRAPHY)).translate(TYPOGRAPHY)
+
+
+def strip_accents(word: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", word)
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return unicodedata.normalize("NFC", stripped)
+
+
+def american(word: str) -> str:
+    """The American spelling of a lower-case British word, or the word itself."""
+    return BRITISH_ENGLISH_SPELLINGS.get(word, word)
+
+
+@dataclass(frozen=True, slots=True)
+class Tokens:
+    """The words of a text with their normalized forms.
+
+    Attributes:
+        text: the original text; ``text[starts[i]:ends[i]]`` is token ``i``.
+        starts, ends: spans of the tokens in ``text``.
+        forms: normalized forms (typography, case, spelling and numbers folded).
+        keys: matching keys: the forms, stemmed if the settings ask for it.
+        ids: a stable 64-bit hash of each key (stable across processes and machines).
+        stop: True for stop words.
+    """
+
+    text: str
+    starts: np.ndarray
+    ends: np.ndarray
+    forms: tuple[str, ...]
+    keys: tuple[str, ...]
+    ids: np.ndarray
+    stop: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.forms)
+
+    def span(self, first: int, last: int) -> tuple[int, int]:
+        """Character span of tokens ``first`` to ``last`` inclusive."""
+        return int(self.starts[first]), int(self.ends[last])
+
+
+@dataclass(frozen=True, slots=True)
+class _Word:
+    form: str
+    key: str
+    id: int
+    stop: bool
+    number: bool = False
+
+
+def normal_form(word: str, *, spelling: bool = True, numbers: bool = True) -> str:
+    """The normalized form of one word, as :func:`tokenize` computes it."""
+    form = strip_accents(fold_typography(word).casefold())
+    if form.endswith("'s"):
+        form = form[:-2]
+    if spelling:
+        form = american(form)
+    if numbers:
+        if form in _UNITS:
+            form = str(_UNITS[form])
+        elif "," in form and form.replace(",", "").isdigit():
+            form = form.replace(",", "")
+    return form
+
+
+@lru_cache(maxsize=200_000)
+def _word(raw: str, stem: bool, spelling: bool, numbers: bool) -> _Word:
+    form = normal_form(raw, spelling=spelling, numbers=numbers)
+    key = _stemmer.stemWord(form) if stem and form.isalpha() else form
+    number = raw.casefold() in _NUMBER_WORDS
+    return _Word(form, key, xxhash.xxh64_intdigest(key.encode()), form in STOPWORDS, number)
+
+
+def tokenize(
+    text: str,
+    *,
+    stem: bool = True,
+    spelling: bool = True,
+    numbers: bool = True,
+) -> Tokens:
+    """Split ``text`` into tokens with normalized forms and exact original spans."""
+    spans: list[tuple[int, int]] = [m.span() for m in _TOKEN.finditer(text)]
+    words = [_word(text[s:e], stem, spelling, numbers) for s, e in spans]
+    if numbers and any(w.number for w in words):
+        spans, words = _merge_numbers(text, spans, words)
+    n = len(words)
+    starts = np.fromiter((s for s, _ in spans), dtype=np.int64, count=n)
+    ends = np.fromiter((e for _, e in spans), dtype=np.int64, count=n)
+    ids = np.fromiter((w.id for w in words), dtype=np.uint64, count=n)
+    stop = np.fromiter((w.stop for w in words), dtype=bool, count=n)
+    return Tokens(
+        text,
+        starts,
+        ends,
+        tuple(w.form for w in words),
+        tuple(w.key for w in words),
+        ids,
+        stop,
+    )
+
+
+def _merge_numbers(
+    text: str, spans: list[tuple[int, int]], words: list[_Word]
+) -> tuple[list[tuple[int, int]], list[_Word]]:
+    """Merge runs of number words ("twenty-five", "one third") into one token.
+
+    A run is merged only when it is more than one word, so single number words keep
+    their one-to-one token; its form becomes the figure ("25", "1/3").
+    """
+    out_spans: list[tuple[int, int]] = []
+    out_words: list[_Word] = []
+    i, n = 0, len(words)
+    while i < n:
+        if not words[i].number:
+            out_spans.append(spans[i])
+            out_words.append(words[i])
+            i += 1
+            continue
+        j = i
+        raw_words: list[str] = []
+        while j < n:
+            raw = text[spans[j][0] : spans[j][1]].casefold()
+            if raw in _NUMBER_WORDS or (raw == "and" and raw_words and j + 1 < n):
+                gap = text[spans[j - 1][1] : spans[j][0]] if j > i else ""
+                if j > i and gap.strip(" -\u2010\u2011") != "":
+                    break
+                raw_words.append(raw)
+                j += 1
+                continue
+            break
+        while raw_words and raw_words[-1] == "and":
+            raw_words.pop()
+            j -= 1
+        value = _number_value(raw_words) if raw_words else None
+        if value is not None and j < n:
+            frac = text[spans[j][0] : spans[j][1]].casefold()
+            gap = text[spans[j - 1][1] : spans[j][0]]
+            if frac in _FRACTIONS and gap.strip(" -\u2010\u2011") == "" and value < 20:
+                form = f"{value}/{_FRACTIONS[frac]}"
+                out_spans.append((spans[i][0], spans[j][1]))
+                out_words.append(_Word(form, form, xxhash.xxh64_intdigest(form.encode()), False))
+                i = j + 1
+                continue
+        if value is not None and j - i > 1:
+            form = str(value)
+            out_spans.append((spans[i][0], spans[j - 1][1]))
+            out_words.append(_Word(form, form, xxhash.xxh64_intdigest(form.encode()), False))
+            i = j
+            continue
+        out_spans.append(spans[i])
+        out_words.append(words[i])
+        i += 1
+    return out_spans, out_words
+
+
+def _number_value(words: list[str]) -> int | None:
+    total = current = 0
+    seen = False
+    for w in words:
+        if w == "and":
+            continue
+        if w in _UNITS:
+            current += _UNITS[w]
+            seen = True
+        elif w == "hundred":
+            current = max(current, 1) * 100
+            seen = True
+        elif w in _SCALES:
+            total += max(current, 1) * _SCALES[w]
+            current = 0
+            seen = True
+        else:
+            return None
+    return total + current if seen else None

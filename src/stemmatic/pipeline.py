@@ -1,0 +1,134 @@
+"""trace(): one query against a corpus, composed from the stages.
+
+Reading files is the ingest stage's job and searching an on-disk index the index
+stage's; this module only wires the stages together and assembles the report.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
+
+from stemmatic import ingest
+from stemmatic.align import align
+from stemmatic.errors import InputError, SettingsError
+from stemmatic.index.store import IndexStore, tokens_for
+from stemmatic.settings import Settings
+from stemmatic.types import Document, Passage, Report, Skipped
+
+PathLike = str | os.PathLike[str]
+# Called after each source is aligned with (sources done, sources in all).
+Progress = Callable[[int, int], None]
+
+
+def trace(
+    query: Document | PathLike,
+    *,
+    sources: Iterable[Document | PathLike] | None = None,
+    index: IndexStore | None = None,
+    settings: Settings | None = None,
+    progress: Progress | None = None,
+) -> Report:
+    """Find every passage of ``query`` that came from a source, and check it.
+
+    Args:
+        query: the document to check, or the path of a file to read.
+        sources: source documents, or paths of files and folders (read recursively).
+        index: an open corpus index (see :class:`stemmatic.index.DuckIndex`); the sources
+            sharing the most fingerprints with the query are aligned.
+        settings: matching settings.
+        progress: called after each source is aligned.
+
+    Returns:
+        The report: passages with exact offsets into ``query.text`` and each source's
+        text, the sources searched, and the inputs that were skipped.
+
+    Raises:
+        InputError: the query cannot be read.
+        SettingsError: neither ``sources`` nor ``index`` is given.
+    """
+    settings = settings or Settings()
+    if sources is None and index is None:
+        raise SettingsError("give sources to compare with, or an index")
+    query_doc = query if isinstance(query, Document) else ingest.load(query, settings)
+    if not query_doc.text.strip():
+        raise InputError("the document is empty", path=query_doc.path)
+
+    candidates: list[Document] = []
+    skipped: list[Skipped] = []
+    warnings: list[str] = list(query_doc.warnings)
+    if sources is not None:
+        docs, bad = _gather(sources, settings)
+        candidates.extend(docs)
+        skipped.extend(bad)
+    if index is not None:
+        tokens = tokens_for(query_doc.text, settings)
+        for source_id, _score in index.candidates(tokens, settings.candidates):
+            candidates.append(index.get(source_id))
+
+    candidates, dropped = _distinct(query_doc, candidates)
+    warnings.extend(dropped)
+    passages: list[Passage] = []
+    for done, source in enumerate(candidates, start=1):
+        passages.extend(align(query_doc, source, settings))
+        if progress is not None:
+            progress(done, len(candidates))
+
+    passages.sort(key=lambda p: (p.query_start, p.query_end, p.source_id, p.source_start))
+    return Report(
+        query=query_doc,
+        sources=tuple(sorted(candidates, key=lambda d: d.id)),
+        passages=tuple(passages),
+        skipped=tuple(sorted(skipped, key=lambda s: s.path)),
+        settings=settings.to_dict(),
+        warnings=tuple(warnings),
+    )
+
+
+def _gather(
+    sources: Iterable[Document | PathLike], settings: Settings
+) -> tuple[list[Document], list[Skipped]]:
+    documents: list[Document] = []
+    paths: list[PathLike] = []
+    for item in sources:
+        if isinstance(item, Document):
+            documents.append(item)
+        else:
+            paths.append(item)
+    skipped: list[Skipped] = []
+    if paths:
+        read, skipped = ingest.collect(paths, settings)
+        documents.extend(read)
+    return documents, skipped
+
+
+def _distinct(query: Document, sources: Sequence[Document]) -> tuple[list[Document], list[str]]:
+    """Drop the query itself and repeated ids from the sources.
+
+    A folder of sources often holds the document being checked; comparing it with
+    itself would report the whole text as copied.
+    """
+    out: list[Document] = []
+    warnings: list[str] = []
+    seen: set[str] = set()
+    query_path = os.path.realpath(query.path) if query.path else None
+    for doc in sources:
+        same_file = query_path is not None and doc.path is not None and (
+            os.path.realpath(doc.path) == query_path
+        )
+        if same_file or doc.text == query.text:
+            warnings.append(f"source {doc.id} is the query itself; it was not compared")
+            continue
+        if doc.id in seen:
+            doc = replace(doc, id=_unused(doc.id, seen))
+        seen.add(doc.id)
+        out.append(doc)
+    return out, warnings
+
+
+def _unused(doc_id: str, seen: set[str]) -> str:
+    n = 2
+    while f"{doc_id}#{n}" in seen:
+        n += 1
+    return f"{doc_id}#{n}"

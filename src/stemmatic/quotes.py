@@ -1,0 +1,523 @@
+"""Quotations in a query: spans set off by quote marks or as block quotations.
+
+Real documents mix quote styles freely, so the *glyph* of a mark says little about its
+role.  A mark is taken as an opener or a closer from its context (what stands before and
+after it), and a pair is any opener and closer of the same *family*:
+
+* double marks: ``" “ ” „ ‟ ″ ＂`` (so ``”text”``, ``"text”``, ``„text“`` and ``“text″``
+  all pair);
+* single marks: ``' ‘ ’ ‚ ‛ ′``, which double as apostrophes;
+* guillemets ``« »`` in either direction (``«text»``, ``»text«``, ``« text »``);
+* single guillemets ``‹ ›``.
+
+Double marks and guillemets are paired with a stack, so pairs nest properly.  Single
+marks are paired afterwards, inside the nesting the double marks set up, with the rules
+for apostrophes described in :func:`find_quotations`.
+
+A quotation never runs past the end of its paragraph (a blank line), except by the
+multi-paragraph convention: every paragraph of a long quotation opens with a mark and
+only the last one closes.  It is also never longer than ``max_chars`` (counted from the
+latest opening mark), so one unbalanced mark cannot swallow the rest of a document.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+from stemmatic.normalize import STOPWORDS
+from stemmatic.types import Quotation
+
+_DOUBLE = "double"
+_SINGLE = "single"
+_GUILLEMET = "guillemet"
+_SINGLE_GUILLEMET = "single guillemet"
+
+_FAMILY = {
+    '"': _DOUBLE, "“": _DOUBLE, "”": _DOUBLE, "„": _DOUBLE, "‟": _DOUBLE, "″": _DOUBLE,
+    "＂": _DOUBLE,
+    "'": _SINGLE, "‘": _SINGLE, "’": _SINGLE, "‚": _SINGLE, "‛": _SINGLE, "′": _SINGLE,
+    "«": _GUILLEMET, "»": _GUILLEMET,
+    "‹": _SINGLE_GUILLEMET, "›": _SINGLE_GUILLEMET,
+}
+QUOTE_MARKS = frozenset(_FAMILY)
+
+# Low-9 and reversed marks only ever open a quotation.
+_OPEN_ONLY = frozenset("„‚‟‛")
+# Primes after a digit are feet, inches, minutes or seconds (5′ 10″), not quote marks.
+_PRIMES = frozenset("′″")
+# Spaces French typography puts inside guillemets.
+_GUILLEMET_SPACES = frozenset(" \u00a0\u202f\u2009")
+
+# What may stand right before an opening mark, besides whitespace and other quote marks.
+_OPEN_BEFORE = frozenset("([{<—–-‐‑/\\:;,=*_~|")
+# What may stand right after a closing mark, besides whitespace and other quote marks.
+_CLOSE_AFTER = frozenset(".,;:!?)]}>—–-‐‑/\\…*_~|[¹²³⁴⁵⁶⁷⁸⁹⁰^")
+
+# A single mark before these words is an elision, not an opening mark: 'tis, 'em,
+# 'cause, the '90s.  A following quote mark rules the elision out, so ‘round’ stays a
+# quotation.
+_ELISION = re.compile(
+    r"(?:tis|twas|twere|twill|twould|em|cause|cos|coz|til|bout|nuff|n|s|t|\d\d(?=s|['’]s))"
+    r"(?![\w'’‘])",
+    re.IGNORECASE,
+)
+_ELIDED_YEAR = re.compile(r"\d\d(?!\d)")
+# "rock 'n' roll": both marks around the n are apostrophes.
+_N_ELISION = re.compile(r"(?<=\s)['’‘]n['’](?=\s)", re.IGNORECASE)
+
+_MARKS = re.escape("".join(_FAMILY))
+_NOT_OPEN_BEFORE = "[^" + re.escape("".join(_OPEN_BEFORE)) + _MARKS + r"\s]"
+_NOT_CLOSE_AFTER = "[^" + re.escape("".join(_CLOSE_AFTER)) + _MARKS + r"\s]"
+_CLOSING = "[" + re.escape("".join(sorted(QUOTE_MARKS - _OPEN_ONLY))) + "]"
+# The mark comes first in each pattern so that the scan for it runs at full speed; the
+# lookbehind then checks the character before it.
+_OPENER = re.compile(f"[{_MARKS}](?<!{_NOT_OPEN_BEFORE}.)(?=\\S)", re.DOTALL)
+_CLOSER = re.compile(f"{_CLOSING}(?<=[^\\s(\\[{{<].)(?!{_NOT_CLOSE_AFTER})", re.DOTALL)
+_GSPACE = "[" + "".join(_GUILLEMET_SPACES) + "]"
+_GUILLEMET_OPENER = re.compile(f"[«‹](?<!{_NOT_OPEN_BEFORE}.)(?={_GSPACE}\\S)", re.DOTALL)
+_GUILLEMET_CLOSER = re.compile(
+    f"{_GSPACE}[»›](?<=[^\\s(\\[{{<]..)(?!{_NOT_CLOSE_AFTER})", re.DOTALL
+)
+
+# Words that typically follow a closing quote mark and rarely follow a possessive
+# apostrophe; "the workers’ rights" is possessive, "‘the workers’ are" is a quotation.
+_FOLLOWS_CLOSER = STOPWORDS | frozenset(
+    """said says say asked asks replied replies wrote writes added adds noted notes
+    argued argues claimed claims told tells explained explains continued continues""".split()
+)
+_NEXT_WORD = re.compile(r"\s+([\w]+)")
+
+# A paragraph break: a blank line (a line of only ">" counts, inside a Markdown quote).
+_PARAGRAPH_BREAK = re.compile(r"\n(?:[ \t\r\f\v>]*\n)+")
+_LINE = re.compile(r"^[^\n]*", re.MULTILINE)
+_CONTENT_START = re.compile(r"[\s>]*")
+_MD_QUOTE_RUN_LINE = re.compile(r"^[ ]{0,3}>[^\n]*", re.MULTILINE)
+_LEADING_SPACE = re.compile(r"\s*")
+_MD_QUOTE_PREFIX = re.compile(r"[ ]{0,3}(?:>[ \t]?)+[ \t]*")
+_LIST_ITEM = re.compile(r"\s*(?:[-*+•]\s|\d{1,3}[.)]\s)")
+_WORD = re.compile(r"[^\W\d_]{2,}")
+
+# Documents whose paragraphs are single long lines (no hard wrapping) use one newline
+# between paragraphs; a line this long cannot come from hard-wrapped text.
+_LONG_LINE = 150
+_MAX_WARNINGS = 20
+
+
+@dataclass(slots=True)
+class _Mark:
+    """A quote mark and the roles its context allows."""
+
+    pos: int
+    char: str
+    family: str
+    can_open: bool
+    can_close: bool
+    para: int
+    context: int = -1  # index of the innermost double-mark pair around a single mark
+    cap_from: int = 0  # where max_chars is counted from (moves on a paragraph reopen)
+
+
+def paragraphs(text: str) -> list[tuple[int, int]]:
+    """Split ``text`` into paragraphs.
+
+    Paragraphs are separated by blank lines (a line of only ``>`` counts as blank, so a
+    Markdown quotation can hold several paragraphs).  In a document that is not hard
+    wrapped, where most of the text stands in lines longer than 150 characters, every
+    newline ends a paragraph.
+
+    Args:
+        text: the document text.
+
+    Returns:
+        ``(start, end)`` spans of the non-blank paragraphs, in order.
+    """
+    if _unwrapped(text):
+        pieces = [m.span() for m in _LINE.finditer(text)]
+    else:
+        pieces = []
+        pos = 0
+        for m in _PARAGRAPH_BREAK.finditer(text):
+            pieces.append((pos, m.start()))
+            pos = m.end()
+        pieces.append((pos, len(text)))
+    out = []
+    for start, end in pieces:
+        # A lone ">" or whitespace line is not a paragraph.
+        if text[start:end].strip(" \t\r\f\v\n>"):
+            out.append((start, end))
+    return out
+
+
+def _unwrapped(text: str) -> bool:
+    lengths = [len(line) for line in text.split("\n")]
+    total = sum(lengths)
+    return total > 0 and 2 * sum(n for n in lengths if n > _LONG_LINE) >= total
+
+
+def find_quotations(text: str, *, max_chars: int = 3000) -> tuple[list[Quotation], list[str]]:
+    """Find the quotations in ``text``.
+
+    Rules worth knowing:
+
+    * An opening mark stands after the start, whitespace, an opening bracket, a dash or
+      another quote mark, and before a non-space; a closing mark stands after a
+      non-space and before whitespace, punctuation, another quote mark or the end.
+    * A single mark inside a word (don't, it's, rock'n'roll) or before a common elision
+      ('tis, 'em, 'cause, the '90s, rock 'n' roll) is an apostrophe.  A trailing mark
+      (workers', 6 months’ time) is only a *candidate* closer: after an s, z, x or a
+      dropped g ("goin’") and before an ordinary word it is probably possessive, so a
+      single-mark quotation ends at the first closer that is not like that, or else at
+      the last one before the next single opening mark, the end of the paragraph or
+      ``max_chars``.  Stray closing single marks are apostrophes and are not reported.
+    * Nested quotations are all returned; the outer one contains the inner ones.
+    * A paragraph indented four or more columns deeper than the document's usual
+      paragraphs, or a run of Markdown ``>`` lines, is a block quotation
+      (``block=True``, empty marks).  Its span runs from the first character of text
+      to the last one; for a Markdown quotation of several lines it therefore contains
+      the ``>`` markers of the inner lines.  Quote marks inside a block are detected
+      as usual, so a block wholly in quote marks also yields an inline quotation.
+    * An opening mark without a closer in its paragraph (or within ``max_chars``), and a
+      double closing mark without an opener, produce a warning and no quotation.
+
+    Args:
+        text: the query text.
+        max_chars: the longest quotation, counted from the latest opening mark (a
+            multi-paragraph quotation counts from the mark that reopens each paragraph).
+
+    Returns:
+        The quotations sorted by start (outer before inner), and warnings.
+    """
+    paras = paragraphs(text)
+    starts = [s for s, _ in paras]
+    content = [_content_start(text, s) for s, _ in paras]
+    stacked, singles = _marks(text, starts)
+
+    pairs, unbalanced = _pair_stacked(text, stacked, content, max_chars)
+    _set_contexts(singles, pairs)
+    pair_close = [close.pos for _, close in pairs]
+    single_pairs, single_unbalanced = _pair_singles(
+        text, singles, paras, content, pair_close, max_chars
+    )
+
+    quotations = []
+    for opener, closer in pairs + single_pairs:
+        start, end = _strip(text, opener.pos + 1, closer.pos)
+        if start < end:
+            quotations.append(Quotation(start, end, opener.char, closer.char))
+    quotations.extend(_blocks(text, paras))
+    quotations.sort(key=lambda q: (q.start, -q.end, q.block))
+    warnings = _warnings(text, sorted(unbalanced + single_unbalanced, key=lambda m: m.pos))
+    return quotations, warnings
+
+
+def _content_start(text: str, pos: int) -> int:
+    m = _CONTENT_START.match(text, pos)
+    return m.end() if m else pos
+
+
+def _marks(text: str, para_starts: list[int]) -> tuple[list[_Mark], list[_Mark]]:
+    """The quote marks of ``text`` with their roles: (double and guillemet marks, single marks)."""
+    # The context tests run as regular expressions, so the Python loop below only sees
+    # marks that can open or close (most apostrophes never reach it).
+    openers = {m.start() for m in _OPENER.finditer(text)}
+    openers.update(m.start() for m in _GUILLEMET_OPENER.finditer(text))
+    closers = {m.start() for m in _CLOSER.finditer(text)}
+    closers.update(m.end() - 1 for m in _GUILLEMET_CLOSER.finditer(text))
+    apostrophes = set()
+    for m in _N_ELISION.finditer(text):
+        apostrophes.update((m.start(), m.end() - 1))
+    stacked: list[_Mark] = []
+    singles: list[_Mark] = []
+    para = -1
+    next_para = para_starts[0] if para_starts else len(text) + 1
+    n_paras = len(para_starts)
+    for i in sorted(openers | closers):
+        ch = text[i]
+        if ch in _PRIMES and i and text[i - 1].isdigit():
+            continue
+        can_open = i in openers
+        can_close = i in closers
+        family = _FAMILY[ch]
+        if family == _SINGLE:
+            if i in apostrophes:
+                continue
+            if can_close:
+                can_open = False  # "—’—" and the like: only ever useful as a closer
+            elif _is_elision(text, i + 1, ch):
+                continue
+        while i >= next_para:
+            para += 1
+            next_para = para_starts[para + 1] if para + 1 < n_paras else len(text) + 1
+        mark = _Mark(i, ch, family, can_open, can_close, para, cap_from=i)
+        (singles if family == _SINGLE else stacked).append(mark)
+    return stacked, singles
+
+
+def _is_elision(text: str, pos: int, ch: str) -> bool:
+    if _ELISION.match(text, pos):
+        return True
+    # ’05 and '05 are elided years; a left mark ‘ before digits more likely opens
+    # a quotation ("‘20 per cent’").
+    return ch != "‘" and _ELIDED_YEAR.match(text, pos) is not None
+
+
+def _pair_stacked(
+    text: str, marks: list[_Mark], content: list[int], max_chars: int
+) -> tuple[list[tuple[_Mark, _Mark]], list[_Mark]]:
+    """Pair double marks and guillemets with a stack; return (pairs, unbalanced marks)."""
+    pairs: list[tuple[_Mark, _Mark]] = []
+    unbalanced: list[_Mark] = []
+    stack = _Stack()
+    para = -1
+    for mark in marks:
+        if mark.para != para:
+            k = stack.topmost(mark.family) if _reopens(mark, para, content) else None
+            if k is not None:
+                # The multi-paragraph convention: this mark reopens the quotation.
+                unbalanced.extend(stack.cut(k + 1))
+                stack.restart(mark.pos)
+                para = mark.para
+                continue
+            unbalanced.extend(stack.cut(stack.lo))
+            para = mark.para
+        unbalanced.extend(stack.expire(mark.pos - max_chars))
+        if mark.can_close:
+            k = stack.topmost(mark.family)
+            if k is not None and (not mark.can_open or k == len(stack.items) - 1):
+                opener = stack.items[k]
+                unbalanced.extend(stack.cut(k + 1))
+                stack.cut(k)
+                pairs.append((opener, mark))
+                continue
+            if not mark.can_open:
+                # A stray closer right after a digit is an inch mark (a 12" ruler).
+                if not (mark.pos and text[mark.pos - 1].isdigit()):
+                    unbalanced.append(mark)
+                continue
+        stack.push(mark)
+    unbalanced.extend(stack.cut(stack.lo))
+    return pairs, unbalanced
+
+
+class _Stack:
+    """Open marks, with the topmost of each family found in constant time.
+
+    Entries below ``lo`` have expired (they ran past ``max_chars``).  Since ``cap_from``
+    never decreases up the stack, expired entries always form its bottom.
+    """
+
+    def __init__(self) -> None:
+        self.items: list[_Mark] = []
+        self.lo = 0
+        self.by_family: dict[str, list[int]] = {}
+
+    def push(self, mark: _Mark) -> None:
+        self.by_family.setdefault(mark.family, []).append(len(self.items))
+        self.items.append(mark)
+
+    def topmost(self, family: str) -> int | None:
+        found = self.by_family.get(family)
+        if found and found[-1] >= self.lo:
+            return found[-1]
+        return None
+
+    def cut(self, k: int) -> list[_Mark]:
+        """Remove and return the entries from ``k`` up (those below ``lo`` are gone already)."""
+        removed = self.items[max(k, self.lo) :]
+        del self.items[k:]
+        for positions in self.by_family.values():
+            while positions and positions[-1] >= k:
+                positions.pop()
+        if self.lo > len(self.items):
+            self.lo = len(self.items)
+        if not self.items:
+            self.lo = 0
+        return removed
+
+    def expire(self, before: int) -> list[_Mark]:
+        """Drop the entries whose quotation would start before ``before``."""
+        start = self.lo
+        while self.lo < len(self.items) and self.items[self.lo].cap_from < before:
+            self.lo += 1
+        return self.items[start : self.lo]
+
+    def restart(self, pos: int) -> None:
+        for mark in self.items[self.lo :]:
+            mark.cap_from = pos
+
+
+def _reopens(mark: _Mark, para: int, content: list[int]) -> bool:
+    return mark.can_open and mark.para == para + 1 and mark.pos == content[mark.para]
+
+
+def _topmost(stack: list[_Mark], family: str) -> int | None:
+    for k in range(len(stack) - 1, -1, -1):
+        if stack[k].family == family:
+            return k
+    return None
+
+
+def _set_contexts(singles: list[_Mark], pairs: list[tuple[_Mark, _Mark]]) -> None:
+    """Give each single mark the index of the innermost double-mark pair around it."""
+    events = sorted(
+        [(o.pos, 1, k) for k, (o, _) in enumerate(pairs)]
+        + [(c.pos, -1, k) for k, (_, c) in enumerate(pairs)]
+    )
+    stack: list[int] = []
+    e = 0
+    for mark in singles:
+        while e < len(events) and events[e][0] < mark.pos:
+            _, kind, k = events[e]
+            if kind == 1:
+                stack.append(k)
+            elif stack:
+                stack.pop()
+            e += 1
+        mark.context = stack[-1] if stack else -1
+
+
+def _pair_singles(
+    text: str,
+    marks: list[_Mark],
+    paras: list[tuple[int, int]],
+    content: list[int],
+    pair_close: list[int],
+    max_chars: int,
+) -> tuple[list[tuple[_Mark, _Mark]], list[_Mark]]:
+    """Pair single marks inside the nesting set up by the double marks."""
+    pairs: list[tuple[_Mark, _Mark]] = []
+    unbalanced: list[_Mark] = []
+    used = [False] * len(marks)
+    for k, opener in enumerate(marks):
+        if used[k] or not opener.can_open:
+            continue
+        ctx = opener.context
+        outer = pair_close[ctx] if ctx >= 0 else len(text)
+        para = opener.para
+        bound = min(paras[para][1], opener.pos + max_chars, outer)
+        strong = weak = None
+        j = k + 1
+        while True:
+            stopped = False
+            while j < len(marks) and marks[j].pos < bound:
+                mark = marks[j]
+                if mark.context == ctx and not used[j]:
+                    if mark.can_close:
+                        if _possessive_like(text, mark.pos):
+                            weak = j
+                        else:
+                            strong = j
+                            stopped = True
+                            break
+                    else:
+                        stopped = True  # the next quotation at this level begins
+                        break
+                j += 1
+            if stopped or weak is not None or bound != paras[para][1]:
+                break
+            if (
+                j < len(marks)
+                and marks[j].context == ctx
+                and not marks[j].can_close
+                and _reopens(marks[j], para, content)
+            ):
+                used[j] = True
+                para += 1
+                bound = min(paras[para][1], marks[j].pos + max_chars, outer)
+                j += 1
+                continue
+            break
+        closer = strong if strong is not None else weak
+        if closer is None:
+            unbalanced.append(opener)
+            continue
+        used[k] = used[closer] = True
+        pairs.append((opener, marks[closer]))
+    return pairs, unbalanced
+
+
+def _possessive_like(text: str, pos: int) -> bool:
+    """Whether a closing single mark at ``pos`` could well be a possessive apostrophe."""
+    before = text[max(0, pos - 3) : pos].casefold()
+    if not (before[-1:] in ("s", "z", "x") or before.endswith("in")):
+        return False
+    m = _NEXT_WORD.match(text, pos + 1)
+    return m is not None and m.group(1).casefold() not in _FOLLOWS_CLOSER
+
+
+def _strip(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def _blocks(text: str, paras: list[tuple[int, int]]) -> list[Quotation]:
+    """Block quotations: Markdown ``>`` runs and paragraphs indented deeper than usual."""
+    blocks: list[Quotation] = []
+    run: list[tuple[int, int]] = []  # (text start, text end) of each ">" line with text
+    last_end = -2
+    for m in _MD_QUOTE_RUN_LINE.finditer(text):
+        if m.start() != last_end + 1:
+            _flush_run(text, run, blocks)
+        last_end = m.end()
+        body = _MD_QUOTE_PREFIX.match(text, m.start(), m.end())
+        start, end = _strip(text, body.end() if body else m.start(), m.end())
+        if start < end:
+            run.append((start, end))
+    _flush_run(text, run, blocks)
+
+    indents = [_indent(text, start, end) for start, end in paras]
+    counts = Counter(i for i in indents if i >= 0)
+    if not counts:
+        return blocks
+    top = max(counts.values())
+    usual = min(i for i, c in counts.items() if c == top)
+    for (start, end), indent in zip(paras, indents):
+        if indent < usual + 4 or _LIST_ITEM.match(text, start, end):
+            continue
+        s, e = _strip(text, start, end)
+        body = text[s:e]
+        # Centred headings and tables are indented too; a quotation has words in it.
+        if len(_WORD.findall(body)) >= 3 and any(c.islower() for c in body):
+            blocks.append(Quotation(s, e, "", "", block=True))
+    blocks.sort(key=lambda q: q.start)
+    return blocks
+
+
+def _flush_run(text: str, run: list[tuple[int, int]], blocks: list[Quotation]) -> None:
+    if run:
+        start, end = run[0][0], run[-1][1]
+        if _WORD.search(text, start, end):
+            blocks.append(Quotation(start, end, "", "", block=True))
+        run.clear()
+
+
+def _indent(text: str, start: int, end: int) -> int:
+    """The smallest indentation (tabs count 4) of the paragraph's lines; -1 for a ">" quote."""
+    m = _LEADING_SPACE.match(text, start, end)
+    first = m.group().rsplit("\n", 1)[-1] if m else ""
+    if m and m.end() < end and text[m.end()] == ">":
+        return -1
+    if not first:
+        return 0
+    lines = [ln for ln in text[start:end].split("\n") if ln.strip()]
+    return min(len(ln.expandtabs(4)) - len(ln.expandtabs(4).lstrip()) for ln in lines)
+
+
+def _warnings(text: str, marks: list[_Mark]) -> list[str]:
+    if not marks:
+        return []
+    newlines = [m.start() for m in re.finditer("\n", text)]
+    out = [
+        f"unbalanced quote mark {m.char} at offset {m.pos} "
+        f"(line {bisect.bisect_right(newlines, m.pos - 1) + 1})"
+        for m in marks[:_MAX_WARNINGS]
+    ]
+    if len(marks) > _MAX_WARNINGS:
+        out.append(f"... and {len(marks) - _MAX_WARNINGS} more unbalanced quote marks")
+    return out
