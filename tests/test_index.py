@@ -17,7 +17,7 @@ import duckdb
 import numpy as np
 import pytest
 
-import stemmatic.index.duck as duck
+from stemmatic import fingerprint as fingerprint_module
 from stemmatic.errors import IndexStoreError
 from stemmatic.index import (
     FORMAT_VERSION,
@@ -28,6 +28,7 @@ from stemmatic.index import (
     IndexStore,
     MemoryIndex,
     document_fingerprints,
+    duck,
     index_info,
     tokens_for,
 )
@@ -40,10 +41,7 @@ SETTINGS = Settings()
 # collide by chance, so every shared fingerprint in these tests was put there on purpose.
 _SYLLABLES = ["ka", "lo", "mi", "ne", "ru", "ta", "vi", "zo", "pe", "gu", "bra", "tel"]
 VOCABULARY = sorted(
-    {
-        "".join(random.Random(i).choices(_SYLLABLES, k=3 + i % 2))
-        for i in range(3000)
-    }
+    {"".join(random.Random(i).choices(_SYLLABLES, k=3 + i % 2)) for i in range(3000)}
 )
 
 
@@ -220,7 +218,9 @@ def test_failure_mid_document_rolls_back_its_rows(
         monkeypatch.undo()
         # The index is still usable, and the key given to the failed document is reused.
         assert index.add([doomed]).added == 1
-    assert stored_fingerprints(path) == {d.id: expected_fingerprints(d.text) for d in kept + [doomed]}
+    assert stored_fingerprints(path) == {
+        d.id: expected_fingerprints(d.text) for d in kept + [doomed]
+    }
 
 
 def test_closed_index_refuses_work(tmp_path: Path) -> None:
@@ -314,7 +314,10 @@ def test_memory_index_add_statuses() -> None:
     assert index.add(docs) == AddResult(unchanged=3)
     changed = Document(id="s00", text=docs[1].text)
     result = index.add([changed])
-    assert (result.replaced, result.fingerprints) == (1, len(document_fingerprints(changed.text, SETTINGS)))
+    assert (result.replaced, result.fingerprints) == (
+        1,
+        len(document_fingerprints(changed.text, SETTINGS)),
+    )
     assert index.get("s00") == changed
     assert [info.id for info in index.documents()] == ["s00", "s01", "s02"]
     with pytest.raises(KeyError):
@@ -412,12 +415,31 @@ def test_window_mismatch(tmp_path: Path) -> None:
         DuckIndex.open(path, SETTINGS)
 
 
+def test_an_index_fingerprinted_another_way_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "i.duckdb"
+    build(path, sources(2))
+    # As if a later Stemmatic hashed n-grams differently, with the same settings.
+    monkeypatch.setattr(fingerprint_module, "_MULTIPLIERS", fingerprint_module._MULTIPLIERS + 2)
+    with pytest.raises(IndexStoreError, match="tokenizes or fingerprints text differently"):
+        DuckIndex.open(path, SETTINGS, read_only=True)
+    info = index_info(path)
+    assert info["tokenizer_matches"] is False and info["readable"] is False
+    monkeypatch.undo()
+    assert index_info(path)["tokenizer_matches"] is True
+    set_meta(path, "probe", "0" * 32)
+    with pytest.raises(IndexStoreError, match="tokenizes or fingerprints text differently"):
+        DuckIndex.open(path, SETTINGS)
+
+
 def test_index_info(tmp_path: Path) -> None:
     path = tmp_path / "i.duckdb"
     docs = sources(4)
     build(path, docs)
     info = index_info(path)
     assert info["format_version"] == FORMAT_VERSION and info["readable"] is True
+    assert info["tokenizer_matches"] is True
     assert info["settings"] == SETTINGS.index_key()
     assert info["window"] == WINDOW
     assert info["documents"] == 4

@@ -66,6 +66,12 @@ def test_utf16_with_bom(tmp_path: Path, codec: str) -> None:
     assert doc.encoding == codec
 
 
+def test_utf16_without_bom_is_recognised() -> None:
+    text, encoding, warnings = load_text("Plain words, no mark.\n".encode("utf-16-le"), "w.txt")
+    assert (text, encoding) == ("Plain words, no mark.\n", "utf-16-le")
+    assert warnings == ["no byte-order mark: decoded as UTF-16-LE"]
+
+
 def test_invalid_bytes_in_utf8_do_not_crash(tmp_path: Path) -> None:
     data = (
         "na\u00efve caf\u00e9 r\u00e9sum\u00e9 ".encode()
@@ -668,3 +674,15 @@ def test_in_process_and_worker_agree(tmp_path: Path) -> None:
     path = write(tmp_path / "page.html", PAGE)
     assert load(path) == load(path, IN_PROCESS)
     assert isinstance(load(path), Document)
+
+
+def test_without_a_worker_extraction_runs_here_and_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write(tmp_path / "page.html", PAGE)
+    worker._pool.close()
+    monkeypatch.setattr(worker.sys, "executable", str(tmp_path / "no-python"))
+    doc = load(path)
+    assert ARTICLE[0] in doc.text
+    assert any("time limit not applied" in warning for warning in doc.warnings)
+    assert worker._pool.worker is None

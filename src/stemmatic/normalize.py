@@ -29,7 +29,7 @@ from breame.data.spelling_constants import BRITISH_ENGLISH_SPELLINGS
 # Ideographic and kana characters are one token each, since those scripts use no spaces.
 _TOKEN = regex.compile(
     r"[\p{Han}\p{Hiragana}\p{Katakana}]"
-    r"|\p{N}+(?:[.,/:]\p{N}+)*"
+    r"|\p{N}+(?:[.,/:]\p{N}+)*\p{L}*"
     r"|[\p{L}\p{N}][\p{L}\p{N}\p{M}]*(?:['’ʼ][\p{L}][\p{L}\p{N}\p{M}]*)*"
 )
 

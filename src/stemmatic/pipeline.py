@@ -12,6 +12,7 @@ from dataclasses import replace
 
 from stemmatic import ingest
 from stemmatic.align import align
+from stemmatic.classify import classify
 from stemmatic.errors import InputError, SettingsError
 from stemmatic.index.store import IndexStore, tokens_for
 from stemmatic.settings import Settings
@@ -76,13 +77,17 @@ def trace(
             progress(done, len(candidates))
 
     passages.sort(key=lambda p: (p.query_start, p.query_end, p.source_id, p.source_start))
+    checked = classify(query_doc, candidates, passages, settings)
     return Report(
         query=query_doc,
         sources=tuple(sorted(candidates, key=lambda d: d.id)),
-        passages=tuple(passages),
+        passages=checked.passages,
+        citations=checked.citations,
+        quotations=checked.quotations,
+        findings=checked.findings,
         skipped=tuple(sorted(skipped, key=lambda s: s.path)),
         settings=settings.to_dict(),
-        warnings=tuple(warnings),
+        warnings=tuple(warnings) + checked.warnings,
     )
 
 

@@ -94,6 +94,7 @@ _NEXT_WORD = re.compile(r"\s+([\w]+)")
 _PARAGRAPH_BREAK = re.compile(r"\n(?:[ \t\r\f\v>]*\n)+")
 _LINE = re.compile(r"^[^\n]*", re.MULTILINE)
 _CONTENT_START = re.compile(r"[\s>]*")
+_TEXT_CHAR = re.compile(r"[^\s>]")
 _MD_QUOTE_RUN_LINE = re.compile(r"^[ ]{0,3}>[^\n]*", re.MULTILINE)
 _LEADING_SPACE = re.compile(r"\s*")
 _MD_QUOTE_PREFIX = re.compile(r"[ ]{0,3}(?:>[ \t]?)+[ \t]*")
@@ -143,12 +144,8 @@ def paragraphs(text: str) -> list[tuple[int, int]]:
             pieces.append((pos, m.start()))
             pos = m.end()
         pieces.append((pos, len(text)))
-    out = []
-    for start, end in pieces:
-        # A lone ">" or whitespace line is not a paragraph.
-        if text[start:end].strip(" \t\r\f\v\n>"):
-            out.append((start, end))
-    return out
+    # A lone ">" or whitespace line is not a paragraph.
+    return [(start, end) for start, end in pieces if _TEXT_CHAR.search(text, start, end)]
 
 
 def _unwrapped(text: str) -> bool:
@@ -226,7 +223,7 @@ def _marks(text: str, para_starts: list[int]) -> tuple[list[_Mark], list[_Mark]]
     openers.update(m.start() for m in _GUILLEMET_OPENER.finditer(text))
     closers = {m.start() for m in _CLOSER.finditer(text)}
     closers.update(m.end() - 1 for m in _GUILLEMET_CLOSER.finditer(text))
-    apostrophes = set()
+    apostrophes: set[int] = set()
     for m in _N_ELISION.finditer(text):
         apostrophes.update((m.start(), m.end() - 1))
     stacked: list[_Mark] = []
@@ -481,9 +478,9 @@ def _blocks(text: str, paras: list[tuple[int, int]]) -> list[Quotation]:
         if indent < usual + 4 or _LIST_ITEM.match(text, start, end):
             continue
         s, e = _strip(text, start, end)
-        body = text[s:e]
+        words = text[s:e]
         # Centred headings and tables are indented too; a quotation has words in it.
-        if len(_WORD.findall(body)) >= 3 and any(c.islower() for c in body):
+        if len(_WORD.findall(words)) >= 3 and any(c.islower() for c in words):
             blocks.append(Quotation(s, e, "", "", block=True))
     blocks.sort(key=lambda q: q.start)
     return blocks
@@ -506,6 +503,8 @@ def _indent(text: str, start: int, end: int) -> int:
     if not first:
         return 0
     lines = [ln for ln in text[start:end].split("\n") if ln.strip()]
+    if not lines:
+        return 0
     return min(len(ln.expandtabs(4)) - len(ln.expandtabs(4).lstrip()) for ln in lines)
 
 

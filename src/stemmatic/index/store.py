@@ -11,6 +11,7 @@ they rank alike: :class:`~stemmatic.index.memory.MemoryIndex` (a dict, for tests
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -167,6 +168,30 @@ def query_hashes(query_tokens: Tokens, settings: Settings) -> np.ndarray:
     """
     grams = fingerprint(query_tokens, settings.ngram, stopwords=settings.stopwords)
     return np.unique(grams.hashes)
+
+
+# A text touching every rule of the tokenizer (typography, case, accents, possessives,
+# spelling, numbers in words and figures, fractions, ordinals, decades, stop words,
+# negations, stems, apostrophes, ideographs).  An index stores a digest of its tokens and
+# fingerprints and compares it on opening, so that an index built by a Stemmatic that
+# tokenized or hashed differently is refused instead of silently matching nothing.
+PROBE_TEXT = (
+    "The Colour of the Théâtre’s “walls” — isn't it twenty-five shades? "
+    "In the 1990s, one third of 1,000 organisers didn't attend the 3rd meeting; "
+    "NOT ONE of them was running, nor would they run. Analysed, analysing, analyses: "
+    "O'Neill's café 3.5% 1/3 o'clock! 東京の大学 naïve ﬁnance e.g. U.S.A. — seventy and two"
+)
+
+
+def probe(settings: Settings) -> str:
+    """A digest of how ``settings`` tokenize and fingerprint :data:`PROBE_TEXT`."""
+    tokens = tokens_for(PROBE_TEXT, settings)
+    grams = fingerprint(tokens, settings.ngram, stopwords=settings.stopwords)
+    kept = winnow(grams, WINDOW)
+    digest = hashlib.blake2b(digest_size=16)
+    for array in (tokens.starts, tokens.ends, tokens.ids, tokens.stop, grams.hashes, kept.first):
+        digest.update(np.ascontiguousarray(array).astype(array.dtype.newbyteorder("<")).tobytes())
+    return digest.hexdigest()
 
 
 def rank(shared: Iterable[tuple[str, int]], total: int, limit: int) -> list[tuple[str, float]]:

@@ -219,7 +219,7 @@ def _read_input(
 
 def _unique_id(path: str, relative: tuple[str, ...], taken: set[str]) -> str:
     """The relative path as id, or with as many parent folders in front as make it unique."""
-    parts = Path(path).absolute().parts
+    parts = Path(os.path.abspath(path)).parts[1:]  # without the root "/"
     for extra in range(len(parts) - len(relative) + 1):
         candidate = "/".join(parts[len(parts) - len(relative) - extra :])
         if candidate not in taken:
@@ -252,7 +252,7 @@ def _walk(root: str) -> Iterator[tuple[str, tuple[str, ...]] | Skipped]:
             yield full, relative
             continue
         inode = _inode(full)
-        if inode is None or len(stack) > 40:
+        if inode is None or inode in visited:
             continue
         visited.add(inode)
         stack.append(iter(_entries(full, relative)))

@@ -47,8 +47,8 @@ _PRELOAD = (
     "stemmatic.ingest.docx",
 )
 
-# Format name -> (module, function).  Imported on first use, so a worker that only reads
-# PDFs never imports trafilatura.
+# Format name -> (module, function).  Imported on first use, so reading plain text in the
+# calling process never imports trafilatura or pypdf.
 EXTRACTORS: dict[str, tuple[str, str]] = {
     "txt": ("stemmatic.ingest.text", "extract_txt"),
     "md": ("stemmatic.ingest.text", "extract_md"),
@@ -128,6 +128,8 @@ class _Worker:
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
         self.owner = os.getpid()
+        if sys.platform == "win32":
+            raise _CannotStart("waiting on pipes with a deadline needs a POSIX system")
         try:
             self.process = subprocess.Popen(
                 [sys.executable, "-P", "-c", "from stemmatic.ingest.worker import main; main()"],

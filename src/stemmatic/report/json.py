@@ -62,13 +62,14 @@ TEXT_SOURCES: dict[str, str] = {
 # How the verdict names finding types; any other type is named after itself.
 FINDING_LABELS: dict[str, tuple[str, str]] = {
     "misquote": ("misquote", "misquotes"),
-    "uncited": ("uncited passage", "uncited passages"),
+    "unquoted-copy": ("unquoted copy", "unquoted copies"),
+    "uncited-passage": ("uncited passage", "uncited passages"),
     "miscited": ("miscited passage", "miscited passages"),
-    "unresolved_citation": ("citation not in the corpus", "citations not in the corpus"),
-    "citation_not_in_corpus": ("citation not in the corpus", "citations not in the corpus"),
-    "not_in_corpus": ("citation not in the corpus", "citations not in the corpus"),
-    "unbalanced_quote": ("unbalanced quotation mark", "unbalanced quotation marks"),
+    "citation-not-in-corpus": ("citation not in the corpus", "citations not in the corpus"),
+    "quotation-not-found": ("quotation found nowhere", "quotations found nowhere"),
     "drift": ("drifted passage", "drifted passages"),
+    "shared-error": ("shared error", "shared errors"),
+    "unbalanced-quote": ("unbalanced quotation mark", "unbalanced quotation marks"),
 }
 
 

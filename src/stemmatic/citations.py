@@ -1,0 +1,1197 @@
+"""In-text citations, footnotes and reference lists, and resolving them to sources.
+
+Four kinds of marks are found in a query (see :class:`CitationMark`):
+
+* parenthetical: ``(Smith 2004, p. 12)``, ``(Smith and Lee 2004; Brown 2010)``,
+  ``(Smith 12)``, ``("Title" 12)``, ``(ibid.)``;
+* narrative: ``Smith (2004) argues``, ``According to Smith,``, ``As Smith puts it``,
+  ``Smith writes that``, ``In *Title*, Smith ...``;
+* numeric and footnote markers: ``[1]``, ``[2, 4-6]``, ``¹²``, ``^3``, ``[^4]``, resolved
+  to the note or numbered reference they point at;
+* reference-list entries under a heading such as References or Works Cited.
+
+Precision matters as much as recall here: a report that flags citations that are not
+there is useless.  So every pattern asks for positive evidence (a year, a page, a
+reporting verb, a title in quote marks), and a name on its own counts only where a
+citation is expected (right after a quotation, at the end of a sentence) and where the
+word is not a common English word.
+
+:func:`resolve` matches a mark to one source by metadata (author, year, title, file
+name).
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from pathlib import PurePath
+
+import regex
+from rapidfuzz import fuzz
+from wordfreq import zipf_frequency
+
+from stemmatic.normalize import strip_accents
+from stemmatic.quotes import QUOTE_MARKS, find_quotations, paragraphs
+from stemmatic.types import Document, Quotation
+
+PARENTHETICAL = "parenthetical"
+NARRATIVE = "narrative"
+NUMERIC = "numeric"
+FOOTNOTE = "footnote"
+REFERENCE = "reference"
+
+
+@dataclass(frozen=True, slots=True)
+class CitationMark:
+    """A citation found in a text, before it is resolved to a source.
+
+    Attributes:
+        start, end: span of the citation in the text (half-open).  A parenthetical that
+            cites several works gives one mark per work, each spanning that work's
+            words inside the parentheses; a single work spans the whole parenthetical.
+        text: ``text[start:end]``.
+        style: "parenthetical", "narrative", "numeric", "footnote" or "reference".
+        authors: surnames (or an organization's name) as written.
+        year: the year as written ("2004", "2004a", "n.d."), if any.
+        title: the cited title, if given or found in the reference list or the note.
+        pages: the page or other locator as written ("12", "23-26"), if any.
+        numbers: note or reference numbers of a numeric or footnote marker.
+        covers: the span of text the citation applies to: its sentence (or paragraph),
+            widened to a quotation it follows or introduces.  A reference-list entry
+            covers itself.
+    """
+
+    start: int
+    end: int
+    text: str
+    style: str
+    authors: tuple[str, ...] = ()
+    year: str | None = None
+    title: str | None = None
+    pages: str | None = None
+    numbers: tuple[int, ...] = ()
+    covers: tuple[int, int] = (0, 0)
+
+
+# --------------------------------------------------------------------------------------
+# Building blocks of the patterns.
+
+_LOWER = r"[\p{Ll}\p{M}]"
+_CAPWORD = rf"(?:\p{{Lu}}['’])?\p{{Lu}}{_LOWER}+(?:\p{{Lu}}{_LOWER}+)*"  # Smith O'Brien McDonald
+_NAMEWORD = rf"{_CAPWORD}(?:-{_CAPWORD})*"  # Lévi-Strauss
+_PARTICLE = r"(?:van|von|der|den|de|del|della|di|da|du|dos|das|la|le|ten|ter|al|el|bin|ibn)"
+_SURNAME = rf"(?<![\w'’-])(?:{_PARTICLE}\s+)*{_NAMEWORD}"
+_FULLNAME = rf"{_SURNAME}(?:\s+{_SURNAME}){{0,3}}"  # Jane Smith, World Health Organization
+_ACRONYM = r"\p{Lu}{2,8}"
+_AND = r"(?:\s*,?\s*(?:and|&)\s+|\s*&\s*)"
+_ETAL = r"(?:\s+et\s+al\.?)"
+
+
+def _authors(name: str) -> str:
+    return rf"{name}(?:\s*,\s*{name})*(?:{_AND}{name})?{_ETAL}?"
+
+
+_AUTH = _authors(_FULLNAME)
+_AUTH_ORG = _authors(rf"(?:{_FULLNAME}|{_ACRONYM})")
+_AUTH_SURNAME = _authors(_SURNAME)
+
+_YEAR = r"(?:(?:1[5-9]\d\d|20\d\d)[a-z]?(?!\d)|n\.\s?d\.|in\s+press|forthcoming)"
+_YEARS = rf"{_YEAR}(?:\s*,\s*{_YEAR})*"
+_PAGE_PREFIX = (
+    r"(?:pp?|pg|pages?|paras?|ch|chap|chapter|sect?|§|vol|fig|ll?|lines?|col|nn?|fol|fols|"
+    r"loc|at)\.?\s*"
+)
+_PAGE_NUM = r"(?:\d+[a-z]?|[ivxlcdm]+)"
+_LOC_PREFIXED = rf"{_PAGE_PREFIX}{_PAGE_NUM}(?:\s*[-–—]\s*{_PAGE_NUM})?(?:\s*ff?\.?)?"
+_LOC_BARE = r"(?!(?:1[5-9]|20)\d\d(?!\d))\d{1,4}(?:\.\d+)*(?:\s*[-–—]\s*\d+)?(?:\s*ff?\.?)?"
+_LOCATOR = (
+    rf"(?:{_LOC_PREFIXED}|{_LOC_BARE})(?:\s*,\s*(?:{_LOC_PREFIXED}|{_LOC_BARE}))*"
+)
+_QTITLE = r"(?:\"[^\"]+\"|“[^”\"]+[”\"]|‘[^’]+’|'[^']+'|«[^»]+»)"
+_ITITLE = r"(?:\*[^*\n]+\*|_[^_\n]+_)"
+_TITLE = rf"(?:{_QTITLE}|{_ITITLE})"
+
+_PREFIX = regex.compile(
+    r"(?i:(?:see\s+also|see|cf\.?|compare|e\.\s?g\.,?|i\.\s?e\.,?|quoted\s+in|qtd\.?\s+in|"
+    r"as\s+cited\s+in|cited\s+in|after|following|also)\s+)*"
+)
+_SUFFIX = regex.compile(
+    r"(?i:\s*,\s*(?:(?:emphasis|italics)(?:\s+(?:added|mine|in\s+original|original))?|"
+    r"my\s+emphasis|original\s+emphasis|trans(?:lation)?\.?(?:\s+mine|\s+modified)?|"
+    r"modified|adapted))$"
+)
+_SEP = r"\s*[,:]?\s*"
+
+# One cited work inside parentheses, tried in this order.
+_WORKS = [
+    ("year", regex.compile(
+        rf"(?P<authors>{_AUTH_ORG}){_SEP}(?P<year>{_YEARS})(?:\s*[,:]\s*(?P<pages>{_LOCATOR}))?"
+    )),
+    ("titled", regex.compile(
+        rf"(?P<authors>{_AUTH})\s*,\s*(?P<title>{_TITLE})(?:\s*,?\s*(?P<pages>{_LOCATOR}))?"
+    )),
+    ("page", regex.compile(rf"(?P<authors>{_AUTH}){_SEP}(?P<pages>{_LOCATOR})")),
+    ("title", regex.compile(
+        rf"(?P<title>{_TITLE})(?:\s*,?\s*(?P<year>{_YEARS}))?(?:\s*,?\s*(?P<pages>{_LOCATOR}))?"
+    )),
+    ("ibid", regex.compile(rf"(?i:ibid\.?|id\.)(?:\s*,?\s*(?P<pages>{_LOCATOR}))?")),
+    ("name", regex.compile(rf"(?P<authors>{_AUTH})")),
+]
+
+_PAREN = regex.compile(r"\(([^()]{1,300})\)")
+
+_VERBS_SINGULAR = (
+    r"writes|wrote|argues|argued|notes|noted|observes|observed|claims|claimed|contends|"
+    r"contended|suggests|suggested|asserts|asserted|maintains|maintained|explains|explained|"
+    r"remarks|remarked|concludes|concluded|insists|insisted|proposes|proposed|states|stated|"
+    r"emphasi[sz]es|emphasi[sz]ed|stresses|stressed|shows|showed|demonstrates|demonstrated|"
+    r"reports|reported|finds|found|posits|posited|acknowledges|acknowledged|cautions|"
+    r"cautioned|warns|warned|comments|commented|puts\s+it|put\s+it|points\s+out|"
+    r"pointed\s+out|reminds\s+us|reminded\s+us|describes|described|defines|defined|"
+    r"recalls|recalled|admits|admitted|(?:has|had)\s+(?:argued|shown|noted|written|observed|"
+    r"suggested|claimed|pointed\s+out|demonstrated|described|remarked|stated)"
+)
+_VERBS_PLURAL = (
+    r"write|argue|note|observe|claim|contend|suggest|assert|maintain|explain|remark|conclude|"
+    r"insist|propose|state|emphasi[sz]e|stress|show|demonstrate|report|find|posit|"
+    r"acknowledge|caution|warn|comment|point\s+out|remind\s+us|describe|define|"
+    r"have\s+(?:argued|shown|noted|written|observed|suggested|claimed|pointed\s+out|"
+    r"demonstrated|described)"
+)
+# "As Smith says" is a citation; "Smith said" on its own is more often dialogue.
+_VERBS_AS = rf"{_VERBS_SINGULAR}|{_VERBS_PLURAL}|says|said|say|tells\s+us|told\s+us"
+_YEAR_PAREN = rf"\s*\(\s*(?P<year>{_YEARS})(?:\s*[,:]\s*(?P<pages>{_LOCATOR}))?\s*\)"
+
+_NARRATIVE_YEAR = regex.compile(rf"(?P<authors>{_AUTH_SURNAME})(?:['’]s)?{_YEAR_PAREN}")
+_ACCORDING = regex.compile(
+    rf"(?i:according\s+to)\s+(?P<authors>{_AUTH})(?:{_YEAR_PAREN})?(?=\s*[,.;:(]|\s*$)"
+)
+_AS_VERB = regex.compile(
+    rf"\b(?i:as)\s+(?P<authors>{_AUTH})(?:{_YEAR_PAREN})?\s+(?P<verb>{_VERBS_AS})\b"
+)
+_AS_BY = regex.compile(
+    r"\b(?i:as)\s+(?:noted|argued|shown|observed|suggested|pointed\s+out|discussed|"
+    rf"described|demonstrated|reported|claimed|put)\s+by\s+(?P<authors>{_AUTH})(?:{_YEAR_PAREN})?"
+)
+_NAME_VERB = regex.compile(
+    rf"(?P<authors>{_AUTH_SURNAME})(?:{_YEAR_PAREN})?\s+"
+    rf"(?:(?P<verb>{_VERBS_SINGULAR})|(?P<plural>{_VERBS_PLURAL}))(?=[\s,:;.])"
+)
+_IN_TITLE = regex.compile(
+    r"\b(?P<lead>In)\s+(?:(?:his|her|their|its|the)\s+(?:[\p{Ll}-]+\s+){0,2})?"
+    rf"(?P<title>{_TITLE})(?:\s*\(\s*(?P<year>{_YEAR})\s*\))?\s*,\s*(?P<authors>{_AUTH})"
+    r"(?=\s+\p{Ll})"
+)
+
+_NUMERIC = regex.compile(
+    r"(?<![\]!\w])\[(?P<nums>\d{1,3}(?:\s*[-–]\s*\d{1,3})?(?:\s*[,;]\s*\d{1,3}"
+    r"(?:\s*[-–]\s*\d{1,3})?)*)\](?![(:\[])"
+)
+_SUPERSCRIPT_DIGITS = "⁰¹²³⁴⁵⁶⁷⁸⁹"
+_SUPERSCRIPT = regex.compile(
+    r"(?<=[\p{L}\p{P}])[⁰¹²³⁴⁵⁶⁷⁸⁹]+(?:[,˒]\s?[⁰¹²³⁴⁵⁶⁷⁸⁹]+)*"
+)
+_CARET = regex.compile(r"(?<=[\p{L}\p{P}])(?<!\[)\^(?P<nums>\d{1,3})(?!\d)")
+_MD_FOOTNOTE = regex.compile(r"\[\^(?P<nums>\d{1,3})\](?!:)")
+_SUPER_TABLE = str.maketrans(_SUPERSCRIPT_DIGITS, "0123456789")
+
+# Sections.
+_REFERENCE_HEADINGS = (
+    "references|bibliography|works cited|works consulted|sources|sources cited|"
+    "literature cited|reference list|cited works|select bibliography|literature"
+)
+_NOTE_HEADINGS = "notes|endnotes|footnotes|end notes|foot notes"
+_HEADING = regex.compile(
+    r"^[ \t]*(?:#{1,6}[ \t]*)?(?:\*\*|__)?(?P<name>(?i:"
+    + _REFERENCE_HEADINGS
+    + "|"
+    + _NOTE_HEADINGS
+    + r"))(?:\*\*|__)?[ \t]*:?[ \t]*$",
+    regex.MULTILINE,
+)
+_OTHER_HEADING = regex.compile(
+    r"^[ \t]*(?:#{1,6}[ \t]+\S.*|(?i:appendix\b.{0,60}|acknowledge?ments?|about\s+the\s+authors?|"
+    r"index|glossary|further\s+reading|tables|figures)[ \t]*:?)[ \t]*$",
+    regex.MULTILINE,
+)
+_NOTE_START = regex.compile(
+    r"^[ \t]*(?:(?P<a>\d{1,3})[.)]|\[(?P<b>\d{1,3})\]|\[\^(?P<c>\d{1,3})\]:|"
+    r"(?P<d>[⁰¹²³⁴⁵⁶⁷⁸⁹]+)|\^(?P<e>\d{1,3}))[ \t]+(?=\S)",
+    regex.MULTILINE,
+)
+_MD_DEFINITION = regex.compile(r"^[ \t]*\[\^(?P<c>\d{1,3})\]:[ \t]*", regex.MULTILINE)
+_BULLET = regex.compile(r"[ \t]*(?:[-*•–][ \t]+)?")
+
+# Parsing an entry.
+_YEAR_IN_PARENS = regex.compile(rf"\(\s*(?P<year>{_YEAR})\s*[),;:]")
+_YEAR_BARE = regex.compile(rf"(?<![\d\w])(?P<year>{_YEAR})")
+_QUOTED_TITLE = regex.compile(r"“(?P<t>[^”]+)”|\"(?P<u>[^\"]+)\"|‘(?P<v>[^’]+)’(?!\w)")
+_ITALIC_TITLE = regex.compile(r"(?<!\w)\*(?P<t>[^*\n]+)\*(?!\w)|(?<!\w)_(?P<u>[^_\n]+)_(?!\w)")
+_NOTE_PAGES = regex.compile(
+    r"(?:\bpp?\.\s*(?P<a>\d+(?:\s*[-–]\s*\d+)?)|,\s*(?P<b>\d{1,4}(?:\s*[-–]\s*\d+)?)\.?\s*$)"
+)
+_LEADING_CUE = regex.compile(r"^(?i:(?:see\s+also|see|cf\.?|compare)\s+)+")
+_INITIAL = regex.compile(r"^(?:\p{Lu}\.?-?){1,3}$")
+_NAME_SUFFIX = frozenset({"jr", "sr", "ii", "iii", "iv", "phd", "md"})
+_NOT_AUTHOR_WORDS = frozenset({"et", "al", "ed", "eds", "trans", "tr", "and", "with", "comp",
+                               "comps", "dir", "intro", "foreword", "by", "&"})
+
+# Sentences.
+_SENTENCE_END = regex.compile(
+    r"[.!?…]+(?:[\"'”’»›)\]]|\[\d[\d,\s–-]*\]|\^\d+|[⁰¹²³⁴⁵⁶⁷⁸⁹]+)*"
+    r"(?=\s+[\"'“‘«(\[¿¡*_]*[\p{Lu}\p{N}])"
+)
+_ABBREVIATIONS = frozenset(
+    """p pp cf eg ie al ed eds dr mr mrs ms mme prof st vs vol vols no nos fig figs ch chap sec
+    op cit ibid viz approx ca jr sr inc ltd co trans repr rev esp dept univ para paras ff
+    gen col lt sgt capt fr rep sen gov pres""".split()
+)
+_WORD_BEFORE = regex.compile(r"(\p{L}+)\.?$")
+
+# Capitalized words that are not names where a name would stand.
+_NOT_NAMES = frozenset(
+    """a an the in on at as of to by for from with and or but nor so yet if this that these
+    those it its he she they we i you his her their our my your who which what when where
+    why how there here then thus hence also see yes no not note notes sic ibid id eg ie
+    table tables figure figures fig chapter chapters section sections appendix part parts
+    page pages vol volume volumes book books act acts article articles step steps phase
+    version model study studies experiment experiments level group type room route exhibit
+    plate map chart line lines verse verses item items question questions example examples
+    case cases
+    january february march april may june july august september october november december
+    spring summer autumn fall winter monday tuesday wednesday thursday friday saturday
+    sunday
+    english french german latin greek spanish italian portuguese dutch russian arabic
+    hebrew chinese japanese korean hindi translation trans original emphasis added
+    applause laughter cheers inaudible pause above below left right top bottom ok okay
+    today yesterday tomorrow now later earlier first second third last next
+    mr mrs ms dr prof professor sir lord lady saint st according however although because
+    while after before during since until unless whereas moreover furthermore indeed
+    meanwhile nevertheless therefore instead otherwise finally perhaps
+    everyone everybody someone somebody nobody anyone critics scholars researchers
+    historians people others many most some all few""".split()
+)
+_COMMON_ZIPF = 3.5
+_RARE_ZIPF = 3.0
+_QUOTE_GAP = 8
+
+
+# --------------------------------------------------------------------------------------
+# Public functions.
+
+
+def find_citations(text: str, *, scope: str = "sentence") -> list[CitationMark]:
+    """Find the citations in ``text``: in-text marks, note markers and reference entries.
+
+    Args:
+        text: the query text.
+        scope: what a citation covers by default: "sentence" or "paragraph".
+
+    Returns:
+        The marks sorted by start.  Marks inside a reference list or a notes section
+        are not reported as in-text citations; reference-list entries are reported with
+        style "reference".
+
+    Raises:
+        ValueError: if ``scope`` is not "sentence" or "paragraph".
+    """
+    if scope not in ("sentence", "paragraph"):
+        raise ValueError(f"scope must be 'sentence' or 'paragraph', not {scope!r}")
+    doc = _Context(text, scope)
+    marks: list[CitationMark] = []
+    marks.extend(_parentheticals(doc))
+    marks.extend(_narratives(doc))
+    marks = _drop_overlaps(marks)
+    marks.extend(_numerics(doc))
+    marks = [m for m in marks if not doc.excluded(m.start)]
+    marks.sort(key=lambda m: (m.start, m.end))
+    marks = _fill_ibid(marks)
+    marks = _fill_titles(marks, doc.references)
+    marks = [replace(m, covers=doc.covers(m)) for m in marks]
+    marks.extend(doc.references)
+    marks.sort(key=lambda m: (m.start, m.end))
+    return marks
+
+
+def footnotes(text: str) -> dict[int, tuple[int, int, str]]:
+    """The notes of ``text``, by number.
+
+    Notes are numbered lines (``1. ...``, ``[1] ...``, ``¹ ...``, ``^1 ...``) under a
+    heading Notes, Endnotes, Footnotes, References or Bibliography, Markdown footnote
+    definitions (``[^1]: ...``) anywhere, or a run of numbered paragraphs that ends the
+    document when the text before it carries a marker for one of them.  A note runs
+    to the next note or the end of its section.  Where a number repeats (notes numbered
+    per chapter), the first note with that number is kept.
+
+    Args:
+        text: the document text.
+
+    Returns:
+        ``{number: (start, end, note text)}``; the span excludes the number itself.
+    """
+    notes: dict[int, tuple[int, int, str]] = {}
+    for start, end in _note_regions(text):
+        for number, s, e in _numbered_entries(text, start, end):
+            notes.setdefault(number, (s, e, text[s:e]))
+    for m in _MD_DEFINITION.finditer(text):
+        line_end = text.find("\n", m.end())
+        line_end = len(text) if line_end < 0 else line_end
+        s, e = _strip(text, m.end(), line_end)
+        notes.setdefault(int(m.group("c")), (s, e, text[s:e]))
+    return dict(sorted(notes.items()))
+
+
+def reference_list(text: str) -> list[CitationMark]:
+    """The entries of the reference lists of ``text``.
+
+    A reference list is a section headed References, Bibliography, Works Cited,
+    Sources (and a few variants; case-insensitive, optionally a Markdown heading).  Its
+    entries are numbered lines, paragraphs separated by blank lines, or lines (a line
+    that starts with whitespace continues the entry above it, as in a hanging indent).
+    An entry counts only when it has a year or a title in quote marks or italics.
+
+    Args:
+        text: the document text.
+
+    Returns:
+        One mark per entry, style "reference", covering the entry itself.
+    """
+    out: list[CitationMark] = []
+    for start, end in _sections(text, "references"):
+        for s, e in _entries(text, start, end):
+            authors, year, title, _ = _parse_entry(text[s:e])
+            if year is None and title is None:
+                continue
+            out.append(CitationMark(s, e, text[s:e], REFERENCE, authors, year, title,
+                                    covers=(s, e)))
+    return out
+
+
+def sentences(text: str) -> list[tuple[int, int]]:
+    """Split ``text`` into sentences with a simple splitter.
+
+    A sentence ends at ``.``, ``!``, ``?`` or ``…`` (with any closing quote marks,
+    brackets and note markers after it) before whitespace and a capital letter, digit
+    or opening mark, and at every paragraph break.  A period after a single letter
+    (initials, "e.g.") or a known abbreviation ("p.", "et al.", "Dr.") ends nothing.
+
+    Args:
+        text: the document text.
+
+    Returns:
+        ``(start, end)`` spans, stripped of surrounding whitespace, in order.
+    """
+    return _sentences(text, paragraphs(text))
+
+
+def resolve(mark: CitationMark, sources: Sequence[Document]) -> tuple[str | None, str | None]:
+    """Resolve a citation to one source by metadata.
+
+    Each source is scored on its author (surnames compared forgivingly: "Jane Smith",
+    "Smith, Jane" and "J. Smith and K. Lee" all name Smith), the first four-digit year
+    of its date, and its title (case, accents, punctuation, a leading "The" and a
+    subtitle after ":" are ignored; a partial title matches).  The document's id and
+    file name stem serve as a weaker key ("smith-2004.txt" matches Smith 2004).  A
+    conflicting author or year counts against a source.
+
+    Args:
+        mark: the citation.
+        sources: the candidate sources.
+
+    Returns:
+        ``(source id, "metadata")`` for the single best source when it clearly beats
+        the others, else ``(None, None)``.
+    """
+    if not (mark.authors or mark.title):
+        return None, None
+    scored = sorted(((_score(mark, doc), k) for k, doc in enumerate(sources)), reverse=True)
+    if not scored or scored[0][0] < _ACCEPT:
+        return None, None
+    if len(scored) > 1 and scored[1][0] > scored[0][0] - _MARGIN:
+        return None, None
+    return sources[scored[0][1]].id, "metadata"
+
+
+# --------------------------------------------------------------------------------------
+# Document context shared by the detectors.
+
+
+class _Context:
+    """What the detectors need to know about the whole text, computed once."""
+
+    def __init__(self, text: str, scope: str) -> None:
+        self.text = text
+        self.scope = scope
+        self.paras = paragraphs(text)
+        self.para_ends = {_strip(text, s, e)[1] for s, e in self.paras}
+        self.sents = _sentences(text, self.paras)
+        self.units = self.sents if scope == "sentence" else [
+            _strip(text, s, e) for s, e in self.paras
+        ]
+        self.unit_starts = [s for s, _ in self.units]
+        quotations, _ = find_quotations(text)
+        self.quotations = sorted(quotations, key=lambda q: (q.end, q.start))
+        self.quote_ends = [q.end for q in self.quotations]
+        self.quote_starts = sorted(q.start for q in quotations)
+        self.regions = sorted(_note_regions(text) + _sections(text, "references")
+                              + [(m.start(), _line_end(text, m.end()))
+                                 for m in _MD_DEFINITION.finditer(text)])
+        self.region_starts = [s for s, _ in self.regions]
+        self.references = reference_list(text)
+        self.notes = footnotes(text)
+        self.known = {_fold(a) for r in self.references for a in r.authors}
+        for _, _, note in self.notes.values():
+            self.known.update(_fold(a) for a in _parse_entry(note)[0])
+        self._lower: set[str] | None = None
+        self._capitalized: set[str] | None = None
+
+    def excluded(self, pos: int) -> bool:
+        k = bisect.bisect_right(self.region_starts, pos) - 1
+        return k >= 0 and pos < self.regions[k][1]
+
+    def lower_words(self) -> set[str]:
+        if self._lower is None:
+            self._lower = set(regex.findall(r"(?<![\w'’-])\p{Ll}+(?![\w'’-])", self.text))
+        return self._lower
+
+    def capitalized_mid_sentence(self) -> set[str]:
+        if self._capitalized is None:
+            self._capitalized = set(
+                regex.findall(r"(?<=[\p{Ll},;] )(\p{Lu}\p{Ll}+)(?!\w)", self.text)
+            )
+        return self._capitalized
+
+    def follows_quote(self, pos: int) -> bool:
+        """Whether a quotation ends right before ``pos`` (only marks and punctuation between)."""
+        k = bisect.bisect_right(self.quote_ends, pos) - 1
+        if k < 0:
+            return False
+        gap = self.text[self.quote_ends[k] : pos]
+        if not all(c.isspace() or c in QUOTE_MARKS or c in ".,;:!?…" for c in gap):
+            return False
+        # A block quotation may be followed by its citation on a line of its own.
+        return len(gap) <= _QUOTE_GAP or self.quotations[k].block
+
+    def ends_sentence(self, end: int) -> bool:
+        """Whether only sentence-final punctuation or the end of a paragraph follows ``end``."""
+        rest = self.text[end : end + 2].lstrip(" \t")
+        return not rest or rest[0] in ".!?" or end in self.para_ends
+
+    def sentence_initial(self, pos: int) -> bool:
+        j = pos - 1
+        text = self.text
+        saw_break = False
+        while j >= 0 and (text[j].isspace() or text[j] in "“‘\"'«(*_"):
+            if text[j] == "\n" and j > 0 and text[j - 1] == "\n":
+                saw_break = True
+            j -= 1
+        if j < 0 or saw_break:
+            return True
+        while j >= 0 and text[j] in "”’\"')]»":
+            j -= 1
+        return j < 0 or text[j] in ".!?…:"
+
+    def covers(self, mark: CitationMark) -> tuple[int, int]:
+        units = self.units
+        if not units:
+            return mark.start, mark.end
+        u = max(0, bisect.bisect_right(self.unit_starts, mark.start) - 1)
+        lead = self.text[units[u][0] : mark.start]
+        # "... end of the quotation.” (Smith 2004)": a citation opening its sentence
+        # belongs to the one before.
+        if mark.style != NARRATIVE and u > 0 and not any(c.isalnum() for c in lead):
+            u -= 1
+        start, end = units[u]
+        earliest = units[u - 1][0] if u > 0 else start
+        if mark.style != NARRATIVE:
+            # The quotation that ends last before the citation (the outer one, if nested).
+            k = bisect.bisect_right(self.quote_ends, mark.start) - 1
+            if k >= 0 and self.quote_ends[k] >= earliest:
+                start = min(start, self._unit_at(self.quotations[k].start)[0])
+        # A quotation that opens inside the covered span runs on with it, and a
+        # sentence that ends with ":" introduces the quotation after it.
+        for quote in self._quotes_from(start, end):
+            end = max(end, self._unit_at(quote.end - 1)[1])
+        if self.text[start:end].rstrip().endswith(":"):
+            nxt = bisect.bisect_left(self.quote_starts, end)
+            if nxt < len(self.quote_starts) and not self.text[end : self.quote_starts[nxt]].strip(
+                " \t\n\r>\"'“‘«"
+            ):
+                for quote in self._quotes_from(self.quote_starts[nxt], self.quote_starts[nxt] + 1):
+                    end = max(end, self._unit_at(quote.end - 1)[1])
+        return start, max(end, mark.end)
+
+    def _unit_at(self, pos: int) -> tuple[int, int]:
+        """The sentence (or paragraph) around ``pos``; ``(pos, pos)`` between units."""
+        u = bisect.bisect_right(self.unit_starts, pos) - 1
+        if u >= 0 and pos < self.units[u][1]:
+            return self.units[u]
+        return pos, pos + 1
+
+    def _quotes_from(self, start: int, end: int) -> list[Quotation]:
+        return [q for q in self.quotations if start <= q.start < end]
+
+
+def _line_end(text: str, pos: int) -> int:
+    k = text.find("\n", pos)
+    return len(text) if k < 0 else k
+
+
+# --------------------------------------------------------------------------------------
+# Detectors.
+
+
+def _parentheticals(doc: _Context) -> list[CitationMark]:
+    text = doc.text
+    out: list[CitationMark] = []
+    for m in _PAREN.finditer(text):
+        inner_start, inner_end = m.span(1)
+        if "\n\n" in text[inner_start:inner_end] or doc.excluded(m.start()):
+            continue
+        works = _split_works(text, inner_start, inner_end)
+        parsed: list[CitationMark] = []
+        for s, e in works:
+            work = _parse_work(doc, text, s, e, m.start(), m.end(), len(works))
+            if work is None:
+                parsed = []
+                break
+            parsed.append(work)
+        if not parsed:
+            continue
+        if len(parsed) == 1:
+            s, e = m.span()
+            out.append(replace(parsed[0], start=s, end=e, text=text[s:e]))
+        else:
+            out.extend(parsed)
+    return out
+
+
+def _split_works(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    works = []
+    pos = start
+    for k in range(start, end + 1):
+        if k == end or text[k] == ";":
+            s, e = _strip(text, pos, k)
+            works.append((s, e))
+            pos = k + 1
+    return works
+
+
+def _parse_work(
+    doc: _Context, text: str, s: int, e: int, paren_start: int, paren_end: int, n_works: int
+) -> CitationMark | None:
+    """Parse one work cited in parentheses, or None if it is not a citation."""
+    prefix = _PREFIX.match(text, s, e)
+    body_start = prefix.end() if prefix else s
+    suffix = _SUFFIX.search(text, body_start, e)
+    body_end = suffix.start() if suffix else e
+    for kind, pattern in _WORKS:
+        m = pattern.fullmatch(text, body_start, body_end)
+        if m is None:
+            continue
+        groups = m.groupdict()
+        authors = _split_names(groups.get("authors"))
+        if groups.get("authors") is not None and not authors:
+            return None
+        title = _clean_title(groups.get("title"))
+        year = _norm_space(groups.get("year"))
+        pages = _norm_space(groups.get("pages"))
+        if kind == "ibid":
+            return CitationMark(s, e, text[s:e], PARENTHETICAL, pages=pages, title="\0ibid")
+        if title is not None and not title[:1].isupper() and not title[:1].isdigit():
+            return None
+        after_quote = doc.follows_quote(paren_start)
+        at_end = doc.ends_sentence(paren_end)
+        if kind == "page" and not _PAGE_PREFIX_RE.match(pages or ""):
+            # (Smith 12) is MLA, but so are (Route 66) and (Windows 10) in form.
+            if not (after_quote or _is_known(doc, authors) or (at_end and _rare(doc, authors))):
+                return None
+        if kind == "title" and year is None and pages is None and not (after_quote or at_end):
+            return None
+        if kind == "name":
+            if n_works > 1 or not _lone_name_ok(doc, authors, after_quote, at_end):
+                return None
+        return CitationMark(s, e, text[s:e], PARENTHETICAL, authors, year, title, pages)
+    return None
+
+
+_PAGE_PREFIX_RE = regex.compile(_PAGE_PREFIX)
+
+
+def _lone_name_ok(doc: _Context, authors: tuple[str, ...], after_quote: bool, at_end: bool) -> bool:
+    if not authors or len(authors[0].split()) > 4:
+        return False
+    if _is_known(doc, authors):
+        return True
+    if after_quote:
+        return True
+    return at_end and _rare(doc, authors)
+
+
+def _is_known(doc: _Context, authors: tuple[str, ...]) -> bool:
+    return bool(authors) and all(_fold(a) in doc.known for a in authors)
+
+
+def _rare(doc: _Context, authors: tuple[str, ...]) -> bool:
+    """Whether every name is unlikely to be an ordinary word."""
+    lower = doc.lower_words()
+    for author in authors:
+        last = author.split()[-1]
+        key = last.casefold()
+        if key in lower or zipf_frequency(key, "en") >= _COMMON_ZIPF:
+            return False
+    return True
+
+
+def _narratives(doc: _Context) -> list[CitationMark]:
+    text = doc.text
+    out: list[CitationMark] = []
+
+    def add(m: regex.Match[str], title: str | None = None) -> None:
+        authors = _split_names(m.group("authors"))
+        if not authors:
+            return
+        groups = m.groupdict()
+        s, e = m.span()
+        out.append(CitationMark(s, e, text[s:e], NARRATIVE, authors,
+                                _norm_space(groups.get("year")), title,
+                                _norm_space(groups.get("pages"))))
+
+    for m in _NARRATIVE_YEAR.finditer(text):
+        authors = _split_names(m.group("authors"))
+        if authors and not _leading_stopword(m.group("authors")):
+            add(m)
+    for pattern in (_ACCORDING, _AS_VERB, _AS_BY):
+        for m in pattern.finditer(text):
+            if not _leading_stopword(m.group("authors")):
+                add(m)
+    for m in _NAME_VERB.finditer(text):
+        raw = m.group("authors")
+        authors = _split_names(raw)
+        if not authors or _leading_stopword(raw):
+            continue
+        several = len(authors) > 1 or "et al" in raw
+        if m.group("plural") and not several:
+            continue
+        if m.group("verb") and several and not m.group("verb").startswith(("has", "had")):
+            # "Smith and Jones argues" is ungrammatical; only past tense fits both.
+            if m.group("verb").endswith("s"):
+                continue
+        if doc.sentence_initial(m.start()) and not _name_evidence(doc, authors):
+            continue
+        add(m)
+    for m in _IN_TITLE.finditer(text):
+        title = _clean_title(m.group("title"))
+        if title and title[:1].isupper() and not _leading_stopword(m.group("authors")):
+            add(m, title)
+    return out
+
+
+def _leading_stopword(raw: str) -> bool:
+    first = raw.split()[0].strip(",").casefold()
+    return first in _NOT_NAMES
+
+
+def _name_evidence(doc: _Context, authors: tuple[str, ...]) -> bool:
+    """Whether a capitalized word that opens a sentence is really a name."""
+    if _is_known(doc, authors):
+        return True
+    lower = doc.lower_words()
+    capitalized = doc.capitalized_mid_sentence()
+    for author in authors:
+        last = author.split()[-1]
+        if last.casefold() in lower:
+            return False
+        if last not in capitalized and zipf_frequency(last.casefold(), "en") >= _RARE_ZIPF:
+            return False
+    return True
+
+
+def _numerics(doc: _Context) -> list[CitationMark]:
+    text = doc.text
+    out: list[CitationMark] = []
+    for m in _NUMERIC.finditer(text):
+        numbers = _expand_numbers(m.group("nums"))
+        if numbers:
+            out.append(_note_mark(doc, m.start(), m.end(), NUMERIC, numbers))
+    for m in _MD_FOOTNOTE.finditer(text):
+        out.append(_note_mark(doc, m.start(), m.end(), FOOTNOTE, (int(m.group("nums")),)))
+    for m in _SUPERSCRIPT.finditer(text):
+        if _unit_like(text, m.start()):
+            continue
+        groups = regex.split(r"[,˒]\s?", m.group())
+        numbers = tuple(int(g.translate(_SUPER_TABLE)) for g in groups)
+        out.append(_note_mark(doc, m.start(), m.end(), FOOTNOTE, numbers))
+    for m in _CARET.finditer(text):
+        if _unit_like(text, m.start()):
+            continue
+        out.append(_note_mark(doc, m.start(), m.end(), FOOTNOTE, (int(m.group("nums")),)))
+    return out
+
+
+def _unit_like(text: str, pos: int) -> bool:
+    """Whether a superscript at ``pos`` is an exponent (m², x^2, mc²) rather than a note."""
+    k = pos
+    while k > 0 and text[k - 1].isalpha():
+        k -= 1
+    word = text[k:pos]
+    if not word:
+        return False  # after punctuation: a note marker
+    before = text[max(0, k - 2) : k]
+    return len(word) < 3 or any(c.isdigit() for c in before)
+
+
+def _expand_numbers(spec: str) -> tuple[int, ...]:
+    numbers: list[int] = []
+    for part in regex.split(r"\s*[,;]\s*", spec.strip()):
+        bounds = regex.split(r"\s*[-–]\s*", part)
+        if len(bounds) == 2:
+            lo, hi = int(bounds[0]), int(bounds[1])
+            if lo > hi or hi - lo > 50:
+                return ()
+            numbers.extend(range(lo, hi + 1))
+        else:
+            numbers.append(int(bounds[0]))
+    return tuple(numbers)
+
+
+def _note_mark(doc: _Context, start: int, end: int, style: str,
+               numbers: tuple[int, ...]) -> CitationMark:
+    authors: tuple[str, ...] = ()
+    year = title = pages = None
+    note = doc.notes.get(numbers[0]) if numbers else None
+    if note is not None:
+        authors, year, title, pages = _parse_note(doc, numbers[0])
+    return CitationMark(start, end, doc.text[start:end], style, authors, year, title, pages,
+                        numbers)
+
+
+def _parse_note(doc: _Context, number: int) -> tuple[tuple[str, ...], str | None, str | None,
+                                                       str | None]:
+    """Parse note ``number``; "Ibid." takes the work of the note before it."""
+    note = doc.notes[number][2]
+    parsed = _parse_entry(note)
+    if regex.match(r"(?i)\s*(?:ibid|id)\b\.?", note):
+        earlier = [n for n in doc.notes if n < number]
+        if earlier:
+            authors, year, title, _ = _parse_note(doc, earlier[-1])
+            return authors, year, title, parsed[3]
+    return parsed
+
+
+def _drop_overlaps(marks: list[CitationMark]) -> list[CitationMark]:
+    """Keep the longest of overlapping marks ("According to Smith (2004)" once, not twice).
+
+    Works cited in one parenthetical do not overlap one another, so they all stay.
+    """
+    ordered = sorted(marks, key=lambda m: (-(m.end - m.start), m.start))
+    kept: list[CitationMark] = []
+    spans: list[tuple[int, int]] = []
+    for mark in ordered:
+        if any(mark.start < e and s < mark.end for s, e in spans):
+            continue
+        kept.append(mark)
+        spans.append((mark.start, mark.end))
+    return kept
+
+
+def _fill_ibid(marks: list[CitationMark]) -> list[CitationMark]:
+    out: list[CitationMark] = []
+    last: CitationMark | None = None
+    for mark in marks:
+        if mark.title == "\0ibid":
+            if last is None:
+                mark = replace(mark, title=None)
+            else:
+                mark = replace(mark, authors=last.authors, year=last.year, title=last.title)
+        elif mark.style in (PARENTHETICAL, NARRATIVE) and (mark.authors or mark.title):
+            last = mark
+        out.append(mark)
+    return out
+
+
+def _fill_titles(marks: list[CitationMark], references: list[CitationMark]) -> list[CitationMark]:
+    """Give author-year citations the title of their reference-list entry."""
+    index: dict[tuple[str, str], list[CitationMark]] = {}
+    for ref in references:
+        if ref.year and ref.authors and ref.title:
+            index.setdefault((_fold(ref.authors[0]), ref.year.casefold()), []).append(ref)
+    if not index:
+        return marks
+    out = []
+    for mark in marks:
+        if mark.title is None and mark.authors and mark.year:
+            name = _fold(mark.authors[0])
+            found = index.get((name, mark.year.casefold()))
+            if found is None and not mark.year[-1:].isalpha():
+                # "Smith 2004" for an entry "Smith (2004a)", if it is the only one.
+                found = [r for (n, y), refs in index.items() for r in refs
+                         if n == name and y[:4] == mark.year[:4]]
+            if found and len(found) == 1:
+                mark = replace(mark, title=found[0].title)
+        out.append(mark)
+    return out
+
+
+# --------------------------------------------------------------------------------------
+# Sections, notes and reference entries.
+
+
+def _sections(text: str, kind: str) -> list[tuple[int, int]]:
+    """Body spans of the sections of ``kind`` ("references" or "notes")."""
+    headings = []
+    for m in _HEADING.finditer(text):
+        name = m.group("name").casefold()
+        headings.append((m.start(), m.end(), "notes" if regex.fullmatch(
+            f"(?:{_NOTE_HEADINGS})", name) else "references"))
+    if not headings:
+        return []
+    others = [m.start() for m in _OTHER_HEADING.finditer(text)]
+    bounds = sorted({s for s, _, _ in headings} | set(others))
+    out = []
+    for start, end, found in headings:
+        if found != kind:
+            continue
+        k = bisect.bisect_right(bounds, start)
+        stop = bounds[k] if k < len(bounds) else len(text)
+        out.append((end, stop))
+    return out
+
+
+def _note_regions(text: str) -> list[tuple[int, int]]:
+    """Spans holding notes: notes sections, numbered reference lists, or trailing notes."""
+    regions = _sections(text, "notes")
+    for start, end in _sections(text, "references"):
+        if _NOTE_START.search(text, start, end):
+            regions.append((start, end))
+    if not regions:
+        trailing = _trailing_notes(text)
+        if trailing:
+            regions.append(trailing)
+    return regions
+
+
+def _trailing_notes(text: str) -> tuple[int, int] | None:
+    """A run of numbered paragraphs that ends the document and is referred to before it."""
+    paras = paragraphs(text)
+    k = len(paras)
+    while k > 0 and _NOTE_START.match(text, paras[k - 1][0], paras[k - 1][1]):
+        k -= 1
+    if k == len(paras) or k == 0:
+        return None
+    start, end = paras[k][0], paras[-1][1]
+    numbers = [n for n, _, _ in _numbered_entries(text, start, end)]
+    if not numbers or numbers != sorted(set(numbers)):
+        return None
+    before = text[:start]
+    for n in numbers[:3]:
+        sup = str(n).translate(str.maketrans("0123456789", _SUPERSCRIPT_DIGITS))
+        if f"[{n}]" in before or f"^{n}" in before or regex.search(
+            rf"[\p{{L}}\p{{P}}]{sup}(?![⁰¹²³⁴⁵⁶⁷⁸⁹])", before
+        ):
+            return start, end
+    return None
+
+
+def _numbered_entries(text: str, start: int, end: int) -> list[tuple[int, int, int]]:
+    """(number, start, end) of each numbered entry between ``start`` and ``end``."""
+    found = list(_NOTE_START.finditer(text, start, end))
+    out = []
+    for k, m in enumerate(found):
+        raw = next(g for g in (m.group("a"), m.group("b"), m.group("c"), m.group("d"),
+                               m.group("e")) if g)
+        number = int(raw.translate(_SUPER_TABLE))
+        stop = found[k + 1].start() if k + 1 < len(found) else end
+        s, e = _strip(text, m.end(), stop)
+        if s < e:
+            out.append((number, s, e))
+    return out
+
+
+def _entries(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Spans of the entries of a reference list."""
+    if _NOTE_START.search(text, start, end):
+        return [(s, e) for _, s, e in _numbered_entries(text, start, end)]
+    body = text[start:end]
+    spans: list[tuple[int, int]] = []
+    if regex.search(r"\n[ \t]*\n", body.strip()):
+        pos = start
+        for m in regex.finditer(r"\n(?:[ \t]*\n)+", text[:end], pos=start):
+            spans.append((pos, m.start()))
+            pos = m.end()
+        spans.append((pos, end))
+    else:
+        for m in regex.finditer(r"^[^\n]*", text[:end], pos=start, flags=regex.MULTILINE):
+            s, e = m.span()
+            if not text[s:e].strip():
+                continue
+            if spans and text[s:s + 1] in (" ", "\t"):
+                spans[-1] = (spans[-1][0], e)  # a hanging indent continues the entry
+            else:
+                spans.append((s, e))
+    out = []
+    for s, e in spans:
+        bullet = _BULLET.match(text, s, e)
+        s2, e2 = _strip(text, bullet.end() if bullet else s, e)
+        if s2 < e2:
+            out.append((s2, e2))
+    return out
+
+
+def _parse_entry(entry: str) -> tuple[tuple[str, ...], str | None, str | None, str | None]:
+    """Authors (surnames), year, title and pages of a reference entry or a note."""
+    entry = " ".join(entry.split())
+    cue = _LEADING_CUE.match(entry)
+    if cue:
+        entry = entry[cue.end():]
+    title_m = _QUOTED_TITLE.search(entry) or _ITALIC_TITLE.search(entry)
+    year_m = _YEAR_IN_PARENS.search(entry) or _YEAR_BARE.search(entry)
+    if year_m and title_m and title_m.start() <= year_m.start() < title_m.end():
+        year_m = _YEAR_BARE.search(entry, title_m.end())
+    year = year_m.group("year") if year_m else None
+    pages_m = _NOTE_PAGES.search(entry)
+    pages = None
+    if pages_m:
+        pages = pages_m.group("a") or pages_m.group("b")
+        if pages and year and pages.startswith(year[:4]):
+            pages = None
+
+    brk = _first_break(entry)
+    author_end = brk
+    if title_m:
+        author_end = min(author_end, title_m.start())
+    year_first = year_m is not None and year_m.start() <= author_end + 2
+    if year_m and year_first:
+        author_end = min(author_end, year_m.start())
+    authors = _surnames(entry[:author_end])
+
+    if title_m:
+        title = _clean_title(title_m.group())
+    elif year_m and year_first:
+        after = entry[year_m.end():].lstrip(" .,:;)")
+        title = _clean_title(after[: _first_break(after)])
+    elif brk < len(entry):
+        after = entry[brk:].lstrip(" .,:;")
+        title = _clean_title(after[: _first_break(after)])
+    else:
+        # A short note: "Smith, Title of the Work, 45."
+        parts = [p.strip() for p in entry.rstrip(".").split(",")]
+        authors = _surnames(parts[0]) if parts else ()
+        title = _clean_title(parts[1]) if len(parts) > 1 and not parts[1][:1].isdigit() else None
+    if title is not None and (year is not None and title == year or not title[:1].isalnum()):
+        title = None
+    return authors, year, title, pages
+
+
+def _first_break(s: str) -> int:
+    """Index of the first sentence-ending period in ``s`` that does not follow an initial."""
+    for m in regex.finditer(r"[.?!](?=\s)", s):
+        word = regex.search(r"(\S+)$", s[: m.start()])
+        token = word.group(1) if word else ""
+        if _INITIAL.match(token.rstrip(".")) or token.casefold().strip(".,(") in (
+            "ed", "eds", "trans", "et al", "al", "jr", "sr", "st", "vol", "no", "pp", "p"
+        ):
+            continue
+        return m.start()
+    return len(s)
+
+
+def _surnames(segment: str) -> tuple[str, ...]:
+    """Surnames in an author segment: "Smith, J., & Lee, K." -> ("Smith", "Lee")."""
+    segment = regex.sub(r"\((?i:eds?|trans|comp)\.?\)|\bet\s+al\.?", " ", segment)
+    segment = segment.strip(" .,;:")
+    if not segment:
+        return ()
+    names: list[str] = []
+    for chunk in regex.split(r"\s*(?:;|&|\band\b|\bwith\b)\s*", segment):
+        expect_given = False
+        for part in (p.strip(" .") for p in chunk.split(",")):
+            words = [w for w in part.split() if w.casefold().strip(".") not in _NOT_AUTHOR_WORDS]
+            if not words:
+                continue
+            if all(_INITIAL.match(w.rstrip(".")) for w in words):
+                expect_given = False
+                continue
+            if expect_given and len(words) <= 3 and all(w[:1].isupper() for w in words):
+                expect_given = False  # "Smith, John": John is the given name
+                continue
+            if words[-1].casefold().strip(".") in _NAME_SUFFIX:
+                words = words[:-1]
+                if not words:
+                    continue
+            if len(words) == 1:
+                names.append(words[0])
+                expect_given = True
+                continue
+            if _INITIAL.match(words[-1].rstrip(".")) and words[-1].isupper():
+                # Vancouver style "Smith JK".
+                names.append(" ".join(w for w in words[:-1]))
+                expect_given = False
+                continue
+            particle = next((k for k, w in enumerate(words[1:], 1)
+                             if regex.fullmatch(_PARTICLE, w)), None)
+            names.append(" ".join(words[particle:]) if particle else words[-1])
+            expect_given = False
+    return tuple(n.strip(".,") for n in names if any(c.isalpha() for c in n) and n[:1].isupper()
+                 or regex.match(_PARTICLE + r"\s", n))
+
+
+def _split_names(raw: str | None) -> tuple[str, ...]:
+    """Names in an in-text author group: "Smith, Lee and Brown et al." -> three names."""
+    if not raw:
+        return ()
+    raw = regex.sub(r"\s+et\s+al\.?$", "", raw.strip())
+    parts = regex.split(r"\s*,?\s*(?:\band\b|&)\s*|\s*,\s*", raw)
+    names = []
+    for part in parts:
+        words = part.split()
+        while words and words[0].casefold() in _NOT_NAMES:
+            words = words[1:]
+        if not words:
+            continue
+        if any(w.casefold() in _NOT_NAMES for w in words):
+            return ()
+        names.append(" ".join(words))
+    return tuple(names)
+
+
+def _clean_title(raw: str | None) -> str | None:
+    if raw is None:
+        return None
+    title = " ".join(raw.split()).strip(" \"'“”‘’«»*_")
+    title = title.rstrip(" .,;:")
+    return title or None
+
+
+def _norm_space(raw: str | None) -> str | None:
+    return " ".join(raw.split()) if raw else None
+
+
+def _strip(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def _sentences(text: str, paras: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for ps, pe in paras:
+        pos = ps
+        for m in _SENTENCE_END.finditer(text, ps, pe):
+            if text[m.start()] == "." and text[m.start() + 1 : m.start() + 2] not in ".!?…":
+                # One period may belong to an initial or an abbreviation.
+                word = _WORD_BEFORE.search(text, max(ps, m.start() - 20), m.start())
+                if word and (len(word.group(1)) == 1
+                             or word.group(1).casefold() in _ABBREVIATIONS):
+                    continue
+            s, e = _strip(text, pos, m.end())
+            if s < e:
+                out.append((s, e))
+            pos = m.end()
+        s, e = _strip(text, pos, pe)
+        if s < e:
+            out.append((s, e))
+    return out
+
+
+# --------------------------------------------------------------------------------------
+# Resolving by metadata.
+
+_ACCEPT = 40
+_MARGIN = 15
+
+
+def _score(mark: CitationMark, doc: Document) -> float:
+    stem_tokens = _stem_tokens(doc)
+    score = 0.0
+    if mark.authors:
+        wanted = [_fold(a).split()[-1] for a in mark.authors if _fold(a)]
+        wanted_full = {_fold(a) for a in mark.authors}
+        if doc.author:
+            have = _doc_surnames(doc.author)
+            have_full = _fold(doc.author)
+            if wanted and (wanted[0] in have or wanted_full & {have_full}):
+                score += 40
+            elif any(w in have for w in wanted):
+                score += 25
+            else:
+                score -= 25
+        elif wanted and wanted[0] in stem_tokens:
+            score += 30
+    year = regex.match(r"\d{4}", mark.year or "")
+    if year:
+        doc_year = regex.search(r"(?<!\d)\d{4}(?!\d)", doc.date or "")
+        if doc_year:
+            score += 20 if doc_year.group() == year.group() else -20
+        elif year.group() in stem_tokens:
+            score += 15
+    if mark.title:
+        points = 0.0
+        if doc.title:
+            similarity = _title_similarity(mark.title, doc.title)
+            points = 50 if similarity >= 90 else 30 if similarity >= 80 else (
+                -10 if similarity < 50 else 0)
+        stem = " ".join(t for t in stem_tokens if not t.isdigit())
+        if stem and _title_similarity(mark.title, stem) >= 90:
+            points = max(points, 40)
+        score += points
+    return score
+
+
+def _stem_tokens(doc: Document) -> set[str]:
+    tokens: set[str] = set()
+    for name in (doc.id, doc.path):
+        if name:
+            tokens.update(_fold(PurePath(name).stem.replace("_", " ")).split())
+    return tokens
+
+
+@lru_cache(maxsize=4096)
+def _doc_surnames(author: str) -> frozenset[str]:
+    names = _surnames(author)
+    out = {_fold(n).split()[-1] for n in names if _fold(n)}
+    return frozenset(out)
+
+
+@lru_cache(maxsize=65536)
+def _fold(s: str) -> str:
+    folded = strip_accents(s).casefold().replace("’", "'")
+    return " ".join(regex.sub(r"[^\w]+|_", " ", folded).split())
+
+
+def _title_keys(title: str) -> list[str]:
+    keys = []
+    for variant in (title, regex.split(r"[:—–]|\s-\s|[.?!]\s", title)[0]):
+        key = _fold(variant)
+        key = regex.sub(r"^(?:the|a|an)\s+", "", key)
+        if key and key not in keys:
+            keys.append(key)
+    return keys
+
+
+def _title_similarity(a: str, b: str) -> float:
+    best = 0.0
+    for x in _title_keys(a):
+        for y in _title_keys(b):
+            if x == y:
+                return 100.0
+            shorter = min(len(x.split()), len(y.split()))
+            # One shared word makes a token-set "subset" match of 100; a one-word title
+            # has to match the whole title instead.
+            score = fuzz.token_set_ratio(x, y) if shorter >= 2 else fuzz.ratio(x, y)
+            best = max(best, score)
+    return best
+
+
+__all__ = [
+    "CitationMark",
+    "find_citations",
+    "footnotes",
+    "reference_list",
+    "resolve",
+    "sentences",
+]

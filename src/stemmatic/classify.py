@@ -1,0 +1,731 @@
+"""What the query claims about its borrowing, checked against the sources.
+
+Given the passages the aligner found, this stage
+
+* checks every quotation against the sources, word by word (fidelity, differences,
+  editorial marks), and cuts the aligned passages at quotation marks;
+* resolves every citation to a source, by metadata or by evidence;
+* decides the kind and attribution of every passage;
+* turns what is wrong or notable into findings.
+
+Everything here is a pure function of the texts and the passages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from functools import lru_cache
+
+import numpy as np
+import regex
+from wordfreq import zipf_frequency
+
+from stemmatic.align.diff import WordAlignment, align_words, differences
+from stemmatic.align.units import Prepared, prepare
+from stemmatic.citations import CitationMark, find_citations, resolve
+from stemmatic.normalize import NEGATIONS
+from stemmatic.quotes import find_quotations
+from stemmatic.settings import Settings
+from stemmatic.types import (
+    Attribution,
+    Citation,
+    CitationStatus,
+    DiffType,
+    Difference,
+    Document,
+    Fidelity,
+    Finding,
+    Kind,
+    Passage,
+    Quotation,
+)
+
+# A quotation whose words are found at least this well in a source is a quotation of it.
+QUOTE_FOUND = 0.5
+# Shorter quotations (scare quotes, titles) are checked only when they match exactly.
+QUOTE_MIN_WORDS = 5
+# A run of this many identical words outside quotation marks is an unquoted copy.
+COPY_RUN = 8
+# Words rarer than this (wordfreq's Zipf scale) shared by query and source are errors
+# or coinages that betray derivation.
+RARE_ZIPF = 1.0
+# A piece of a passage left over after cutting out quotations must still share this
+# share of its content words with the source to stay a passage.
+PIECE_CONTAINMENT = 0.5
+
+HARMLESS = frozenset({DiffType.TYPOGRAPHY, DiffType.CASE, DiffType.SPELLING, DiffType.EDITORIAL})
+_ELLIPSIS = regex.compile(r"…|\.\s?\.\s?\.")
+
+
+class FindingType:
+    MISQUOTE = "misquote"
+    UNQUOTED_COPY = "unquoted-copy"
+    UNCITED = "uncited-passage"
+    MISCITED = "miscited"
+    NOT_IN_CORPUS = "citation-not-in-corpus"
+    QUOTE_NOT_FOUND = "quotation-not-found"
+    DRIFT = "drift"
+    SHARED_ERROR = "shared-error"
+    UNBALANCED_QUOTE = "unbalanced-quote"
+
+
+FINDING_TYPES = (
+    FindingType.MISQUOTE,
+    FindingType.UNQUOTED_COPY,
+    FindingType.UNCITED,
+    FindingType.MISCITED,
+    FindingType.NOT_IN_CORPUS,
+    FindingType.QUOTE_NOT_FOUND,
+    FindingType.DRIFT,
+    FindingType.SHARED_ERROR,
+    FindingType.UNBALANCED_QUOTE,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Classified:
+    passages: tuple[Passage, ...]
+    citations: tuple[Citation, ...]
+    quotations: tuple[Quotation, ...]
+    findings: tuple[Finding, ...]
+    warnings: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Resolved:
+    mark: CitationMark
+    source_id: str | None
+    method: str | None
+
+
+def classify(
+    query: Document,
+    sources: Sequence[Document],
+    passages: Sequence[Passage],
+    settings: Settings,
+) -> Classified:
+    """Check the query's quotations, citations and attribution against the sources.
+
+    Args:
+        query: the document checked.
+        sources: the sources it was aligned with.
+        passages: what the aligner found, offsets into ``query.text``.
+        settings: the trace settings.
+
+    Returns:
+        Passages with kind, fidelity and attribution filled in (quotations become
+        passages of their own), the citations and quotations found, and the findings.
+    """
+    text = query.text
+    by_id = {s.id: s for s in sources}
+    q = prepare(text, settings, query.excluded)
+    quotations, quote_warnings = find_quotations(text, max_chars=settings.max_quote_chars)
+    marks = find_citations(text, scope=settings.citation_scope)
+    references = [m for m in marks if m.style == "reference"]
+    in_text = [_from_references(m, references) for m in marks if m.style != "reference"]
+    reference_spans = [(m.start, m.end) for m in references]
+
+    quoted: list[Passage] = []
+    missing: list[tuple[Quotation, tuple[str, float, int, int] | None]] = []
+    for quotation in quotations:
+        checked = _check_quotation(q, quotation, passages, sources, settings)
+        if isinstance(checked, Passage):
+            quoted.append(checked)
+        elif checked is not None:
+            missing.append((quotation, checked[1]))
+
+    # Words inside quotation marks and inside the reference list are not borrowed prose.
+    cut_spans = sorted(
+        [(p.query_start, p.query_end) for p in quoted]
+        + [_with_marks(text, qu) for qu in quotations]
+        + reference_spans
+    )
+    plain: list[Passage] = []
+    for passage in passages:
+        plain.extend(_cut(q, passage, cut_spans, by_id, settings))
+
+    resolved = _resolve_all(in_text, references, sources, [*quoted, *plain])
+    all_passages = [*quoted, *plain]
+    attributed = [_attribute(p, resolved) for p in all_passages]
+    attributed.sort(key=lambda p: (p.query_start, p.query_end, p.source_id, p.source_start))
+
+    citations = tuple(
+        Citation(
+            start=r.mark.start,
+            end=r.mark.end,
+            text=r.mark.text,
+            source_id=r.source_id,
+            status=CitationStatus.RESOLVED if r.source_id else CitationStatus.NOT_IN_CORPUS,
+            style=r.mark.style,
+            method=r.method,
+        )
+        for r in sorted(resolved, key=lambda r: (r.mark.start, r.mark.end))
+    )
+    findings = _findings(q, attributed, resolved, missing, by_id, quote_warnings)
+    return Classified(
+        passages=tuple(attributed),
+        citations=citations,
+        quotations=tuple(quotations),
+        findings=tuple(sorted(findings, key=lambda f: (f.start, f.end, f.type))),
+        warnings=tuple(quote_warnings),
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Quotations
+
+
+def _check_quotation(
+    q: Prepared,
+    quotation: Quotation,
+    passages: Sequence[Passage],
+    sources: Sequence[Document],
+    settings: Settings,
+) -> Passage | tuple[None, tuple[str, float, int, int] | None] | None:
+    """Match a quotation's words in the sources.
+
+    Returns the quotation as a passage when found; ``(None, closest)`` when a quotation
+    long enough to matter is found nowhere; ``None`` for a short quotation (a title, a
+    scare quote) that matches nothing.
+    """
+    first, stop = _token_range(q, quotation.start, quotation.end)
+    words = stop - first
+    if words == 0:
+        return None
+    # The sources aligned with this stretch come first; the others are tried after.
+    near = {p.source_id for p in passages if p.query_start < quotation.end and quotation.start < p.query_end}
+    ordered = sorted(sources, key=lambda s: (s.id not in near, s.id))
+    best: tuple[float, Document, WordAlignment] | None = None
+    for source in ordered:
+        s = prepare(source.text, settings, source.excluded)
+        match = _locate(q, first, stop, s)
+        if match is None:
+            continue
+        ratio = match.equal / words
+        if best is None or ratio > best[0]:
+            best = (ratio, source, match)
+        if ratio == 1.0 and source.id in near:
+            break
+    if best is None or best[0] < QUOTE_FOUND or (words < QUOTE_MIN_WORDS and best[0] < 1.0):
+        if words < QUOTE_MIN_WORDS:
+            return None
+        closest = None
+        if best is not None:
+            s = prepare(best[1].text, settings, best[1].excluded)
+            s0, s1 = _source_extent(best[2])
+            closest = (best[1].id, round(best[0], 3), int(s.tokens.starts[s0]), int(s.tokens.ends[s1 - 1]))
+        return None, closest
+    ratio, source, alignment = best
+    s = prepare(source.text, settings, source.excluded)
+    diffs = _editorial(q.tokens.text, differences(q.tokens, s.tokens, alignment))
+    s0, s1 = _source_extent(alignment)
+    return Passage(
+        query_start=quotation.start,
+        query_end=quotation.end,
+        source_id=source.id,
+        source_start=int(s.tokens.starts[s0]),
+        source_end=int(s.tokens.ends[s1 - 1]),
+        kind=Kind.QUOTATION,
+        score=round(ratio, 4),
+        differences=diffs,
+        fidelity=_fidelity(diffs),
+        method="quotation",
+    )
+
+
+def _locate(q: Prepared, first: int, stop: int, s: Prepared) -> WordAlignment | None:
+    """Best alignment of query tokens ``[first, stop)`` with a window of the source.
+
+    Anchors are shared word pairs (single words for one-word quotations); the window
+    around the diagonal most anchors agree on is aligned word by word.
+    """
+    q_ids = q.tokens.ids[first:stop]
+    s_ids = s.tokens.ids
+    if not len(s_ids):
+        return None
+    if len(q_ids) >= 2 and len(s_ids) >= 2:
+        q_keys = q_ids[:-1] * np.uint64(31) ^ q_ids[1:]
+        s_keys = s_ids[:-1] * np.uint64(31) ^ s_ids[1:]
+    else:
+        q_keys, s_keys = q_ids, s_ids
+    common, q_at, s_at = _pairs(q_keys, s_keys)
+    if not common:
+        return None
+    diagonals = np.array([sj - qi for qi, sj in zip(q_at, s_at)])
+    values, counts = np.unique(diagonals, return_counts=True)
+    best: WordAlignment | None = None
+    for diagonal in values[np.argsort(-counts, kind="stable")][:3]:
+        margin = max(3, (stop - first) // 2)
+        lo = max(0, int(diagonal) - margin)
+        hi = min(len(s_ids), int(diagonal) + (stop - first) + margin)
+        window = align_words(q.tokens, first, stop, s.tokens, lo, hi)
+        # Runs of two or more words place the window; a lone common word ("the") far
+        # from the quoted words would stretch it.
+        blocks = window.equal_blocks(2) or window.equal_blocks()
+        if not blocks:
+            continue
+        # Tighten the source side to the matched words, keeping unmatched quotation
+        # words at either end paired with their neighbours in the source.
+        lead = blocks[0][0] - first
+        tail = stop - blocks[-1][1]
+        s0 = max(lo, blocks[0][2] - lead)
+        s1 = min(hi, blocks[-1][3] + tail)
+        tight = align_words(q.tokens, first, stop, s.tokens, s0, s1)
+        if best is None or tight.equal > best.equal:
+            best = tight
+    return best
+
+
+def _pairs(q_keys: np.ndarray, s_keys: np.ndarray) -> tuple[int, list[int], list[int]]:
+    positions: dict[int, list[int]] = {}
+    for j, key in enumerate(s_keys.tolist()):
+        positions.setdefault(key, []).append(j)
+    q_at: list[int] = []
+    s_at: list[int] = []
+    for i, key in enumerate(q_keys.tolist()):
+        for j in positions.get(key, ())[:50]:
+            q_at.append(i)
+            s_at.append(j)
+    return len(q_at), q_at, s_at
+
+
+def _source_extent(alignment: WordAlignment) -> tuple[int, int]:
+    js = [(j1, j2) for tag, _i1, _i2, j1, j2 in alignment.opcodes if j2 > j1]
+    return min(j for j, _ in js), max(j for _, j in js)
+
+
+def _editorial(text: str, diffs: tuple[Difference, ...]) -> tuple[Difference, ...]:
+    """Mark the changes an editor's marks account for.
+
+    An omission where the quotation has an ellipsis, and words the quotation sets in
+    [square brackets], are correct editorial practice, not misquotation.
+    """
+    out = []
+    for d in diffs:
+        editorial = False
+        if d.type is DiffType.OMISSION:
+            lo, hi = _gap_around(text, d.query_start)
+            editorial = bool(_ELLIPSIS.search(text, lo, hi))
+        elif d.type in (DiffType.WORD, DiffType.INSERTION):
+            editorial = _bracketed(text, d.query_start, d.query_end)
+        out.append(replace(d, type=DiffType.EDITORIAL) if editorial else d)
+    return tuple(out)
+
+
+def _gap_around(text: str, pos: int) -> tuple[int, int]:
+    """The stretch of non-word characters around ``pos``."""
+    lo = pos
+    while lo > 0 and not text[lo - 1].isalnum():
+        lo -= 1
+    hi = pos
+    while hi < len(text) and not text[hi].isalnum():
+        hi += 1
+    return lo, hi
+
+
+def _bracketed(text: str, start: int, end: int) -> bool:
+    opening = text.rfind("[", max(0, start - 40), start + 1)
+    closing = text.find("]", end - 1 if end > start else end, end + 40)
+    return (
+        opening != -1 and closing != -1
+        and "]" not in text[opening + 1 : start]
+        and "[" not in text[end:closing]
+    )
+
+
+def _fidelity(diffs: tuple[Difference, ...]) -> Fidelity:
+    if all(d.type is DiffType.TYPOGRAPHY for d in diffs):
+        return Fidelity.EXACT
+    if all(d.type in HARMLESS for d in diffs):
+        return Fidelity.VARIANT
+    return Fidelity.ALTERED
+
+
+def _with_marks(text: str, quotation: Quotation) -> tuple[int, int]:
+    start = quotation.start - len(quotation.open_mark)
+    end = quotation.end + len(quotation.close_mark)
+    return max(0, start), min(len(text), end)
+
+
+# ---------------------------------------------------------------------------------------
+# Passages outside quotation marks
+
+
+def _cut(
+    q: Prepared,
+    passage: Passage,
+    spans: Sequence[tuple[int, int]],
+    by_id: dict[str, Document],
+    settings: Settings,
+) -> list[Passage]:
+    """The parts of an aligned passage outside quotations and the reference list."""
+    pieces = [(passage.query_start, passage.query_end)]
+    for a, b in spans:
+        if b <= passage.query_start or a >= passage.query_end:
+            continue
+        nxt = []
+        for x, y in pieces:
+            if b <= x or a >= y:
+                nxt.append((x, y))
+                continue
+            if x < a:
+                nxt.append((x, a))
+            if b < y:
+                nxt.append((b, y))
+        pieces = nxt
+    source = by_id.get(passage.source_id)
+    if source is None:
+        return []
+    s = prepare(source.text, settings, source.excluded)
+    s_first, s_stop = _token_range(s, passage.source_start, passage.source_end)
+    out = []
+    for x, y in pieces:
+        first, stop = _token_range(q, x, y)
+        if stop - first < settings.min_words or s_stop <= s_first:
+            continue
+        alignment = align_words(q.tokens, first, stop, s.tokens, s_first, s_stop)
+        if (x, y) != (passage.query_start, passage.query_end):
+            if _containment(q, first, stop, s, s_first, s_stop) < PIECE_CONTAINMENT:
+                continue
+            alignment = _tighten(q, s, alignment, first, stop, passage.kind)
+            if alignment is None:
+                continue
+        run = _longest_run(alignment)
+        kind = Kind.COPY if run >= COPY_RUN else Kind.PARAPHRASE
+        qs, qe = _span(q, alignment, query_side=True)
+        ss, se = _span(s, alignment, query_side=False)
+        if (x, y) == (passage.query_start, passage.query_end):
+            qs, qe, ss, se = passage.query_start, passage.query_end, passage.source_start, passage.source_end
+        out.append(
+            replace(
+                passage,
+                query_start=qs,
+                query_end=qe,
+                source_start=ss,
+                source_end=se,
+                kind=kind,
+                differences=differences(q.tokens, s.tokens, alignment),
+            )
+        )
+    return out
+
+
+def _containment(q: Prepared, q0: int, q1: int, s: Prepared, s0: int, s1: int) -> float:
+    """Share of a query piece's content words that occur in the source span."""
+    q_ids = q.tokens.ids[q0:q1][q.content[q0:q1]]
+    if not len(q_ids):
+        return 0.0
+    s_ids = s.tokens.ids[s0:s1]
+    return float(np.isin(q_ids, s_ids).mean())
+
+
+def _tighten(
+    q: Prepared, s: Prepared, alignment: WordAlignment, first: int, stop: int, kind: Kind
+) -> WordAlignment | None:
+    """Realign a piece of a passage with just the source words it matches."""
+    blocks = alignment.equal_blocks()
+    if not blocks:
+        return None
+    if kind is Kind.PARAPHRASE:
+        return alignment
+    return align_words(q.tokens, first, stop, s.tokens, blocks[0][2], blocks[-1][3])
+
+
+def _span(p: Prepared, alignment: WordAlignment, *, query_side: bool) -> tuple[int, int]:
+    if query_side:
+        lo = min(i1 for _t, i1, i2, _j1, _j2 in alignment.opcodes if i2 > i1)
+        hi = max(i2 for _t, i1, i2, _j1, _j2 in alignment.opcodes if i2 > i1)
+    else:
+        lo, hi = _source_extent(alignment)
+    return int(p.tokens.starts[lo]), int(p.tokens.ends[hi - 1])
+
+
+def _longest_run(alignment: WordAlignment) -> int:
+    return max((i2 - i1 for i1, i2, _j1, _j2 in alignment.equal_blocks()), default=0)
+
+
+def _token_range(p: Prepared, start: int, end: int) -> tuple[int, int]:
+    first = int(np.searchsorted(p.tokens.starts, start, side="left"))
+    stop = int(np.searchsorted(p.tokens.ends, end, side="right"))
+    return first, max(first, stop)
+
+
+# ---------------------------------------------------------------------------------------
+# Citations and attribution
+
+
+def _resolve_all(
+    in_text: Sequence[CitationMark],
+    references: Sequence[CitationMark],
+    sources: Sequence[Document],
+    passages: Sequence[Passage],
+) -> list[_Resolved]:
+    by_id = {s.id: s for s in sources}
+    out = []
+    for mark in [*in_text, *references]:
+        source_id, method = resolve(mark, sources)
+        if source_id is None and mark.style != "reference":
+            source_id = _by_evidence(mark, passages, by_id)
+            method = "evidence" if source_id else None
+        out.append(_Resolved(mark, source_id, method))
+    return out
+
+
+def _from_references(mark: CitationMark, references: Sequence[CitationMark]) -> CitationMark:
+    """Fill a short citation ("Whitfield notes", "(Okafor)") from its reference entry.
+
+    The entry is the one whose first author has the citation's surname (and year, when
+    the citation gives one); it must be the only such entry.
+    """
+    if mark.title or not mark.authors:
+        return mark
+    surname = mark.authors[0].casefold()
+    matches = [
+        r for r in references
+        if r.authors and r.authors[0].casefold() == surname
+        and (mark.year is None or r.year == mark.year)
+    ]
+    if len(matches) != 1:
+        return mark
+    entry = matches[0]
+    return replace(mark, title=entry.title, year=mark.year or entry.year)
+
+
+def _by_evidence(
+    mark: CitationMark, passages: Sequence[Passage], by_id: dict[str, Document]
+) -> str | None:
+    """The one source holding the cited words, when its metadata cannot be matched.
+
+    Only a source that has no author and no title can be linked this way: a source whose
+    metadata names someone else is a different work, and the citation is not to it.
+    """
+    a, b = mark.covers
+    found = {p.source_id for p in passages if p.query_start < b and a < p.query_end}
+    if len(found) != 1:
+        return None
+    source = by_id.get(next(iter(found)))
+    if source is None or source.author or source.title:
+        return None
+    return source.id
+
+
+def _attribute(passage: Passage, resolved: Sequence[_Resolved]) -> Passage:
+    covering = [
+        r for r in resolved
+        if r.mark.style != "reference"
+        and r.mark.covers[0] < passage.query_end
+        and passage.query_start < r.mark.covers[1]
+    ]
+    if not covering:
+        return replace(passage, attribution=Attribution.UNCITED)
+    if any(r.source_id == passage.source_id for r in covering):
+        return replace(passage, attribution=Attribution.CITED)
+    return replace(passage, attribution=Attribution.MISCITED)
+
+
+# ---------------------------------------------------------------------------------------
+# Findings
+
+
+def _findings(
+    q: Prepared,
+    passages: Sequence[Passage],
+    resolved: Sequence[_Resolved],
+    missing: Sequence[tuple[Quotation, tuple[str, float, int, int] | None]],
+    by_id: dict[str, Document],
+    quote_warnings: Sequence[str],
+) -> list[Finding]:
+    text = q.tokens.text
+    out: list[Finding] = []
+    for p in passages:
+        label = _label(by_id.get(p.source_id), p.source_id)
+        where = dict(source_id=p.source_id, source_start=p.source_start, source_end=p.source_end)
+        if p.kind is Kind.QUOTATION and p.fidelity is Fidelity.ALTERED:
+            changes = [d for d in p.differences if d.type not in HARMLESS]
+            out.append(Finding(
+                FindingType.MISQUOTE, p.query_start, p.query_end,
+                f"misquotes {label}: " + "; ".join(_describe(d) for d in changes[:4]),
+                evidence=(("changes", tuple(_describe(d) for d in changes)),),
+                **where,
+            ))
+        if p.kind is Kind.COPY:
+            out.append(Finding(
+                FindingType.UNQUOTED_COPY, p.query_start, p.query_end,
+                f"words copied from {label} without quotation marks",
+                evidence=(("score", p.score),),
+                **where,
+            ))
+        if p.attribution is Attribution.UNCITED:
+            out.append(Finding(
+                FindingType.UNCITED, p.query_start, p.query_end,
+                f"{p.kind.value} of {label} with no citation",
+                **where,
+            ))
+        elif p.attribution is Attribution.MISCITED:
+            cited = _covering_labels(p, resolved, by_id)
+            out.append(Finding(
+                FindingType.MISCITED, p.query_start, p.query_end,
+                f"cited to {cited}, but the words come from {label}",
+                evidence=(("cited", cited),),
+                **where,
+            ))
+        if p.kind is not Kind.QUOTATION:
+            out.extend(_drift(text, p, label, where))
+        out.extend(_shared_errors(text, p, by_id.get(p.source_id), label, where))
+
+    reported: set[tuple[tuple[int, int], tuple[str, ...]]] = set()
+    for r in resolved:
+        if r.source_id is not None or r.mark.style == "reference":
+            continue
+        key = (r.mark.covers, tuple(a.casefold() for a in r.mark.authors))
+        if key in reported:
+            continue
+        reported.add(key)
+        out.append(Finding(
+            FindingType.NOT_IN_CORPUS, r.mark.start, r.mark.end,
+            f"{_mark_label(r.mark)} is cited, but no source in the corpus matches it",
+            evidence=(("citation", r.mark.text),),
+        ))
+
+    for quotation, closest in missing:
+        if closest is None:
+            message = "quotation found in no source"
+            evidence: tuple[tuple[str, object], ...] = ()
+            where_src: dict[str, object] = {}
+        else:
+            sid, similarity, ss, se = closest
+            message = (
+                f"quotation found in no source; closest is {_label(by_id.get(sid), sid)} "
+                f"({similarity:.0%} of its words)"
+            )
+            evidence = (("closest_source", sid), ("similarity", similarity))
+            where_src = dict(source_id=sid, source_start=ss, source_end=se)
+        out.append(Finding(
+            FindingType.QUOTE_NOT_FOUND, quotation.start, quotation.end, message,
+            evidence=evidence, **where_src,  # type: ignore[arg-type]
+        ))
+
+    for warning in quote_warnings:
+        at = regex.search(r"offset (\d+)", warning)
+        if at:
+            pos = int(at.group(1))
+            out.append(Finding(FindingType.UNBALANCED_QUOTE, pos, min(pos + 1, len(text)), warning))
+    return out
+
+
+def _describe(d: Difference) -> str:
+    if d.type is DiffType.OMISSION:
+        return f"“{d.source}” dropped"
+    if d.type is DiffType.INSERTION:
+        return f"“{d.query}” added"
+    return f"“{d.query}” for “{d.source}”"
+
+
+def _label(doc: Document | None, fallback: str) -> str:
+    if doc is None:
+        return fallback
+    year = regex.search(r"\d{4}", doc.date or "")
+    if doc.author:
+        surname = doc.author.split(",")[0].split()[-1] if "," not in doc.author else doc.author.split(",")[0]
+        return f"{surname} {year.group(0)}" if year else surname
+    return doc.title or doc.id
+
+
+def _mark_label(mark: CitationMark) -> str:
+    who = " and ".join(mark.authors) if mark.authors else (f"“{mark.title}”" if mark.title else mark.text)
+    return f"{who} {mark.year}" if mark.year else who
+
+
+def _covering_labels(p: Passage, resolved: Sequence[_Resolved], by_id: dict[str, Document]) -> str:
+    labels = []
+    for r in resolved:
+        if r.mark.style == "reference":
+            continue
+        if r.mark.covers[0] < p.query_end and p.query_start < r.mark.covers[1]:
+            if r.source_id is not None:
+                label = _label(by_id.get(r.source_id), r.source_id)
+            else:
+                label = f"{_mark_label(r.mark)} (not in the corpus)"
+            if label not in labels:
+                labels.append(label)
+    return ", ".join(labels) or "another work"
+
+
+_NUMBER = regex.compile(r"\d")
+_CAPITAL = regex.compile(r"^\p{Lu}")
+
+
+def _drift(text: str, p: Passage, label: str, where: dict[str, object]) -> list[Finding]:
+    """Numbers, names or negation that differ between a passage and its source."""
+    changed: list[str] = []
+    for d in p.differences:
+        if d.type not in (DiffType.WORD, DiffType.INSERTION, DiffType.OMISSION):
+            continue
+        q_num, s_num = _NUMBER.search(d.query), _NUMBER.search(d.source)
+        if d.type is DiffType.WORD and q_num and s_num and _small(d):
+            changed.append(f"{d.source} → {d.query}")
+        elif (
+            d.type is DiffType.WORD and _small(d) and _is_name(text, d)
+            and _CAPITAL.match(d.source)
+        ):
+            changed.append(f"{d.source} → {d.query}")
+        elif _small(d) and _negation(d.query) != _negation(d.source):
+            changed.append(
+                f"negation “{d.query or d.source}” {'added' if _negation(d.query) else 'dropped'}"
+            )
+    if not changed:
+        return []
+    return [Finding(
+        FindingType.DRIFT, p.query_start, p.query_end,
+        f"differs from {label} in facts: " + "; ".join(changed[:4]),
+        evidence=(("changes", tuple(changed)),),
+        **where,  # type: ignore[arg-type]
+    )]
+
+
+def _small(d: Difference) -> bool:
+    return len(d.query.split()) <= 3 and len(d.source.split()) <= 3
+
+
+def _is_name(text: str, d: Difference) -> bool:
+    if not _CAPITAL.match(d.query):
+        return False
+    before = text[max(0, d.query_start - 3) : d.query_start].strip()
+    return not (before == "" or before[-1:] in ".!?\"“”")
+
+
+def _negation(words: str) -> int:
+    return sum(1 for w in regex.findall(r"\p{L}+(?:['’]\p{L}+)?", words.casefold())
+               if w in NEGATIONS or w.endswith("n't") or w.endswith("n’t"))
+
+
+# Whole words in lower case: capitalized words are names, which are rare but not errors.
+_LOWER_WORD = regex.compile(r"(?<![\p{L}\p{N}'’-])\p{Ll}+(?![\p{L}\p{N}])")
+
+
+@lru_cache(maxsize=50_000)
+def _rare(word: str) -> bool:
+    return len(word) >= 4 and word.isalpha() and zipf_frequency(word, "en") < RARE_ZIPF
+
+
+def _shared_errors(
+    text: str, p: Passage, source: Document | None, label: str, where: dict[str, object]
+) -> list[Finding]:
+    """Rare lower-case words (misspellings, coinages) the passage shares with its source."""
+    if source is None:
+        return []
+    q_words = set(_LOWER_WORD.findall(text, p.query_start, p.query_end))
+    s_words = set(_LOWER_WORD.findall(source.text, p.source_start, p.source_end))
+    shared = sorted(w for w in q_words & s_words if _rare(w))
+    out = []
+    for word in shared:
+        found = regex.search(rf"(?<![\p{{L}}]){word}(?![\p{{L}}])", text, pos=p.query_start, endpos=p.query_end)
+        at = found.start() if found else p.query_start
+        out.append(Finding(
+            FindingType.SHARED_ERROR, at, at + len(word),
+            f"“{word}”, a word no dictionary knows, also appears in {label}",
+            evidence=(("word", word),),
+            **where,  # type: ignore[arg-type]
+        ))
+    return out
