@@ -640,7 +640,7 @@ def test_records_and_files_share_the_id_space(tmp_path: Path) -> None:
 def test_timeout_stops_a_slow_extraction(tmp_path: Path) -> None:
     paragraphs = "".join(
         f"<p>Paragraph {i} about salt roads, tolls and merchants on the rivers.</p>"
-        for i in range(3000)
+        for i in range(12000)
     )
     slow = write(
         tmp_path / "slow.html", f"<html><body><article>{paragraphs}</article></body></html>"
@@ -653,9 +653,10 @@ def test_timeout_stops_a_slow_extraction(tmp_path: Path) -> None:
     assert time.monotonic() - started < 5
     # The killed worker is replaced: the next document reads normally.
     assert ARTICLE[0] in load(fast).text
-    docs, skipped = collect([slow, fast], Settings(timeout=0.02))
+    # A limit a small page meets even on a busy machine, which the large page cannot.
+    docs, skipped = collect([slow, fast], Settings(timeout=1.0))
     assert [d.id for d in docs] == ["fast.html"]
-    assert skipped == [Skipped(str(slow), "extraction took longer than 0.02 s")]
+    assert skipped == [Skipped(str(slow), "extraction took longer than 1 s")]
 
 
 def test_worker_killed_between_documents_is_restarted(tmp_path: Path) -> None:

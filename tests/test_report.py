@@ -154,7 +154,7 @@ def make_report(order: list[Passage] | None = None, **changes: object) -> Report
                 evidence=(("changed_words", 1), ("fidelity", Fidelity.ALTERED)),
             ),
             Finding(
-                type="uncited",
+                type="uncited-passage",
                 start=span(QUERY, "Rivers")[0],
                 end=span(QUERY, "moved")[1],
                 message="Copied from jones without a citation.",
@@ -270,7 +270,7 @@ def test_summary_counts_overlapping_passages_once() -> None:
     assert summary["by_kind"]["paraphrase"] == {"passages": 0, "characters": 0, "share": 0.0}
     assert summary["by_attribution"]["cited"]["characters"] == quote.query_end - quote.query_start
     assert summary["by_attribution"]["uncited"]["passages"] == 2
-    assert summary["findings"] == {"total": 2, "by_type": {"misquote": 1, "uncited": 1}}
+    assert summary["findings"] == {"total": 2, "by_type": {"misquote": 1, "uncited-passage": 1}}
     assert summary["citations"] == {"total": 1, "resolved": 1, "not_in_corpus": 0}
     percent = round(100 * (smith_chars + jones_chars) / length)
     assert (
@@ -481,7 +481,7 @@ def test_long_passages_are_cut_in_the_middle() -> None:
     query = Document(id="q", text=query_text, path="q.txt")
     source = Document(id="s", text=source_text, path="s.txt")
     passage = Passage(0, len(query_text), "s", 7, len(source_text), Kind.COPY, 1.0)
-    finding = Finding("uncited", 0, len(query_text), "Long copy without a citation.", "s")
+    finding = Finding("uncited-passage", 0, len(query_text), "Long copy without a citation.", "s")
     report = Report(query=query, sources=(source,), passages=(passage,), findings=(finding,))
     console = record_console()
     render_terminal(report, console, excerpt_chars=120)
@@ -494,12 +494,12 @@ def test_long_passages_are_cut_in_the_middle() -> None:
 
 def test_finding_without_a_source_shows_the_query_words_only() -> None:
     cite = span(QUERY, "(Smith 1999)")
-    finding = Finding("not_in_corpus", cite[0], cite[1], "No source of the corpus matches this.")
+    finding = Finding("citation-not-in-corpus", cite[0], cite[1], "No source of the corpus matches this.")
     report = make_report(findings=(finding,))
     console = record_console()
     render_terminal(report, console)
     out = console.export_text()
     assert "No source of the corpus matches this." in out
-    assert "(Smith 1999)" in out and "Source" not in out.split("not_in_corpus", 1)[1]
+    assert "(Smith 1999)" in out and "Source" not in out.split("citation-not-in-corpus", 1)[1]
     assert "1 citation not in the corpus" in summarize(report)["verdict"]
     validate(to_dict(report))

@@ -80,7 +80,7 @@ class CitationMark:
 
 _LOWER = r"[\p{Ll}\p{M}]"
 _CAPWORD = rf"(?:\p{{Lu}}['’])?\p{{Lu}}{_LOWER}+(?:\p{{Lu}}{_LOWER}+)*"  # Smith O'Brien McDonald
-_NAMEWORD = rf"{_CAPWORD}(?:-{_CAPWORD})*"  # Lévi-Strauss
+_NAMEWORD = rf"{_CAPWORD}(?:-{_CAPWORD})*(?!\p{{L}})"  # Lévi-Strauss
 _PARTICLE = r"(?:van|von|der|den|de|del|della|di|da|du|dos|das|la|le|ten|ter|al|el|bin|ibn)"
 _SURNAME = rf"(?<![\w'’-])(?:{_PARTICLE}\s+)*{_NAMEWORD}"
 _FULLNAME = rf"{_SURNAME}(?:\s+{_SURNAME}){{0,3}}"  # Jane Smith, World Health Organization
@@ -90,7 +90,8 @@ _ETAL = r"(?:\s+et\s+al\.?)"
 
 
 def _authors(name: str) -> str:
-    return rf"{name}(?:\s*,\s*{name})*(?:{_AND}{name})?{_ETAL}?"
+    # A list with commas ends in "and": "Smith, Jones and Lee", never "Honolulu, Obama".
+    return rf"{name}(?:(?:\s*,\s*{name})*{_AND}{name})?{_ETAL}?"
 
 
 _AUTH = _authors(_FULLNAME)
@@ -100,12 +101,17 @@ _AUTH_SURNAME = _authors(_SURNAME)
 _YEAR = r"(?:(?:1[5-9]\d\d|20\d\d)[a-z]?(?!\d)|n\.\s?d\.|in\s+press|forthcoming)"
 _YEARS = rf"{_YEAR}(?:\s*,\s*{_YEAR})*"
 _PAGE_PREFIX = (
-    r"(?:pp?|pg|pages?|paras?|ch|chap|chapter|sect?|§|vol|fig|ll?|lines?|col|nn?|fol|fols|"
-    r"loc|at)\.?\s*"
+    r"(?<!\w)(?:pp?|pg|pages?|paras?|ch|chap|chapter|sect?|vol|fig|ll?|lines?|col|nn?|fol|"
+    r"fols|loc|at)(?:\.\s*|\s+)|§\s*"
 )
-_PAGE_NUM = r"(?:\d+[a-z]?|[ivxlcdm]+)"
-_LOC_PREFIXED = rf"{_PAGE_PREFIX}{_PAGE_NUM}(?:\s*[-–—]\s*{_PAGE_NUM})?(?:\s*ff?\.?)?"
-_LOC_BARE = r"(?!(?:1[5-9]|20)\d\d(?!\d))\d{1,4}(?:\.\d+)*(?:\s*[-–—]\s*\d+)?(?:\s*ff?\.?)?"
+_PAGE_NUM = r"(?:\d+[a-z]?|[ivxlcdm]+)(?!\w)"
+_LOC_PREFIXED = (
+    rf"(?:{_PAGE_PREFIX}){_PAGE_NUM}(?:\s*[-–—]\s*{_PAGE_NUM})?(?:\s*ff?\.?)?"
+)
+_LOC_BARE = (
+    r"(?<!\w)(?!(?:1[5-9]|20)\d\d(?!\d))\d{1,4}(?:\.\d+)*(?:\s*[-–—]\s*\d+)?(?:\s*ff?\.?)?"
+    r"(?!\w)"
+)
 _LOCATOR = (
     rf"(?:{_LOC_PREFIXED}|{_LOC_BARE})(?:\s*,\s*(?:{_LOC_PREFIXED}|{_LOC_BARE}))*"
 )
@@ -164,7 +170,10 @@ _VERBS_PLURAL = (
 _VERBS_AS = rf"{_VERBS_SINGULAR}|{_VERBS_PLURAL}|says|said|say|tells\s+us|told\s+us"
 _YEAR_PAREN = rf"\s*\(\s*(?P<year>{_YEARS})(?:\s*[,:]\s*(?P<pages>{_LOCATOR}))?\s*\)"
 
-_NARRATIVE_YEAR = regex.compile(rf"(?P<authors>{_AUTH_SURNAME})(?:['’]s)?{_YEAR_PAREN}")
+# A capitalized word after the year is a caption or a reference entry: "Cyprus (1888) Map".
+_NARRATIVE_YEAR = regex.compile(
+    rf"(?P<authors>{_AUTH_SURNAME})(?:['’]s)?{_YEAR_PAREN}(?!\s*\p{{Lu}})"
+)
 _ACCORDING = regex.compile(
     rf"(?i:according\s+to)\s+(?P<authors>{_AUTH})(?:{_YEAR_PAREN})?(?=\s*[,.;:(]|\s*$)"
 )
@@ -175,9 +184,22 @@ _AS_BY = regex.compile(
     r"\b(?i:as)\s+(?:noted|argued|shown|observed|suggested|pointed\s+out|discussed|"
     rf"described|demonstrated|reported|claimed|put)\s+by\s+(?P<authors>{_AUTH})(?:{_YEAR_PAREN})?"
 )
+# Many of the verbs are also nouns ("the Baltic states", "Smith found it hard"), so the
+# verb has to introduce what is reported: "that", a colon, a quotation, or a comma after
+# a verb that is not also a plural noun ("Lewis wrote, ..." but not "Colorado shows, ...").
+_NOUN_LIKE_VERBS = (
+    r"notes|claims|states|reports|finds|shows|comments|remarks|warns|cautions|recalls|"
+    r"stresses|proposes|maintains|defines|describes"
+)
 _NAME_VERB = regex.compile(
     rf"(?P<authors>{_AUTH_SURNAME})(?:{_YEAR_PAREN})?\s+"
-    rf"(?:(?P<verb>{_VERBS_SINGULAR})|(?P<plural>{_VERBS_PLURAL}))(?=[\s,:;.])"
+    rf"(?:(?P<verb>{_VERBS_SINGULAR})|(?P<plural>{_VERBS_PLURAL}))"
+    r"(?=(?:\s+\p{Ll}+ly)?\s*(?:that\b|:|[\"“‘«]))"
+    "|"
+    rf"(?P<authors>{_AUTH_SURNAME})(?:{_YEAR_PAREN})?\s+"
+    rf"(?:(?!(?:{_NOUN_LIKE_VERBS})\b)(?P<verb>{_VERBS_SINGULAR})"
+    rf"|(?!(?:{_NOUN_LIKE_VERBS.replace('s|', '|')})\b)(?P<plural>{_VERBS_PLURAL}))"
+    r"(?=\s*,)"
 )
 _IN_TITLE = regex.compile(
     r"\b(?P<lead>In)\s+(?:(?:his|her|their|its|the)\s+(?:[\p{Ll}-]+\s+){0,2})?"
@@ -611,7 +633,7 @@ def _parse_work(
         if kind == "title" and year is None and pages is None and not (after_quote or at_end):
             return None
         if kind == "name":
-            if n_works > 1 or not _lone_name_ok(doc, authors, after_quote, at_end):
+            if n_works > 1 or not _lone_name_ok(doc, authors, after_quote, at_end, paren_start):
                 return None
         return CitationMark(s, e, text[s:e], PARENTHETICAL, authors, year, title, pages)
     return None
@@ -620,14 +642,36 @@ def _parse_work(
 _PAGE_PREFIX_RE = regex.compile(_PAGE_PREFIX)
 
 
-def _lone_name_ok(doc: _Context, authors: tuple[str, ...], after_quote: bool, at_end: bool) -> bool:
-    if not authors or len(authors[0].split()) > 4:
+def _lone_name_ok(
+    doc: _Context, authors: tuple[str, ...], after_quote: bool, at_end: bool, pos: int
+) -> bool:
+    if not authors or any(len(a.split()) > 3 for a in authors):
+        return False
+    # "E.S.P. (Extra Sensory Perception)", "WHO (World Health Organization)".
+    if regex.search(r"(?<![\w.])(?:\p{Lu}\.?){2,}\s*$", doc.text[max(0, pos - 12) : pos]):
+        return False
+    if not after_quote and _abbreviates(doc.text[max(0, pos - 60) : pos], authors[0]):
         return False
     if _is_known(doc, authors):
         return True
     if after_quote:
         return True
     return at_end and _rare(doc, authors)
+
+
+def _abbreviates(before: str, name: str) -> bool:
+    """Whether ``name`` abbreviates the words before it: "Megabits Per Second (Mbps)"."""
+    if len(name) > 6 or " " in name:
+        return False
+    words = before.split()[-6:]
+    key = name.casefold()
+    for k, word in enumerate(words):
+        if word[:1].casefold() != key[0]:
+            continue
+        rest = iter(" ".join(words[k:]).casefold())
+        if all(c in rest for c in key):
+            return True
+    return False
 
 
 def _is_known(doc: _Context, authors: tuple[str, ...]) -> bool:
@@ -661,7 +705,9 @@ def _narratives(doc: _Context) -> list[CitationMark]:
 
     for m in _NARRATIVE_YEAR.finditer(text):
         authors = _split_names(m.group("authors"))
-        if authors and not _leading_stopword(m.group("authors")):
+        if authors and not _leading_stopword(m.group("authors")) and not _after_determiner(
+            text, m.start()
+        ):
             add(m)
     for pattern in (_ACCORDING, _AS_VERB, _AS_BY):
         for m in pattern.finditer(text):
@@ -670,7 +716,7 @@ def _narratives(doc: _Context) -> list[CitationMark]:
     for m in _NAME_VERB.finditer(text):
         raw = m.group("authors")
         authors = _split_names(raw)
-        if not authors or _leading_stopword(raw):
+        if not authors or _leading_stopword(raw) or _after_determiner(text, m.start()):
             continue
         several = len(authors) > 1 or "et al" in raw
         if m.group("plural") and not several:
@@ -679,7 +725,7 @@ def _narratives(doc: _Context) -> list[CitationMark]:
             # "Smith and Jones argues" is ungrammatical; only past tense fits both.
             if m.group("verb").endswith("s"):
                 continue
-        if doc.sentence_initial(m.start()) and not _name_evidence(doc, authors):
+        if not _name_evidence(doc, authors, doc.sentence_initial(m.start())):
             continue
         add(m)
     for m in _IN_TITLE.finditer(text):
@@ -689,13 +735,40 @@ def _narratives(doc: _Context) -> list[CitationMark]:
     return out
 
 
+_DETERMINERS = frozenset(
+    """the a an other its his her their our this that these those some many all both each
+    every another any no""".split()
+)
+_WORD_BACK = regex.compile(r"([\p{L}.'’-]+)[ \t]+$")
+
+
+def _after_determiner(text: str, pos: int) -> bool:
+    """Whether the name at ``pos`` is part of a noun phrase: "the Kennel Club", "other Baltic"."""
+    for _ in range(4):
+        m = _WORD_BACK.search(text, max(0, pos - 40), pos)
+        if m is None:
+            return False
+        word = m.group(1)
+        if word.casefold() in _DETERMINERS:
+            return True
+        if not word[:1].isupper():
+            return False
+        pos = m.start()
+    return False
+
+
 def _leading_stopword(raw: str) -> bool:
     first = raw.split()[0].strip(",").casefold()
     return first in _NOT_NAMES
 
 
-def _name_evidence(doc: _Context, authors: tuple[str, ...]) -> bool:
-    """Whether a capitalized word that opens a sentence is really a name."""
+def _name_evidence(doc: _Context, authors: tuple[str, ...], initial: bool) -> bool:
+    """Whether capitalized words before a reporting verb are really names.
+
+    A word the document also writes in lower case is an ordinary word ("Evidence
+    suggests").  At the start of a sentence, where every word is capitalized, a name
+    also has to be capitalized elsewhere in the middle of a sentence, or be rare as a word.
+    """
     if _is_known(doc, authors):
         return True
     lower = doc.lower_words()
@@ -704,7 +777,9 @@ def _name_evidence(doc: _Context, authors: tuple[str, ...]) -> bool:
         last = author.split()[-1]
         if last.casefold() in lower:
             return False
-        if last not in capitalized and zipf_frequency(last.casefold(), "en") >= _RARE_ZIPF:
+        if initial and last not in capitalized and (
+            zipf_frequency(last.casefold(), "en") >= _RARE_ZIPF
+        ):
             return False
     return True
 

@@ -162,7 +162,7 @@ def classify(
         )
         for r in sorted(resolved, key=lambda r: (r.mark.start, r.mark.end))
     )
-    findings = _findings(q, attributed, resolved, missing, by_id, quote_warnings)
+    findings = _findings(q, attributed, resolved, missing, by_id, quote_warnings, settings)
     return Classified(
         passages=tuple(attributed),
         citations=citations,
@@ -309,6 +309,8 @@ def _editorial(text: str, diffs: tuple[Difference, ...]) -> tuple[Difference, ..
             editorial = bool(_ELLIPSIS.search(text, lo, hi))
         elif d.type in (DiffType.WORD, DiffType.INSERTION):
             editorial = _bracketed(text, d.query_start, d.query_end)
+        elif d.type in (DiffType.CASE, DiffType.SPELLING):
+            editorial = "[" in d.query
         out.append(replace(d, type=DiffType.EDITORIAL) if editorial else d)
     return tuple(out)
 
@@ -535,6 +537,7 @@ def _findings(
     missing: Sequence[tuple[Quotation, tuple[str, float, int, int] | None]],
     by_id: dict[str, Document],
     quote_warnings: Sequence[str],
+    settings: Settings,
 ) -> list[Finding]:
     text = q.tokens.text
     out: list[Finding] = []
@@ -570,8 +573,10 @@ def _findings(
                 evidence=(("cited", cited),),
                 **where,
             ))
-        if p.kind is not Kind.QUOTATION:
-            out.extend(_drift(text, p, label, where))
+        source = by_id.get(p.source_id)
+        if p.kind is not Kind.QUOTATION and source is not None:
+            s = prepare(source.text, settings, source.excluded)
+            out.extend(_drift(q, s, p, label, where))
         out.extend(_shared_errors(text, p, by_id.get(p.source_id), label, where))
 
     reported: set[tuple[tuple[int, int], tuple[str, ...]]] = set()
@@ -589,6 +594,9 @@ def _findings(
         ))
 
     for quotation, closest in missing:
+        if _cites_missing_work(quotation, resolved):
+            # The quoted work is not in the corpus: that is the finding, already made.
+            continue
         if closest is None:
             message = "quotation found in no source"
             evidence: tuple[tuple[str, object], ...] = ()
@@ -612,6 +620,15 @@ def _findings(
             pos = int(at.group(1))
             out.append(Finding(FindingType.UNBALANCED_QUOTE, pos, min(pos + 1, len(text)), warning))
     return out
+
+
+def _cites_missing_work(quotation: Quotation, resolved: Sequence[_Resolved]) -> bool:
+    covering = [
+        r for r in resolved
+        if r.mark.style != "reference"
+        and r.mark.covers[0] < quotation.end and quotation.start < r.mark.covers[1]
+    ]
+    return bool(covering) and all(r.source_id is None for r in covering)
 
 
 def _describe(d: Difference) -> str:
@@ -656,10 +673,22 @@ _NUMBER = regex.compile(r"\d")
 _CAPITAL = regex.compile(r"^\p{Lu}")
 
 
-def _drift(text: str, p: Passage, label: str, where: dict[str, object]) -> list[Finding]:
-    """Numbers, names or negation that differ between a passage and its source."""
+def _drift(
+    q: Prepared, s: Prepared, p: Passage, label: str, where: dict[str, object]
+) -> list[Finding]:
+    """Numbers, names or negation that differ between a passage and its source.
+
+    The comparison runs over the whole sentences around the passage on both sides: a
+    copy's boundaries stop at the first and last identical words, so a changed figure at
+    its edge ("In 1912, some 24,000 dock workers...") would otherwise fall outside it.
+    """
+    text = q.tokens.text
+    q0, q1 = _sentence_tokens(q, p.query_start, p.query_end)
+    s0, s1 = _sentence_tokens(s, p.source_start, p.source_end)
+    if q1 <= q0 or s1 <= s0:
+        return []
     changed: list[str] = []
-    for d in p.differences:
+    for d in differences(q.tokens, s.tokens, align_words(q.tokens, q0, q1, s.tokens, s0, s1)):
         if d.type not in (DiffType.WORD, DiffType.INSERTION, DiffType.OMISSION):
             continue
         q_num, s_num = _NUMBER.search(d.query), _NUMBER.search(d.source)
@@ -682,6 +711,13 @@ def _drift(text: str, p: Passage, label: str, where: dict[str, object]) -> list[
         evidence=(("changes", tuple(changed)),),
         **where,  # type: ignore[arg-type]
     )]
+
+
+def _sentence_tokens(p: Prepared, start: int, end: int) -> tuple[int, int]:
+    first, stop = _token_range(p, start, end)
+    if stop <= first:
+        return first, stop
+    return int(p.sent_first[p.tok_sent[first]]), int(p.sent_stop[p.tok_sent[stop - 1]])
 
 
 def _small(d: Difference) -> bool:

@@ -115,6 +115,9 @@ def cli() -> None:
               show_default=True, help="Report format.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the report to this file instead of standard output.")
+@click.option("--fail-on", "fail_on", default="", metavar="TYPES",
+              help="Exit with status 1 when findings of these types exist: a comma-separated "
+                   "list (misquote,uncited-passage,...) or 'any'.")
 @click.option("--quiet", "-q", is_flag=True, help="Print one line; rely on the exit status.")
 @click.option("--verbose", "-v", is_flag=True, help="Also show every passage.")
 @_settings_options
@@ -125,6 +128,7 @@ def trace(
     index_path: Path | None,
     fmt: str,
     output: Path | None,
+    fail_on: str,
     quiet: bool,
     verbose: bool,
     **options: Any,
@@ -139,6 +143,12 @@ def trace(
       stemmatic trace essay.md --sources examples/sources/
       stemmatic trace answer.txt --sources a.pdf b.html notes/ --format json
       stemmatic trace article.html --index corpus.duckdb --min-words 12
+      stemmatic trace answer.md -s cited/ --fail-on misquote,uncited-passage -q
+
+    \b
+    Finding types (for --fail-on):
+      misquote, unquoted-copy, uncited-passage, miscited, citation-not-in-corpus,
+      quotation-not-found, drift, shared-error, unbalanced-quote
     """
     from stemmatic.pipeline import trace as run_trace
 
@@ -150,6 +160,7 @@ def trace(
         raise click.UsageError("give --sources PATH... or --index INDEX to compare QUERY with")
     if quiet and verbose:
         raise click.UsageError("--quiet and --verbose cannot be used together")
+    gate = _fail_on(fail_on)
     settings = _settings(**options)
     all_sources = [*sources, *more_sources]
     store = None
@@ -170,6 +181,28 @@ def trace(
         if store is not None:
             store.close()
     _emit(report, fmt, output, quiet=quiet, verbose=verbose)
+    failing = [f for f in report.findings if f.type in gate]
+    if failing:
+        click.echo(
+            f"stemmatic: {len(failing)} finding(s) of type {', '.join(sorted({f.type for f in failing}))}",
+            err=True,
+        )
+        sys.exit(EXIT_FINDINGS)
+
+
+def _fail_on(value: str) -> frozenset[str]:
+    from stemmatic.classify import FINDING_TYPES
+
+    names = {v.strip() for v in value.split(",") if v.strip()}
+    if "any" in names:
+        return frozenset(FINDING_TYPES)
+    unknown = sorted(names - set(FINDING_TYPES))
+    if unknown:
+        raise click.BadParameter(
+            f"unknown finding type(s) {', '.join(unknown)}; choose from {', '.join(FINDING_TYPES)}",
+            param_hint="--fail-on",
+        )
+    return frozenset(names)
 
 
 @cli.group()

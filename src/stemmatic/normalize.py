@@ -28,7 +28,10 @@ from breame.data.spelling_constants import BRITISH_ENGLISH_SPELLINGS
 # between letters (don't, o'clock) and separators allowed inside numbers (3.5, 1,000, 1/3).
 # Ideographic and kana characters are one token each, since those scripts use no spaces.
 _TOKEN = regex.compile(
-    r"[\p{Han}\p{Hiragana}\p{Katakana}]"
+    # An editor's bracketed letters at the start of a word ("[s]trike", "[T]he") belong to
+    # the word, so the quoted word still matches the source's.
+    r"\[\p{L}{1,3}\]\p{L}[\p{L}\p{N}\p{M}]*"
+    r"|[\p{Han}\p{Hiragana}\p{Katakana}]"
     r"|\p{N}+(?:[.,/:]\p{N}+)*\p{L}*"
     r"|[\p{L}\p{N}][\p{L}\p{N}\p{M}]*(?:['’ʼ][\p{L}][\p{L}\p{N}\p{M}]*)*"
 )
@@ -190,6 +193,8 @@ class _Word:
 def normal_form(word: str, *, spelling: bool = True, numbers: bool = True) -> str:
     """The normalized form of one word, as :func:`tokenize` computes it."""
     form = strip_accents(fold_typography(word).casefold())
+    if form.startswith("["):
+        form = form.replace("[", "").replace("]", "")
     if form.endswith("'s"):
         form = form[:-2]
     if spelling:

@@ -13,6 +13,7 @@ process, in worker processes and inside Spark tasks:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,6 +35,7 @@ from stemmatic.align.seeds import (
     sentence_seeds,
     sentence_vectors,
 )
+from stemmatic.align.summary import summaries
 from stemmatic.align.units import Prepared, prepare
 from stemmatic.settings import Settings
 from stemmatic.types import Document, Kind, Passage
@@ -97,9 +99,12 @@ def align(query: Document, source: Document, settings: Settings | None = None) -
     matches = ngram_matches(q, s, settings.ngram, stopwords=settings.stopwords)
     copies = _copies(q, s, matches, settings)
     paraphrases: list[_Candidate] = []
+    whole: list[_Candidate] = []
     if settings.paraphrase:
-        paraphrases = _paraphrases(q, s, matches, settings)
-    chosen = _resolve_overlaps(_combine(copies, paraphrases))
+        vectors = sentence_vectors(q, s)
+        paraphrases = _paraphrases(q, s, matches, vectors, settings)
+        whole = _summaries(q, s, vectors, settings)
+    chosen = _resolve_overlaps(_combine(copies, paraphrases), whole)
     passages = [
         Passage(
             query_start=c.q_span[0],
@@ -153,10 +158,10 @@ def _place_copy(
 
 
 def _paraphrases(
-    q: Prepared, s: Prepared, matches: TokenMatches, settings: Settings
+    q: Prepared, s: Prepared, matches: TokenMatches, vectors: SentenceVectors,
+    settings: Settings,
 ) -> list[_Candidate]:
     """Paraphrases: clusters of similar sentences, placed on whole sentences."""
-    vectors = sentence_vectors(q, s)
     rows, cols, _ = sentence_seeds(vectors, settings.sentence_cosine, settings.sentence_dice)
     seed_q = np.concatenate([q.tok_sent[matches.q_first], rows])
     seed_s = np.concatenate([s.tok_sent[matches.s_first], cols])
@@ -360,10 +365,38 @@ def _merge_summaries(
     return [c for c in candidates if id(c) not in absorbed] + merged
 
 
-def _resolve_overlaps(candidates: list[_Candidate]) -> list[_Candidate]:
-    """Keep the strongest of fragments that claim the same query words."""
+def _summaries(
+    q: Prepared, s: Prepared, vectors: SentenceVectors, settings: Settings
+) -> list[_Candidate]:
+    """Summaries of the whole source, placed on whole sentences."""
+    out = []
+    for found in summaries(q, s, vectors):
+        fragment = Fragment(found.q_first, found.q_last, found.s_first, found.s_last, 0)
+        q0, q1 = token_range(q, found.q_first, found.q_last)
+        if q1 - q0 < settings.min_words:
+            continue
+        s0, s1 = token_range(s, found.s_first, found.s_last)
+        q_span = (int(q.sent_start[found.q_first]), int(q.sent_end[found.q_last]))
+        s_span = (int(s.sent_start[found.s_first]), int(s.sent_end[found.s_last]))
+        alignment = align_words(q.tokens, q0, q1, s.tokens, s0, s1)
+        out.append(_Candidate(
+            q_span, s_span, Kind.PARAPHRASE, fragment_cosine(vectors, fragment), q1 - q0,
+            alignment, "summary", fragment,
+        ))
+    return out
+
+
+def _resolve_overlaps(
+    candidates: list[_Candidate], first: Sequence[_Candidate] = ()
+) -> list[_Candidate]:
+    """Keep the strongest of fragments that claim the same query words.
+
+    Candidates in ``first`` are kept before any other: a summary of the whole source
+    stands for the pieces of it that were found as paraphrases.
+    """
     ranked = sorted(candidates, key=lambda c: (-c.score * c.words, c.q_span, c.s_span))
     chosen: list[_Candidate] = []
+    ranked = list(first) + ranked
     for c in ranked:
         if all(c.q_span[1] <= o.q_span[0] or o.q_span[1] <= c.q_span[0] for o in chosen):
             chosen.append(c)
