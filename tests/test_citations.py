@@ -144,8 +144,13 @@ def test_lone_common_surname_after_quotation() -> None:
     assert one("The motto was “never again” (Smith).").authors == ("Smith",)
 
 
-def test_lone_rare_name_at_sentence_end() -> None:
-    assert one("Power is productive (Foucault).").authors == ("Foucault",)
+def test_lone_rare_name_at_sentence_end_in_a_citing_document() -> None:
+    text = "Power is productive (Foucault). Discipline is older (Smith 2004)."
+    assert [m.authors for m in cites(text)] == [("Foucault",), ("Smith",)]
+
+
+def test_lone_rare_name_in_a_document_that_cites_nothing_else() -> None:
+    assert cites("Power is productive (Foucault).") == []
 
 
 def test_lone_name_known_from_reference_list() -> None:
@@ -169,6 +174,11 @@ def test_lone_name_known_from_reference_list() -> None:
         "The phone (iPhone 12) was new.",
         "He drove along (Route 66) happily.",
         "The agency (NASA) launched it.",
+        "It is basic (Pakhtunistan).",
+        "Leave the city on Route 528 (The Beachline Expressway).",
+        "Speed is measured in Megabits Per Second (Mbps).",
+        'The gloss reads “Ouviram” ("Listen to the cry of Ipiranga").',
+        'It was done on behalf of Fidelity (“FMR”).',
         "The words (‘harm-joy’) translate it.",
         "A quantity (2004) alone.",
         "He said “bonjour” (French).",
@@ -199,6 +209,18 @@ def test_narrative_two_authors_and_et_al() -> None:
 def test_narrative_with_page() -> None:
     mark = one("As shown by Smith (2004, p. 7), it holds.")
     assert (mark.authors, mark.year, mark.pages) == (("Smith",), "2004", "p. 7")
+
+
+def test_narrative_years_in_a_list_of_titles_are_not_citations() -> None:
+    text = "She wrote the novels Haworth's (1879), Louisiana (1880) and Esmeralda (1881)."
+    assert cites(text) == []
+    text += " Critics agree (Smith 2004)."
+    assert [m.authors for m in cites(text)] == [("Haworth",), ("Louisiana",), ("Esmeralda",),
+                                                ("Smith",)]
+
+
+def test_narrative_year_after_a_cue() -> None:
+    assert one("For details, see Shuler (1992) on the method.").authors == ("Shuler",)
 
 
 def test_narrative_possessive() -> None:
@@ -262,6 +284,10 @@ def test_in_title_author() -> None:
         "As he writes, this is true.",
         "The report notes that costs rose.",
         "History shows that empires fall. Empires fall as history shows.",
+        "A study in New York found that rents rose.",
+        "Researchers from Sweden demonstrated that genes matter.",
+        "The Kennel Club reports that poodles lead.",
+        "Spain and other Baltic states, and Ukraine.",
     ],
 )
 def test_not_narrative_citations(text: str) -> None:
@@ -459,6 +485,15 @@ def test_title_filled_in_from_reference_list() -> None:
         (("Smith",), "Markets and their failures"), (("Jones",), "Agreement")]
 
 
+def test_title_and_year_filled_for_author_only_citation() -> None:
+    text = (
+        "As Smith writes, markets fail.\n\nReferences\n\n"
+        "Smith, J. (2004). Markets and their failures. OUP.\n"
+    )
+    mark = cites(text, "narrative")[0]
+    assert (mark.title, mark.year) == ("Markets and their failures", "2004")
+
+
 def test_title_not_filled_when_ambiguous() -> None:
     text = (
         "Markets fail (Smith 2004).\n\nReferences\n\n"
@@ -471,11 +506,11 @@ def test_title_not_filled_when_ambiguous() -> None:
 
 
 def test_sentences_respect_abbreviations() -> None:
-    text = "See p. 12 of Smith et al. 2004 for details. Dr. Lee agrees, e.g. here. J. Smith said so."
+    text = "See p. 12 of Smith et al. 2004 for details. Dr. Lee agrees, e.g. here. J. Smith did."
     assert [text[s:e] for s, e in sentences(text)] == [
         "See p. 12 of Smith et al. 2004 for details.",
         "Dr. Lee agrees, e.g. here.",
-        "J. Smith said so.",
+        "J. Smith did.",
     ]
 
 
@@ -498,7 +533,10 @@ def test_covers_previous_sentence_when_citation_follows_the_period() -> None:
 
 
 def test_covers_block_quotation_before_citation() -> None:
-    text = "Smith puts it so:\n\n    Power is everywhere and it comes from everywhere.\n\n(Smith 2004, p. 93)\n\nNext."
+    text = (
+        "Smith puts it so:\n\n    Power is everywhere and it comes from everywhere.\n\n"
+        "(Smith 2004, p. 93)\n\nNext."
+    )
     mark = one(text, "parenthetical")
     assert covered(text, mark).startswith("Power is everywhere")
     assert covered(text, mark).endswith("(Smith 2004, p. 93)")
@@ -513,7 +551,9 @@ def test_narrative_covers_quotation_it_introduces() -> None:
 def test_narrative_colon_covers_following_block() -> None:
     text = "Foucault argues:\n\n> Power is everywhere and\n> comes from everywhere.\n\nAfter."
     mark = one(text)
-    assert covered(text, mark) == "Foucault argues:\n\n> Power is everywhere and\n> comes from everywhere."
+    assert covered(text, mark) == (
+        "Foucault argues:\n\n> Power is everywhere and\n> comes from everywhere."
+    )
 
 
 def test_paragraph_scope() -> None:
@@ -524,6 +564,17 @@ def test_paragraph_scope() -> None:
     assert covered(text, mark) == "First sentence here. Second one (Smith 2004). Third."
 
 
+def test_quotations_can_be_passed_in() -> None:
+    from stemmatic.quotes import find_quotations
+
+    text = "Intro. He wrote “the state is dead.” This is famous (Smith 2004). Later."
+    quotations, _ = find_quotations(text)
+    assert find_citations(text, quotations=quotations) == find_citations(text)
+    # Without the quotation, the citation covers its own sentence only.
+    mark = find_citations(text, quotations=[])[0]
+    assert covered(text, mark) == "This is famous (Smith 2004)."
+
+
 def test_bad_scope_is_refused() -> None:
     with pytest.raises(ValueError, match="scope"):
         find_citations("x", scope="page")
@@ -531,7 +582,7 @@ def test_bad_scope_is_refused() -> None:
 
 def test_ibid_takes_previous_citation() -> None:
     text = "One claim (Smith 2004, p. 3). Another “quote” (ibid., p. 5)."
-    first, second = cites(text)
+    _, second = cites(text)
     assert (second.authors, second.year, second.pages) == (("Smith",), "2004", "p. 5")
 
 

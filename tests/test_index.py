@@ -566,7 +566,7 @@ def test_killed_adds_leave_only_whole_documents(tmp_path: Path) -> None:
         )
         assert child.stdout is not None
         assert child.stdout.readline().strip() == "ready"
-        time.sleep(rng.uniform(0.1, 0.6))
+        time.sleep(rng.uniform(0.2, 1.0))
         os.kill(child.pid, signal.SIGKILL)
         assert child.wait(timeout=30) == -signal.SIGKILL
 

@@ -105,3 +105,15 @@ def test_apostrophes_stay_inside_words() -> None:
     assert "don’t" in words
     assert "workers" in words
     assert "90s" in words
+
+
+PLAIN = st.text(
+    alphabet=st.sampled_from(list("abcXYZ éüßø 0123,./:’'ʼ-—\u00a0\n[]_жΩ")), max_size=200
+)
+
+
+@given(PLAIN)
+def test_fast_tokenizer_agrees_with_the_full_pattern(text: str) -> None:
+    from stemmatic.normalize import _TOKEN, token_spans
+
+    assert token_spans(text) == [m.span() for m in _TOKEN.finditer(text)]

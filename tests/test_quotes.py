@@ -168,6 +168,16 @@ def test_two_straight_single_quotes_in_a_sentence() -> None:
     assert quoted(text) == ["the workers", "yes,"]
 
 
+def test_straight_single_mark_opening_nothing_is_not_reported() -> None:
+    text = "Muhammad 'Ali went home, and the 'net was down."
+    assert find_quotations(text) == ([], [])
+
+
+def test_possessive_far_away_does_not_close_an_elision() -> None:
+    text = "On the 'web " + "many words follow here " * 10 + "and the subcultures' makeup changed."
+    assert find_quotations(text) == ([], [])
+
+
 def test_left_single_mark_before_digits_opens() -> None:
     assert quoted("He said ‘20 per cent’ was fair.") == ["20 per cent"]
 
@@ -314,6 +324,17 @@ def test_uniformly_indented_document_has_no_blocks() -> None:
 
 def test_indented_list_and_heading_are_not_blocks() -> None:
     text = "Text here.\n\n    - an item in a list\n\nMore.\n\n        CHAPTER ONE\n\nEnd text."
+    assert find_quotations(text) == ([], [])
+
+
+def test_unwrapped_document_with_indented_body_and_plain_headings() -> None:
+    body = "\u00a0" * 5 + " " + "Body text of a paragraph that goes on and on. " * 6
+    text = f"A Heading\n{body}\nAnother Heading\n{body}\nThird Heading\n{body}\nLast\n{body}\n"
+    assert find_quotations(text) == ([], [])
+
+
+def test_breadcrumb_and_centred_line_are_not_blocks() -> None:
+    text = "Some text here.\n> Home Databases\n\nMore text.\n\n" + " " * 30 + "a centred line\n"
     assert find_quotations(text) == ([], [])
 
 

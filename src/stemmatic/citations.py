@@ -23,10 +23,12 @@ name).
 from __future__ import annotations
 
 import bisect
-from collections.abc import Sequence
+import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import PurePath
+from typing import Any
 
 import regex
 from rapidfuzz import fuzz
@@ -54,7 +56,8 @@ class CitationMark:
         text: ``text[start:end]``.
         style: "parenthetical", "narrative", "numeric", "footnote" or "reference".
         authors: surnames (or an organization's name) as written.
-        year: the year as written ("2004", "2004a", "n.d."), if any.
+        year: the year as written ("2004", "2004a", "n.d."), if any; a citation that
+            names only an author takes the year of its reference-list entry.
         title: the cited title, if given or found in the reference list or the note.
         pages: the page or other locator as written ("12", "23-26"), if any.
         numbers: note or reference numbers of a numeric or footnote marker.
@@ -147,25 +150,36 @@ _WORKS = [
 ]
 
 _PAREN = regex.compile(r"\(([^()]{1,300})\)")
+_IBID = regex.compile(r"\(?\s*(?i:ibid|id)\b")
 
-_VERBS_SINGULAR = (
-    r"writes|wrote|argues|argued|notes|noted|observes|observed|claims|claimed|contends|"
-    r"contended|suggests|suggested|asserts|asserted|maintains|maintained|explains|explained|"
-    r"remarks|remarked|concludes|concluded|insists|insisted|proposes|proposed|states|stated|"
-    r"emphasi[sz]es|emphasi[sz]ed|stresses|stressed|shows|showed|demonstrates|demonstrated|"
-    r"reports|reported|finds|found|posits|posited|acknowledges|acknowledged|cautions|"
-    r"cautioned|warns|warned|comments|commented|puts\s+it|put\s+it|points\s+out|"
-    r"pointed\s+out|reminds\s+us|reminded\s+us|describes|described|defines|defined|"
-    r"recalls|recalled|admits|admitted|(?:has|had)\s+(?:argued|shown|noted|written|observed|"
-    r"suggested|claimed|pointed\s+out|demonstrated|described|remarked|stated)"
-)
-_VERBS_PLURAL = (
-    r"write|argue|note|observe|claim|contend|suggest|assert|maintain|explain|remark|conclude|"
-    r"insist|propose|state|emphasi[sz]e|stress|show|demonstrate|report|find|posit|"
-    r"acknowledge|caution|warn|comment|point\s+out|remind\s+us|describe|define|"
-    r"have\s+(?:argued|shown|noted|written|observed|suggested|claimed|pointed\s+out|"
-    r"demonstrated|described)"
-)
+_REPORTING_SINGULAR = """writes wrote argues argued notes noted observes observed claims claimed
+    contends contended suggests suggested asserts asserted maintains maintained explains
+    explained remarks remarked concludes concluded insists insisted proposes proposed states
+    stated emphasizes emphasises emphasized emphasised stresses stressed shows showed
+    demonstrates demonstrated reports reported finds found posits posited acknowledges
+    acknowledged cautions cautioned warns warned comments commented describes described
+    defines defined recalls recalled admits admitted""".split() + [
+    "puts it", "put it", "points out", "pointed out", "reminds us", "reminded us",
+    *(f"{aux} {verb}" for aux in ("has", "had") for verb in (
+        "argued", "shown", "noted", "written", "observed", "suggested", "claimed",
+        "pointed out", "demonstrated", "described", "remarked", "stated")),
+]
+_REPORTING_PLURAL = """write argue note observe claim contend suggest assert maintain explain
+    remark conclude insist propose state emphasize emphasise stress show demonstrate report
+    find posit acknowledge caution warn comment describe define""".split() + [
+    "point out", "remind us",
+    *(f"have {verb}" for verb in (
+        "argued", "shown", "noted", "written", "observed", "suggested", "claimed",
+        "pointed out", "demonstrated", "described")),
+]
+
+
+def _phrases(phrases: Iterable[str]) -> str:
+    return "|".join(p.replace(" ", r"\s+") for p in sorted(phrases, key=len, reverse=True))
+
+
+_VERBS_SINGULAR = _phrases(_REPORTING_SINGULAR)
+_VERBS_PLURAL = _phrases(_REPORTING_PLURAL)
 # "As Smith says" is a citation; "Smith said" on its own is more often dialogue.
 _VERBS_AS = rf"{_VERBS_SINGULAR}|{_VERBS_PLURAL}|says|said|say|tells\s+us|told\s+us"
 _YEAR_PAREN = rf"\s*\(\s*(?P<year>{_YEARS})(?:\s*[,:]\s*(?P<pages>{_LOCATOR}))?\s*\)"
@@ -191,6 +205,10 @@ _NOUN_LIKE_VERBS = (
     r"notes|claims|states|reports|finds|shows|comments|remarks|warns|cautions|recalls|"
     r"stresses|proposes|maintains|defines|describes"
 )
+_NOUN_LIKE_PLURAL = (
+    r"note|claim|state|report|find|show|comment|remark|warn|caution|stress|propose|"
+    r"maintain|define|describe|write"
+)
 _NAME_VERB = regex.compile(
     rf"(?P<authors>{_AUTH_SURNAME})(?:{_YEAR_PAREN})?\s+"
     rf"(?:(?P<verb>{_VERBS_SINGULAR})|(?P<plural>{_VERBS_PLURAL}))"
@@ -198,11 +216,38 @@ _NAME_VERB = regex.compile(
     "|"
     rf"(?P<authors>{_AUTH_SURNAME})(?:{_YEAR_PAREN})?\s+"
     rf"(?:(?!(?:{_NOUN_LIKE_VERBS})\b)(?P<verb>{_VERBS_SINGULAR})"
-    rf"|(?!(?:{_NOUN_LIKE_VERBS.replace('s|', '|')})\b)(?P<plural>{_VERBS_PLURAL}))"
+    rf"|(?!(?:{_NOUN_LIKE_PLURAL})\b)(?P<plural>{_VERBS_PLURAL}))"
     r"(?=\s*,)"
 )
+
+
+def _trie(words: Iterable[str]) -> str:
+    """A pattern matching exactly ``words``, shaped as a trie (fast to scan for)."""
+    tree: dict[str, Any] = {}
+    for word in words:
+        node = tree
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def build(node: dict[str, Any]) -> str:
+        alts = [re.escape(ch) + build(sub) for ch, sub in sorted(node.items()) if ch]
+        if not alts:
+            return ""
+        body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+        return f"(?:{body})?" if "" in node else body
+
+    return build(tree)
+
+
+# Scanning every position with the patterns above is slow, so they run only in a window
+# around a cheap anchor: a year in parentheses, or the first word of a reporting verb.
+_YEAR_ANCHOR = regex.compile(rf"\(\s*{_YEAR}")
+_VERB_ANCHOR = re.compile(
+    rf"\b{_trie({p.split()[0] for p in _REPORTING_SINGULAR + _REPORTING_PLURAL})}\b"
+)
 _IN_TITLE = regex.compile(
-    r"\b(?P<lead>In)\s+(?:(?:his|her|their|its|the)\s+(?:[\p{Ll}-]+\s+){0,2})?"
+    r"\bIn\s+(?:(?:his|her|their|its|the)\s+(?:[\p{Ll}-]+\s+){0,2})?"
     rf"(?P<title>{_TITLE})(?:\s*\(\s*(?P<year>{_YEAR})\s*\))?\s*,\s*(?P<authors>{_AUTH})"
     r"(?=\s+\p{Ll})"
 )
@@ -233,6 +278,7 @@ _HEADING = regex.compile(
     + r"))(?:\*\*|__)?[ \t]*:?[ \t]*$",
     regex.MULTILINE,
 )
+_NOTE_HEADING = regex.compile(f"(?i:{_NOTE_HEADINGS})")
 _OTHER_HEADING = regex.compile(
     r"^[ \t]*(?:#{1,6}[ \t]+\S.*|(?i:appendix\b.{0,60}|acknowledge?ments?|about\s+the\s+authors?|"
     r"index|glossary|further\s+reading|tables|figures)[ \t]*:?)[ \t]*$",
@@ -298,18 +344,23 @@ _NOT_NAMES = frozenset(
 _COMMON_ZIPF = 3.5
 _RARE_ZIPF = 3.0
 _QUOTE_GAP = 8
+_WINDOW = 160
 
 
 # --------------------------------------------------------------------------------------
 # Public functions.
 
 
-def find_citations(text: str, *, scope: str = "sentence") -> list[CitationMark]:
+def find_citations(
+    text: str, *, scope: str = "sentence", quotations: Sequence[Quotation] | None = None
+) -> list[CitationMark]:
     """Find the citations in ``text``: in-text marks, note markers and reference entries.
 
     Args:
         text: the query text.
         scope: what a citation covers by default: "sentence" or "paragraph".
+        quotations: the quotations of ``text`` if already found (by
+            :func:`stemmatic.quotes.find_quotations`); found here otherwise.
 
     Returns:
         The marks sorted by start.  Marks inside a reference list or a notes section
@@ -321,11 +372,16 @@ def find_citations(text: str, *, scope: str = "sentence") -> list[CitationMark]:
     """
     if scope not in ("sentence", "paragraph"):
         raise ValueError(f"scope must be 'sentence' or 'paragraph', not {scope!r}")
-    doc = _Context(text, scope)
+    if quotations is None:
+        quotations, _ = find_quotations(text)
+    doc = _Context(text, scope, quotations)
     marks: list[CitationMark] = []
     marks.extend(_parentheticals(doc))
     marks.extend(_narratives(doc))
     marks = _drop_overlaps(marks)
+    sure = [m for m in marks if (m.start, m.end) not in doc.tentative]
+    if not (doc.references or doc.notes or any(m.year for m in sure)):
+        marks = sure  # nothing else here cites, so the doubtful marks are not citations
     marks.extend(_numerics(doc))
     marks = [m for m in marks if not doc.excluded(m.start)]
     marks.sort(key=lambda m: (m.start, m.end))
@@ -443,7 +499,7 @@ def resolve(mark: CitationMark, sources: Sequence[Document]) -> tuple[str | None
 class _Context:
     """What the detectors need to know about the whole text, computed once."""
 
-    def __init__(self, text: str, scope: str) -> None:
+    def __init__(self, text: str, scope: str, quotations: Sequence[Quotation]) -> None:
         self.text = text
         self.scope = scope
         self.paras = paragraphs(text)
@@ -453,19 +509,22 @@ class _Context:
             _strip(text, s, e) for s, e in self.paras
         ]
         self.unit_starts = [s for s, _ in self.units]
-        quotations, _ = find_quotations(text)
         self.quotations = sorted(quotations, key=lambda q: (q.end, q.start))
         self.quote_ends = [q.end for q in self.quotations]
-        self.quote_starts = sorted(q.start for q in quotations)
-        self.regions = sorted(_note_regions(text) + _sections(text, "references")
-                              + [(m.start(), _line_end(text, m.end()))
-                                 for m in _MD_DEFINITION.finditer(text)])
+        self.by_start = sorted(quotations, key=lambda q: q.start)
+        self.quote_starts = [q.start for q in self.by_start]
+        self.regions = _merge(
+            _note_regions(text)
+            + _sections(text, "references")
+            + [(m.start(), _line_end(text, m.end())) for m in _MD_DEFINITION.finditer(text)]
+        )
         self.region_starts = [s for s, _ in self.regions]
         self.references = reference_list(text)
         self.notes = footnotes(text)
         self.known = {_fold(a) for r in self.references for a in r.authors}
         for _, _, note in self.notes.values():
             self.known.update(_fold(a) for a in _parse_entry(note)[0])
+        self.tentative: set[tuple[int, int]] = set()
         self._lower: set[str] | None = None
         self._capitalized: set[str] | None = None
 
@@ -546,14 +605,27 @@ class _Context:
         return start, max(end, mark.end)
 
     def _unit_at(self, pos: int) -> tuple[int, int]:
-        """The sentence (or paragraph) around ``pos``; ``(pos, pos)`` between units."""
+        """The sentence (or paragraph) around ``pos``; ``(pos, pos + 1)`` between units."""
         u = bisect.bisect_right(self.unit_starts, pos) - 1
         if u >= 0 and pos < self.units[u][1]:
             return self.units[u]
         return pos, pos + 1
 
     def _quotes_from(self, start: int, end: int) -> list[Quotation]:
-        return [q for q in self.quotations if start <= q.start < end]
+        lo = bisect.bisect_left(self.quote_starts, start)
+        hi = bisect.bisect_left(self.quote_starts, end)
+        return self.by_start[lo:hi]
+
+
+def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Sorted, disjoint spans covering the same positions as ``spans``."""
+    out: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if out and start <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], end))
+        else:
+            out.append((start, end))
+    return out
 
 
 def _line_end(text: str, pos: int) -> int:
@@ -574,19 +646,20 @@ def _parentheticals(doc: _Context) -> list[CitationMark]:
             continue
         works = _split_works(text, inner_start, inner_end)
         parsed: list[CitationMark] = []
+        tentative = False
         for s, e in works:
             work = _parse_work(doc, text, s, e, m.start(), m.end(), len(works))
             if work is None:
                 parsed = []
                 break
-            parsed.append(work)
-        if not parsed:
-            continue
+            parsed.append(work[0])
+            tentative = tentative or work[1]
         if len(parsed) == 1:
             s, e = m.span()
-            out.append(replace(parsed[0], start=s, end=e, text=text[s:e]))
-        else:
-            out.extend(parsed)
+            parsed = [replace(parsed[0], start=s, end=e, text=text[s:e])]
+        if tentative:
+            doc.tentative.update((p.start, p.end) for p in parsed)
+        out.extend(parsed)
     return out
 
 
@@ -603,8 +676,11 @@ def _split_works(text: str, start: int, end: int) -> list[tuple[int, int]]:
 
 def _parse_work(
     doc: _Context, text: str, s: int, e: int, paren_start: int, paren_end: int, n_works: int
-) -> CitationMark | None:
-    """Parse one work cited in parentheses, or None if it is not a citation."""
+) -> tuple[CitationMark, bool] | None:
+    """Parse one work cited in parentheses: (mark, tentative), or None if it is not one.
+
+    A tentative mark counts only in a document that cites in other, surer ways too.
+    """
     prefix = _PREFIX.match(text, s, e)
     body_start = prefix.end() if prefix else s
     suffix = _SUFFIX.search(text, body_start, e)
@@ -621,42 +697,80 @@ def _parse_work(
         year = _norm_space(groups.get("year"))
         pages = _norm_space(groups.get("pages"))
         if kind == "ibid":
-            return CitationMark(s, e, text[s:e], PARENTHETICAL, pages=pages, title="\0ibid")
+            return CitationMark(s, e, text[s:e], PARENTHETICAL, pages=pages), False
         if title is not None and not title[:1].isupper() and not title[:1].isdigit():
             return None
         after_quote = doc.follows_quote(paren_start)
         at_end = doc.ends_sentence(paren_end)
-        if kind == "page" and not _PAGE_PREFIX_RE.match(pages or ""):
-            # (Smith 12) is MLA, but so are (Route 66) and (Windows 10) in form.
-            if not (after_quote or _is_known(doc, authors) or (at_end and _rare(doc, authors))):
-                return None
-        if kind == "title" and year is None and pages is None and not (after_quote or at_end):
+        # (Smith 12) is MLA, but so are (Route 66) and (Windows 10) in form.
+        if (
+            kind == "page"
+            and not _PAGE_PREFIX_RE.match(pages or "")
+            and not (after_quote or _is_known(doc, authors) or (at_end and _rare(doc, authors)))
+        ):
             return None
+        # A bare title counts after a quotation, in title case: not a gloss ("harm-joy",
+        # "Listen to the cry") nor a defined term ("the “Buyer”").
+        if kind == "title" and year is None and pages is None and not (
+            after_quote and _title_case(title or "")
+        ):
+            return None
+        tentative = False
         if kind == "name":
-            if n_works > 1 or not _lone_name_ok(doc, authors, after_quote, at_end, paren_start):
+            verdict = _lone_name(doc, authors, after_quote, at_end, paren_start)
+            if n_works > 1 or verdict is None:
                 return None
-        return CitationMark(s, e, text[s:e], PARENTHETICAL, authors, year, title, pages)
+            tentative = verdict == "tentative"
+        mark = CitationMark(s, e, text[s:e], PARENTHETICAL, authors, year, title, pages)
+        return mark, tentative
     return None
+
+
+_TITLE_SMALL_WORDS = frozenset(
+    "a an the and or nor but of in on at to for from by with as into over upon vs via".split()
+)
+
+
+def _title_case(title: str) -> bool:
+    words = regex.findall(r"[\p{L}][\p{L}'’-]*", title)
+    if not words or (len(words) == 1 and words[0].isupper() and len(words[0]) > 1):
+        return False  # "FMR": an acronym being defined
+    return all(w[0].isupper() for k, w in enumerate(words)
+               if k == 0 or w.casefold() not in _TITLE_SMALL_WORDS)
 
 
 _PAGE_PREFIX_RE = regex.compile(_PAGE_PREFIX)
 
 
-def _lone_name_ok(
+def _lone_name(
     doc: _Context, authors: tuple[str, ...], after_quote: bool, at_end: bool, pos: int
-) -> bool:
+) -> str | None:
+    """Whether a name alone in parentheses is a citation: "sure", "tentative" or None.
+
+    It is sure for a name in the reference list or right after a quotation, tentative
+    for a rare word at the end of a sentence ("... is productive (Foucault).").
+    """
     if not authors or any(len(a.split()) > 3 for a in authors):
-        return False
+        return None
     # "E.S.P. (Extra Sensory Perception)", "WHO (World Health Organization)".
     if regex.search(r"(?<![\w.])(?:\p{Lu}\.?){2,}\s*$", doc.text[max(0, pos - 12) : pos]):
-        return False
-    if not after_quote and _abbreviates(doc.text[max(0, pos - 60) : pos], authors[0]):
-        return False
-    if _is_known(doc, authors):
-        return True
-    if after_quote:
-        return True
-    return at_end and _rare(doc, authors)
+        return None
+    if any(w.casefold() in _PLACE_WORDS for a in authors for w in a.split()):
+        return None
+    if _is_known(doc, authors) or after_quote:
+        return "sure"
+    if _abbreviates(doc.text[max(0, pos - 60) : pos], authors[0]):
+        return None
+    return "tentative" if at_end and _rare(doc, authors) else None
+
+
+# Heads of place and organization names, which a name alone in parentheses often is.
+_PLACE_WORDS = frozenset(
+    """lake river mount mountain mountains street road avenue highway expressway bridge bay
+    island islands county city state province sea ocean park church hospital university
+    college school company corporation inc ltd press system systems group valley desert
+    basin gulf strait canal airport station square hall museum library""".split()
+)
 
 
 def _abbreviates(before: str, name: str) -> bool:
@@ -703,28 +817,37 @@ def _narratives(doc: _Context) -> list[CitationMark]:
                                 _norm_space(groups.get("year")), title,
                                 _norm_space(groups.get("pages"))))
 
-    for m in _NARRATIVE_YEAR.finditer(text):
+    for m in _anchored(_NARRATIVE_YEAR, _YEAR_ANCHOR, text):
         authors = _split_names(m.group("authors"))
         if authors and not _leading_stopword(m.group("authors")) and not _after_determiner(
             text, m.start()
         ):
             add(m)
+            # "Smith (2004) found" and "see Smith (2004)" are citations; a bare
+            # "Esmeralda (1881)" may be a title or a place with a date.
+            if not (_RESEARCH_VERB.match(text, m.end()) or _CUE_BEFORE.search(
+                text, max(0, m.start() - 12), m.start()
+            )):
+                doc.tentative.add(m.span())
     for pattern in (_ACCORDING, _AS_VERB, _AS_BY):
         for m in pattern.finditer(text):
             if not _leading_stopword(m.group("authors")):
                 add(m)
-    for m in _NAME_VERB.finditer(text):
+    for m in _anchored(_NAME_VERB, _VERB_ANCHOR, text):
         raw = m.group("authors")
         authors = _split_names(raw)
-        if not authors or _leading_stopword(raw) or _after_determiner(text, m.start()):
+        if (
+            not authors
+            or _leading_stopword(raw)
+            or _after_determiner(text, m.start(), _DETERMINERS | _LOCATIVES)
+        ):
             continue
         several = len(authors) > 1 or "et al" in raw
         if m.group("plural") and not several:
             continue
-        if m.group("verb") and several and not m.group("verb").startswith(("has", "had")):
-            # "Smith and Jones argues" is ungrammatical; only past tense fits both.
-            if m.group("verb").endswith("s"):
-                continue
+        verb = m.group("verb")
+        if verb and several and verb.endswith("s") and not verb.startswith(("has", "had")):
+            continue  # "Smith and Jones argues" is ungrammatical; the past tense fits both
         if not _name_evidence(doc, authors, doc.sentence_initial(m.start())):
             continue
         add(m)
@@ -739,22 +862,58 @@ _DETERMINERS = frozenset(
     """the a an other its his her their our this that these those some many all both each
     every another any no""".split()
 )
+# Before the subject of a reporting verb: "a study in New York found" is not New York's.
+_LOCATIVES = frozenset(
+    "in at from near across throughout within into outside inside around".split()
+)
 _WORD_BACK = regex.compile(r"([\p{L}.'’-]+)[ \t]+$")
+_RESEARCH_VERB = regex.compile(
+    rf"\s+(?:\p{{Ll}}+ly\s+)?(?:{_VERBS_SINGULAR}|{_VERBS_PLURAL}|said|says|used|uses|"
+    r"developed|introduced|studied|examined|investigated|identified|provides?|provided|"
+    r"presents?|presented|discuss(?:es|ed)?|analy[sz]ed|measured|estimated|documented|"
+    r"indicated?s?|shown|gives?|gave|offers?|offered|agrees?|agreed|disagrees?|disagreed|"
+    # "Smith's (2004) study"
+    r"study|work|book|article|paper|analysis|account|research|argument|view|model|theory|"
+    r"findings|data|survey|report|essay|review|thesis|framework|approach|concept|notion|"
+    r"definition|critique|discussion)\b"
+)
+_CUE_BEFORE = regex.compile(r"(?i:\b(?:see|cf\.|by|following|per|after)\s+)$")
 
 
-def _after_determiner(text: str, pos: int) -> bool:
-    """Whether the name at ``pos`` is part of a noun phrase: "the Kennel Club", "other Baltic"."""
+def _after_determiner(text: str, pos: int, words: frozenset[str] = _DETERMINERS) -> bool:
+    """Whether the name at ``pos`` is part of a noun phrase: "the Kennel Club", "other Baltic".
+
+    ``words`` are the words that, before a name, make it one.
+    """
     for _ in range(4):
         m = _WORD_BACK.search(text, max(0, pos - 40), pos)
         if m is None:
             return False
         word = m.group(1)
-        if word.casefold() in _DETERMINERS:
+        if word.casefold() in words:
             return True
         if not word[:1].isupper():
             return False
         pos = m.start()
     return False
+
+
+def _anchored(
+    pattern: regex.Pattern[str], anchor: re.Pattern[str] | regex.Pattern[str], text: str
+) -> list[regex.Match[str]]:
+    """The matches of ``pattern`` that contain a match of ``anchor``, left to right."""
+    out: list[regex.Match[str]] = []
+    done = 0
+    for a in anchor.finditer(text):
+        if a.start() < done:
+            continue
+        lo = max(done, a.start() - _WINDOW)
+        for m in pattern.finditer(text, lo, min(len(text), a.end() + _WINDOW)):
+            if m.start() <= a.start() < m.end():
+                out.append(m)
+                done = m.end()
+                break
+    return out
 
 
 def _leading_stopword(raw: str) -> bool:
@@ -863,23 +1022,25 @@ def _drop_overlaps(marks: list[CitationMark]) -> list[CitationMark]:
     """
     ordered = sorted(marks, key=lambda m: (-(m.end - m.start), m.start))
     kept: list[CitationMark] = []
-    spans: list[tuple[int, int]] = []
+    starts: list[int] = []  # kept spans, sorted and disjoint
+    ends: list[int] = []
     for mark in ordered:
-        if any(mark.start < e and s < mark.end for s, e in spans):
+        k = bisect.bisect_left(starts, mark.end)  # spans from k on start after this mark
+        if k > 0 and ends[k - 1] > mark.start:
             continue
         kept.append(mark)
-        spans.append((mark.start, mark.end))
+        starts.insert(k, mark.start)
+        ends.insert(k, mark.end)
     return kept
 
 
 def _fill_ibid(marks: list[CitationMark]) -> list[CitationMark]:
+    """Give "(ibid.)" the work of the author or title citation before it."""
     out: list[CitationMark] = []
     last: CitationMark | None = None
     for mark in marks:
-        if mark.title == "\0ibid":
-            if last is None:
-                mark = replace(mark, title=None)
-            else:
+        if mark.style == PARENTHETICAL and _IBID.match(mark.text):
+            if last is not None:
                 mark = replace(mark, authors=last.authors, year=last.year, title=last.title)
         elif mark.style in (PARENTHETICAL, NARRATIVE) and (mark.authors or mark.title):
             last = mark
@@ -888,24 +1049,29 @@ def _fill_ibid(marks: list[CitationMark]) -> list[CitationMark]:
 
 
 def _fill_titles(marks: list[CitationMark], references: list[CitationMark]) -> list[CitationMark]:
-    """Give author-year citations the title of their reference-list entry."""
-    index: dict[tuple[str, str], list[CitationMark]] = {}
+    """Give author-year and author-only citations the title of their reference entry.
+
+    The entry is the only one whose first author has the citation's surname and, when
+    the citation gives a year, that year ("Smith 2004" also finds a lone "Smith 2004a").
+    An author-only citation also takes the entry's year.
+    """
+    by_name: dict[str, list[CitationMark]] = {}
     for ref in references:
-        if ref.year and ref.authors and ref.title:
-            index.setdefault((_fold(ref.authors[0]), ref.year.casefold()), []).append(ref)
-    if not index:
+        if ref.authors and ref.title:
+            by_name.setdefault(_fold(ref.authors[0]), []).append(ref)
+    if not by_name:
         return marks
     out = []
     for mark in marks:
-        if mark.title is None and mark.authors and mark.year:
-            name = _fold(mark.authors[0])
-            found = index.get((name, mark.year.casefold()))
-            if found is None and not mark.year[-1:].isalpha():
-                # "Smith 2004" for an entry "Smith (2004a)", if it is the only one.
-                found = [r for (n, y), refs in index.items() for r in refs
-                         if n == name and y[:4] == mark.year[:4]]
-            if found and len(found) == 1:
-                mark = replace(mark, title=found[0].title)
+        if mark.title is None and mark.authors and mark.style in (PARENTHETICAL, NARRATIVE):
+            found = by_name.get(_fold(mark.authors[0]), [])
+            if mark.year:
+                year = mark.year.casefold()
+                exact = [r for r in found if r.year and r.year.casefold() == year]
+                loose = [r for r in found if r.year and r.year[:4] == year[:4]]
+                found = exact or ([] if year[-1:].isalpha() else loose)
+            if len(found) == 1:
+                mark = replace(mark, title=found[0].title, year=mark.year or found[0].year)
         out.append(mark)
     return out
 
@@ -916,23 +1082,26 @@ def _fill_titles(marks: list[CitationMark], references: list[CitationMark]) -> l
 
 def _sections(text: str, kind: str) -> list[tuple[int, int]]:
     """Body spans of the sections of ``kind`` ("references" or "notes")."""
+    return [(start, end) for found, start, end in _all_sections(text) if found == kind]
+
+
+@lru_cache(maxsize=8)
+def _all_sections(text: str) -> tuple[tuple[str, int, int], ...]:
+    """(kind, body start, body end) of every notes or references section of ``text``."""
     headings = []
     for m in _HEADING.finditer(text):
-        name = m.group("name").casefold()
-        headings.append((m.start(), m.end(), "notes" if regex.fullmatch(
-            f"(?:{_NOTE_HEADINGS})", name) else "references"))
+        kind = "notes" if _NOTE_HEADING.fullmatch(m.group("name")) else "references"
+        headings.append((m.start(), m.end(), kind))
     if not headings:
-        return []
+        return ()
     others = [m.start() for m in _OTHER_HEADING.finditer(text)]
     bounds = sorted({s for s, _, _ in headings} | set(others))
     out = []
-    for start, end, found in headings:
-        if found != kind:
-            continue
+    for start, end, kind in headings:
         k = bisect.bisect_right(bounds, start)
         stop = bounds[k] if k < len(bounds) else len(text)
-        out.append((end, stop))
-    return out
+        out.append((kind, end, stop))
+    return tuple(out)
 
 
 def _note_regions(text: str) -> list[tuple[int, int]]:

@@ -35,7 +35,7 @@ EXIT_FINDINGS = 1
 EXIT_USAGE = 2
 EXIT_INTERNAL = 3
 
-FORMATS = ("text", "json")
+FORMATS = ("text", "json", "html")
 
 _SETTINGS_OPTIONS = [
     click.option("--min-words", type=int, default=None,
@@ -50,6 +50,10 @@ _SETTINGS_OPTIONS = [
                  help="Look for copies only, not for paraphrases."),
     click.option("--candidates", type=int, default=None,
                  help="With --index: how many best-matching sources to align.  [default: 50]"),
+    click.option("--timeout", type=float, default=None,
+                 help="Seconds allowed to extract one document; 0 for no limit.  [default: 120]"),
+    click.option("--max-bytes", type=int, default=None,
+                 help="Larger files are refused; 0 for no limit.  [default: 200000000]"),
 ]
 
 
@@ -66,8 +70,14 @@ def _settings(
     no_spelling: bool,
     no_paraphrase: bool,
     candidates: int | None,
+    timeout: float | None,
+    max_bytes: int | None,
 ) -> Settings:
     changes: dict[str, Any] = {}
+    if timeout is not None:
+        changes["timeout"] = timeout
+    if max_bytes is not None:
+        changes["max_bytes"] = max_bytes
     if min_words is not None:
         changes["min_words"] = min_words
     if ngram is not None:
@@ -115,9 +125,14 @@ def cli() -> None:
               show_default=True, help="Report format.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the report to this file instead of standard output.")
+@click.option("--include-texts", is_flag=True,
+              help="JSON: also embed the full extracted texts, so `stemmatic render` can "
+                   "draw the report later without the original files.")
 @click.option("--fail-on", "fail_on", default="", metavar="TYPES",
               help="Exit with status 1 when findings of these types exist: a comma-separated "
                    "list (misquote,uncited-passage,...) or 'any'.")
+@click.option("--workers", "-w", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Processes aligning sources in parallel; the report does not depend on it.")
 @click.option("--quiet", "-q", is_flag=True, help="Print one line; rely on the exit status.")
 @click.option("--verbose", "-v", is_flag=True, help="Also show every passage.")
 @_settings_options
@@ -128,7 +143,9 @@ def trace(
     index_path: Path | None,
     fmt: str,
     output: Path | None,
+    include_texts: bool,
     fail_on: str,
+    workers: int,
     quiet: bool,
     verbose: bool,
     **options: Any,
@@ -176,11 +193,12 @@ def trace(
                 index=store,
                 settings=settings,
                 progress=advance,
+                workers=workers,
             )
     finally:
         if store is not None:
             store.close()
-    _emit(report, fmt, output, quiet=quiet, verbose=verbose)
+    _emit(report, fmt, output, quiet=quiet, verbose=verbose, include_texts=include_texts)
     failing = [f for f in report.findings if f.type in gate]
     if failing:
         click.echo(
@@ -203,6 +221,74 @@ def _fail_on(value: str) -> frozenset[str]:
             param_hint="--fail-on",
         )
     return frozenset(names)
+
+
+@cli.command()
+@click.argument("report_path", metavar="REPORT", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--format", "-f", "fmt", type=click.Choice(["html", "json"]), default="html",
+              show_default=True, help="Format to render.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to this file instead of standard output.")
+def render(report_path: Path, fmt: str, output: Path | None) -> None:
+    """Render a saved JSON report (from `trace --format json`) again, e.g. as HTML.
+
+    The HTML report needs the documents' texts.  They are taken from the JSON when it
+    was written with --include-texts, and otherwise read again from the paths the report
+    names; a file that changed since (its SHA-256 differs) is refused.
+
+    \b
+    Example:
+      stemmatic trace essay.md -s sources/ -f json -o report.json
+      stemmatic render report.json --format html --output report.html
+    """
+    import json as jsonlib
+
+    from stemmatic.report import load_json
+
+    try:
+        raw = report_path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise StemmaticError(f"cannot read the report: {exc.strerror}", path=str(report_path))
+    except UnicodeDecodeError:
+        raise StemmaticError("not a JSON report (not UTF-8 text)", path=str(report_path))
+    try:
+        data = load_json(raw)
+    except StemmaticError as exc:
+        raise StemmaticError(exc.reason, path=str(report_path)) from None
+    if fmt == "json":
+        text = jsonlib.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    else:
+        from stemmatic.report.html import render_html
+
+        _fill_texts(data)
+        text = render_html(data)
+    if output is not None:
+        _write(output, text)
+    else:
+        click.echo(text, nl=False)
+
+
+def _fill_texts(data: dict[str, Any]) -> None:
+    """Put each document's text into a loaded report, reading it again if needed."""
+    from stemmatic.report import text_sha256
+
+    for doc in [data["query"], *data.get("sources", [])]:
+        if isinstance(doc.get("text"), str):
+            continue
+        path = doc.get("path")
+        if not path or path.startswith("<"):
+            raise StemmaticError(
+                f"the report holds no text for {doc.get('id')!r} and names no file to read; "
+                "write it with `trace --format json --include-texts`"
+            )
+        text = ingest.load(path, doc_id=doc.get("id")).text
+        if doc.get("text_sha256") and text_sha256(text) != doc["text_sha256"]:
+            raise StemmaticError(
+                "the file changed since the report was made (its SHA-256 differs); run "
+                "`stemmatic trace` again",
+                path=path,
+            )
+        doc["text"] = text
 
 
 @cli.group()
@@ -260,13 +346,28 @@ def index_info(index_path: Path) -> None:
     click.echo(json.dumps(info(index_path), indent=2, default=str))
 
 
-def _emit(report: Report, fmt: str, output: Path | None, *, quiet: bool, verbose: bool) -> None:
-    from stemmatic.report import render_json, render_terminal
+def _emit(
+    report: Report,
+    fmt: str,
+    output: Path | None,
+    *,
+    quiet: bool,
+    verbose: bool,
+    include_texts: bool = False,
+) -> None:
+    from stemmatic.report import render_json, render_terminal, to_dict
 
-    if fmt == "json":
-        text = render_json(report)
+    if fmt in ("json", "html"):
+        if fmt == "json":
+            text = render_json(report, include_texts=include_texts)
+        else:
+            from stemmatic.report.html import render_html
+
+            text = render_html(to_dict(report, include_texts=True))
         if output is not None:
             _write(output, text)
+            if fmt == "html" and not quiet:
+                click.echo(f"wrote {output}", err=True)
         else:
             click.echo(text, nl=False)
         return

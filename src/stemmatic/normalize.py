@@ -14,6 +14,7 @@ Normalization never touches the original string.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
@@ -35,6 +36,15 @@ _TOKEN = regex.compile(
     r"|\p{N}+(?:[.,/:]\p{N}+)*\p{L}*"
     r"|[\p{L}\p{N}][\p{L}\p{N}\p{M}]*(?:['’ʼ][\p{L}][\p{L}\p{N}\p{M}]*)*"
 )
+
+# The same pattern for text without marks, ideographs or non-decimal numerals, in the
+# standard library's engine: [^\W_] is a letter or digit, [^\W\d_] a letter.
+_FAST_TOKEN = re.compile(
+    r"\[[^\W\d_]{1,3}\][^\W\d_][^\W_]*"
+    r"|\d+(?:[.,/:]\d+)*[^\W\d_]*"
+    r"|[^\W_]+(?:['’ʼ][^\W\d_][^\W_]*)*"
+)
+_SPECIAL = regex.compile(r"[\p{M}\p{Han}\p{Hiragana}\p{Katakana}\p{No}\p{Nl}]")
 
 # Typographic variants folded before comparison.  NFKC handles ligatures, full-width
 # forms and most spaces; these are the marks it leaves alone.
@@ -207,12 +217,44 @@ def normal_form(word: str, *, spelling: bool = True, numbers: bool = True) -> st
     return form
 
 
-@lru_cache(maxsize=200_000)
 def _word(raw: str, stem: bool, spelling: bool, numbers: bool) -> _Word:
+    cache = _WORDS.setdefault((stem, spelling, numbers), {})
+    word = cache.get(raw)
+    if word is None:
+        if len(cache) > _WORD_CACHE:
+            cache.clear()
+        word = cache[raw] = _new_word(raw, stem, spelling, numbers)
+    return word
+
+
+def _new_word(raw: str, stem: bool, spelling: bool, numbers: bool) -> _Word:
     form = normal_form(raw, spelling=spelling, numbers=numbers)
     key = _stemmer.stemWord(form) if stem and form.isalpha() else form
     number = raw.casefold() in _NUMBER_WORDS
     return _Word(form, key, xxhash.xxh64_intdigest(key.encode()), form in STOPWORDS, number)
+
+
+# Normalized words by surface form, one table per combination of settings.  A plain dict
+# lookup per token is what makes tokenizing fast: the vocabulary of a corpus is small.
+_WORDS: dict[tuple[bool, bool, bool], dict[str, _Word]] = {}
+_WORD_CACHE = 500_000
+
+
+def token_spans(text: str) -> list[tuple[int, int]]:
+    """Spans of the tokens of ``text``.
+
+    Most text has no combining marks, ideographs or non-decimal numerals; for it the
+    standard library's faster ``re`` engine finds exactly the spans that the full pattern
+    would (a property test checks the two agree).
+    """
+    if text.isascii() or not any(map(_special, set(text))):
+        return [m.span() for m in _FAST_TOKEN.finditer(text)]
+    return [m.span() for m in _TOKEN.finditer(text)]
+
+
+@lru_cache(maxsize=65536)
+def _special(ch: str) -> bool:
+    return _SPECIAL.match(ch) is not None
 
 
 def tokenize(
@@ -223,19 +265,24 @@ def tokenize(
     numbers: bool = True,
 ) -> Tokens:
     """Split ``text`` into tokens with normalized forms and exact original spans."""
-    spans: list[tuple[int, int]] = [m.span() for m in _TOKEN.finditer(text)]
-    words = [_word(text[s:e], stem, spelling, numbers) for s, e in spans]
-    if numbers and any(w.number for w in words):
+    spans = token_spans(text)
+    cache = _WORDS.setdefault((stem, spelling, numbers), {})
+    if len(cache) > _WORD_CACHE:
+        cache.clear()
+    raws = [text[s:e] for s, e in spans]
+    for raw in set(raws).difference(cache):
+        cache[raw] = _new_word(raw, stem, spelling, numbers)
+    words = list(map(cache.__getitem__, raws))
+    if numbers:
         spans, words = _merge_numbers(text, spans, words)
     n = len(words)
-    starts = np.fromiter((s for s, _ in spans), dtype=np.int64, count=n)
-    ends = np.fromiter((e for _, e in spans), dtype=np.int64, count=n)
-    ids = np.fromiter((w.id for w in words), dtype=np.uint64, count=n)
-    stop = np.fromiter((w.stop for w in words), dtype=bool, count=n)
+    bounds = np.array(spans, dtype=np.int64).reshape(n, 2)
+    ids = np.array([w.id for w in words], dtype=np.uint64)
+    stop = np.array([w.stop for w in words], dtype=bool)
     return Tokens(
         text,
-        starts,
-        ends,
+        bounds[:, 0].copy(),
+        bounds[:, 1].copy(),
         tuple(w.form for w in words),
         tuple(w.key for w in words),
         ids,
@@ -251,50 +298,58 @@ def _merge_numbers(
     A run is merged only when it is more than one word, so single number words keep
     their one-to-one token; its form becomes the figure ("25", "1/3").
     """
+    starts_at = [i for i, w in enumerate(words) if w.number]
+    if not starts_at:
+        return spans, words
     out_spans: list[tuple[int, int]] = []
     out_words: list[_Word] = []
-    i, n = 0, len(words)
-    while i < n:
-        if not words[i].number:
-            out_spans.append(spans[i])
-            out_words.append(words[i])
-            i += 1
+    done = 0  # tokens before this index are already in the output
+    for i in starts_at:
+        if i < done:
             continue
-        j = i
-        raw_words: list[str] = []
-        while j < n:
-            raw = text[spans[j][0] : spans[j][1]].casefold()
-            if raw in _NUMBER_WORDS or (raw == "and" and raw_words and j + 1 < n):
-                gap = text[spans[j - 1][1] : spans[j][0]] if j > i else ""
-                if j > i and gap.strip(" -\u2010\u2011") != "":
-                    break
-                raw_words.append(raw)
-                j += 1
-                continue
-            break
-        while raw_words and raw_words[-1] == "and":
-            raw_words.pop()
-            j -= 1
-        value = _number_value(raw_words) if raw_words else None
-        if value is not None and j < n:
-            frac = text[spans[j][0] : spans[j][1]].casefold()
-            gap = text[spans[j - 1][1] : spans[j][0]]
-            if frac in _FRACTIONS and gap.strip(" -\u2010\u2011") == "" and value < 20:
-                form = f"{value}/{_FRACTIONS[frac]}"
-                out_spans.append((spans[i][0], spans[j][1]))
-                out_words.append(_Word(form, form, xxhash.xxh64_intdigest(form.encode()), False))
-                i = j + 1
-                continue
-        if value is not None and j - i > 1:
-            form = str(value)
-            out_spans.append((spans[i][0], spans[j - 1][1]))
-            out_words.append(_Word(form, form, xxhash.xxh64_intdigest(form.encode()), False))
-            i = j
-            continue
-        out_spans.append(spans[i])
-        out_words.append(words[i])
-        i += 1
+        out_spans.extend(spans[done:i])
+        out_words.extend(words[done:i])
+        span, word, used = _number_run(text, spans, words, i)
+        out_spans.append(span)
+        out_words.append(word)
+        done = i + used
+    out_spans.extend(spans[done:])
+    out_words.extend(words[done:])
     return out_spans, out_words
+
+
+def _number_run(
+    text: str, spans: list[tuple[int, int]], words: list[_Word], i: int
+) -> tuple[tuple[int, int], _Word, int]:
+    """The token(s) starting at number word ``i``: a merged run, or the word itself."""
+    n = len(words)
+    j = i
+    raw_words: list[str] = []
+    while j < n:
+        raw = text[spans[j][0] : spans[j][1]].casefold()
+        if raw in _NUMBER_WORDS or (raw == "and" and raw_words and j + 1 < n):
+            if j > i and text[spans[j - 1][1] : spans[j][0]].strip(" -\u2010\u2011") != "":
+                break
+            raw_words.append(raw)
+            j += 1
+            continue
+        break
+    while raw_words and raw_words[-1] == "and":
+        raw_words.pop()
+        j -= 1
+    value = _number_value(raw_words) if raw_words else None
+    if value is not None and j < n:
+        frac = text[spans[j][0] : spans[j][1]].casefold()
+        gap = text[spans[j - 1][1] : spans[j][0]]
+        if frac in _FRACTIONS and gap.strip(" -\u2010\u2011") == "" and value < 20:
+            form = f"{value}/{_FRACTIONS[frac]}"
+            merged = _Word(form, form, xxhash.xxh64_intdigest(form.encode()), False)
+            return (spans[i][0], spans[j][1]), merged, j - i + 1
+    if value is not None and j - i > 1:
+        form = str(value)
+        merged = _Word(form, form, xxhash.xxh64_intdigest(form.encode()), False)
+        return (spans[i][0], spans[j - 1][1]), merged, j - i
+    return spans[i], words[i], 1
 
 
 def _number_value(words: list[str]) -> int | None:

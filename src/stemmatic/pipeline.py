@@ -7,8 +7,10 @@ stage's; this module only wires the stages together and assembles the report.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
+from itertools import repeat
 
 from stemmatic import ingest
 from stemmatic.align import align
@@ -30,6 +32,7 @@ def trace(
     index: IndexStore | None = None,
     settings: Settings | None = None,
     progress: Progress | None = None,
+    workers: int = 1,
 ) -> Report:
     """Find every passage of ``query`` that came from a source, and check it.
 
@@ -40,6 +43,8 @@ def trace(
             sharing the most fingerprints with the query are aligned.
         settings: matching settings.
         progress: called after each source is aligned.
+        workers: processes aligning sources in parallel (1: in this process).  The
+            report is the same whatever the number.
 
     Returns:
         The report: passages with exact offsets into ``query.text`` and each source's
@@ -70,9 +75,11 @@ def trace(
 
     candidates, dropped = _distinct(query_doc, candidates)
     warnings.extend(dropped)
+    if workers < 1:
+        raise SettingsError(f"workers must be at least 1, not {workers}")
     passages: list[Passage] = []
-    for done, source in enumerate(candidates, start=1):
-        passages.extend(align(query_doc, source, settings))
+    for done, found in enumerate(_align_all(query_doc, candidates, settings, workers), start=1):
+        passages.extend(found)
         if progress is not None:
             progress(done, len(candidates))
 
@@ -89,6 +96,20 @@ def trace(
         settings=settings.to_dict(),
         warnings=tuple(warnings) + checked.warnings,
     )
+
+
+def _align_all(
+    query: Document, sources: Sequence[Document], settings: Settings, workers: int
+) -> Iterator[list[Passage]]:
+    """Align the query with each source, in order, in this process or in a pool."""
+    if workers == 1 or len(sources) < 2:
+        for source in sources:
+            yield align(query, source, settings)
+        return
+    with ProcessPoolExecutor(max_workers=min(workers, len(sources))) as pool:
+        yield from pool.map(
+            align, repeat(query), sources, repeat(settings), chunksize=max(1, len(sources) // (4 * workers))
+        )
 
 
 def _gather(

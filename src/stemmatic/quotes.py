@@ -60,7 +60,8 @@ _CLOSE_AFTER = frozenset(".,;:!?)]}>—–-‐‑/\\…*_~|[¹²³⁴⁵⁶⁷�
 # 'cause, the '90s.  A following quote mark rules the elision out, so ‘round’ stays a
 # quotation.
 _ELISION = re.compile(
-    r"(?:tis|twas|twere|twill|twould|em|cause|cos|coz|til|bout|nuff|n|s|t|\d\d(?=s|['’]s))"
+    r"(?:tis|twas|twere|twill|twould|em|cause|cos|coz|til|bout|nuff|net|ol|ole|n|s|t|"
+    r"\d\d(?=s|['’]s))"
     r"(?![\w'’‘])",
     re.IGNORECASE,
 )
@@ -95,6 +96,7 @@ _PARAGRAPH_BREAK = re.compile(r"\n(?:[ \t\r\f\v>]*\n)+")
 _LINE = re.compile(r"^[^\n]*", re.MULTILINE)
 _CONTENT_START = re.compile(r"[\s>]*")
 _TEXT_CHAR = re.compile(r"[^\s>]")
+_BODY_END = re.compile(r"[.!?:;…\"”’)]\s*\Z")
 _MD_QUOTE_RUN_LINE = re.compile(r"^[ ]{0,3}>[^\n]*", re.MULTILINE)
 _LEADING_SPACE = re.compile(r"\s*")
 _MD_QUOTE_PREFIX = re.compile(r"[ ]{0,3}(?:>[ \t]?)+[ \t]*")
@@ -104,6 +106,10 @@ _WORD = re.compile(r"[^\W\d_]{2,}")
 # Documents whose paragraphs are single long lines (no hard wrapping) use one newline
 # between paragraphs; a line this long cannot come from hard-wrapped text.
 _LONG_LINE = 150
+# The longest quotation that may end at a possessive-like mark ("the boss’ car").
+_MAX_WEAK_SPAN = 150
+# Deeper indentation than this on a single line is centring, not a block quotation.
+_CENTRED = 16
 _MAX_WARNINGS = 20
 
 
@@ -135,7 +141,11 @@ def paragraphs(text: str) -> list[tuple[int, int]]:
     Returns:
         ``(start, end)`` spans of the non-blank paragraphs, in order.
     """
-    if _unwrapped(text):
+    return _paragraphs(text, _unwrapped(text))
+
+
+def _paragraphs(text: str, unwrapped: bool) -> list[tuple[int, int]]:
+    if unwrapped:
         pieces = [m.span() for m in _LINE.finditer(text)]
     else:
         pieces = []
@@ -167,8 +177,9 @@ def find_quotations(text: str, *, max_chars: int = 3000) -> tuple[list[Quotation
       (workers', 6 months’ time) is only a *candidate* closer: after an s, z, x or a
       dropped g ("goin’") and before an ordinary word it is probably possessive, so a
       single-mark quotation ends at the first closer that is not like that, or else at
-      the last one before the next single opening mark, the end of the paragraph or
-      ``max_chars``.  Stray closing single marks are apostrophes and are not reported.
+      the last one within 150 characters, before the next single opening mark or the
+      end of the paragraph.  Stray closing single marks are apostrophes and are not
+      reported, and neither is a straight ``'`` that opens nothing ('Ali, the 'net).
     * Nested quotations are all returned; the outer one contains the inner ones.
     * A paragraph indented four or more columns deeper than the document's usual
       paragraphs, or a run of Markdown ``>`` lines, is a block quotation
@@ -187,7 +198,8 @@ def find_quotations(text: str, *, max_chars: int = 3000) -> tuple[list[Quotation
     Returns:
         The quotations sorted by start (outer before inner), and warnings.
     """
-    paras = paragraphs(text)
+    unwrapped = _unwrapped(text)
+    paras = _paragraphs(text, unwrapped)
     starts = [s for s, _ in paras]
     content = [_content_start(text, s) for s, _ in paras]
     stacked, singles = _marks(text, starts)
@@ -204,7 +216,7 @@ def find_quotations(text: str, *, max_chars: int = 3000) -> tuple[list[Quotation
         start, end = _strip(text, opener.pos + 1, closer.pos)
         if start < end:
             quotations.append(Quotation(start, end, opener.char, closer.char))
-    quotations.extend(_blocks(text, paras))
+    quotations.extend(_blocks(text, paras, unwrapped))
     quotations.sort(key=lambda q: (q.start, -q.end, q.block))
     warnings = _warnings(text, sorted(unbalanced + single_unbalanced, key=lambda m: m.pos))
     return quotations, warnings
@@ -328,8 +340,7 @@ class _Stack:
         for positions in self.by_family.values():
             while positions and positions[-1] >= k:
                 positions.pop()
-        if self.lo > len(self.items):
-            self.lo = len(self.items)
+        self.lo = min(self.lo, len(self.items))
         if not self.items:
             self.lo = 0
         return removed
@@ -348,13 +359,6 @@ class _Stack:
 
 def _reopens(mark: _Mark, para: int, content: list[int]) -> bool:
     return mark.can_open and mark.para == para + 1 and mark.pos == content[mark.para]
-
-
-def _topmost(stack: list[_Mark], family: str) -> int | None:
-    for k in range(len(stack) - 1, -1, -1):
-        if stack[k].family == family:
-            return k
-    return None
 
 
 def _set_contexts(singles: list[_Mark], pairs: list[tuple[_Mark, _Mark]]) -> None:
@@ -404,7 +408,10 @@ def _pair_singles(
                 if mark.context == ctx and not used[j]:
                     if mark.can_close:
                         if _possessive_like(text, mark.pos):
-                            weak = j
+                            # A long span to a possessive-like mark is an apostrophe's
+                            # doing ("the 'net ... subcultures' makeup").
+                            if mark.pos - opener.pos <= _MAX_WEAK_SPAN:
+                                weak = j
                         else:
                             strong = j
                             stopped = True
@@ -429,7 +436,10 @@ def _pair_singles(
             break
         closer = strong if strong is not None else weak
         if closer is None:
-            unbalanced.append(opener)
+            # A lone straight ' is far more often an apostrophe ('Ali, the 'net) than a
+            # quotation left open, so it is not worth a warning.
+            if opener.char != "'":
+                unbalanced.append(opener)
             continue
         used[k] = used[closer] = True
         pairs.append((opener, marks[closer]))
@@ -453,7 +463,7 @@ def _strip(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-def _blocks(text: str, paras: list[tuple[int, int]]) -> list[Quotation]:
+def _blocks(text: str, paras: list[tuple[int, int]], unwrapped: bool) -> list[Quotation]:
     """Block quotations: Markdown ``>`` runs and paragraphs indented deeper than usual."""
     blocks: list[Quotation] = []
     run: list[tuple[int, int]] = []  # (text start, text end) of each ">" line with text
@@ -469,7 +479,16 @@ def _blocks(text: str, paras: list[tuple[int, int]]) -> list[Quotation]:
     _flush_run(text, run, blocks)
 
     indents = [_indent(text, start, end) for start, end in paras]
-    counts = Counter(i for i in indents if i >= 0)
+    # The usual indentation is that of most body paragraphs; headings (short lines with
+    # no closing punctuation) are left out, as they may outnumber indented paragraphs.
+    # Where every line is a paragraph, an indent may just be a first-line indent, so
+    # the indentation that most of the text has is the usual one.
+    counts: Counter[int] = Counter()
+    for (start, end), indent in zip(paras, indents):
+        if indent >= 0 and (_BODY_END.search(text, start, end) or end - start > 80):
+            counts[indent] += end - start if unwrapped else 1
+    if not counts:
+        counts.update(i for i in indents if i >= 0)
     if not counts:
         return blocks
     top = max(counts.values())
@@ -477,10 +496,10 @@ def _blocks(text: str, paras: list[tuple[int, int]]) -> list[Quotation]:
     for (start, end), indent in zip(paras, indents):
         if indent < usual + 4 or _LIST_ITEM.match(text, start, end):
             continue
+        if indent > usual + _CENTRED and "\n" not in text[start:end].strip():
+            continue
         s, e = _strip(text, start, end)
-        words = text[s:e]
-        # Centred headings and tables are indented too; a quotation has words in it.
-        if len(_WORD.findall(words)) >= 3 and any(c.islower() for c in words):
+        if _wordy(text[s:e]):
             blocks.append(Quotation(s, e, "", "", block=True))
     blocks.sort(key=lambda q: q.start)
     return blocks
@@ -489,18 +508,24 @@ def _blocks(text: str, paras: list[tuple[int, int]]) -> list[Quotation]:
 def _flush_run(text: str, run: list[tuple[int, int]], blocks: list[Quotation]) -> None:
     if run:
         start, end = run[0][0], run[-1][1]
-        if _WORD.search(text, start, end):
+        if _wordy(text[start:end]):
             blocks.append(Quotation(start, end, "", "", block=True))
         run.clear()
 
 
+def _wordy(words: str) -> bool:
+    # Centred headings, tables and breadcrumbs ("> Home > Databases") are set off too;
+    # a quotation has a few words in it.
+    return len(_WORD.findall(words)) >= 3 and any(c.islower() for c in words)
+
+
 def _indent(text: str, start: int, end: int) -> int:
     """The smallest indentation (tabs count 4) of the paragraph's lines; -1 for a ">" quote."""
-    m = _LEADING_SPACE.match(text, start, end)
-    first = m.group().rsplit("\n", 1)[-1] if m else ""
-    if m and m.end() < end and text[m.end()] == ">":
+    lead = _LEADING_SPACE.match(text, start, end)
+    stop = lead.end() if lead else start
+    if stop < end and text[stop] == ">":
         return -1
-    if not first:
+    if stop == start:
         return 0
     lines = [ln for ln in text[start:end].split("\n") if ln.strip()]
     if not lines:

@@ -103,8 +103,10 @@ def align(query: Document, source: Document, settings: Settings | None = None) -
     if settings.paraphrase:
         vectors = sentence_vectors(q, s)
         paraphrases = _paraphrases(q, s, matches, vectors, settings)
-        whole = _summaries(q, s, vectors, settings)
-    chosen = _resolve_overlaps(_combine(copies, paraphrases), whole)
+    found = _combine(copies, paraphrases)
+    if settings.paraphrase:
+        whole = _summaries(q, s, vectors, found, settings)
+    chosen = _resolve_overlaps(found, whole)
     passages = [
         Passage(
             query_start=c.q_span[0],
@@ -366,11 +368,17 @@ def _merge_summaries(
 
 
 def _summaries(
-    q: Prepared, s: Prepared, vectors: SentenceVectors, settings: Settings
+    q: Prepared,
+    s: Prepared,
+    vectors: SentenceVectors,
+    candidates: list[_Candidate],
+    settings: Settings,
 ) -> list[_Candidate]:
     """Summaries of the whole source, placed on whole sentences."""
+    q_found = _sentences_inside(q, [c.q_span for c in candidates])
+    s_found = _sentences_inside(s, [c.s_span for c in candidates])
     out = []
-    for found in summaries(q, s, vectors):
+    for found in summaries(q, s, vectors, q_found, s_found):
         fragment = Fragment(found.q_first, found.q_last, found.s_first, found.s_last, 0)
         q0, q1 = token_range(q, found.q_first, found.q_last)
         if q1 - q0 < settings.min_words:
@@ -384,6 +392,15 @@ def _summaries(
             alignment, "summary", fragment,
         ))
     return out
+
+
+def _sentences_inside(prepared: Prepared, spans: list[tuple[int, int]]) -> np.ndarray:
+    """Mask of the sentences that lie mostly inside one of ``spans``."""
+    inside = np.zeros(prepared.n_sentences, dtype=bool)
+    middle = (prepared.sent_start + prepared.sent_end) // 2
+    for start, end in spans:
+        inside |= (middle >= start) & (middle < end)
+    return inside
 
 
 def _resolve_overlaps(

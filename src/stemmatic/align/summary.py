@@ -32,12 +32,19 @@ MIN_CONTENT = 3
 MIN_SENTENCES = 3
 # The source is at least this many times longer than the summary: a summary condenses.
 RATIO = 3.0
-# The source sentences the summary's sentences resemble most range over this share of
-# the source: the summary covers the whole document, not one passage of it.
-SPREAD = 0.5
-# A summary sentence's best match in the source must reach this cosine to count as
-# pointing at a place of the source.
-POINT_COSINE = 0.1
+# The summary as a whole: the mean share of its sentences' words found in the source,
+# the mean cosine of each sentence with its closest source sentence, and the cosine of
+# the summary with the whole source.  Sentences on the same topic as the source reach
+# the containment alone; their closest source sentences stay far below these.
+MEAN_CONTAINMENT = 0.75
+MEAN_BEST_COSINE = 0.3
+WHOLE_COSINE = 0.25
+# Fewest reusing sentences outside passages already found.
+UNEXPLAINED = 2
+# Share of the summary's words that the densest stretch of the source (as long as the
+# summary) holds, each distinct word counted once.  A paraphrase of one passage keeps
+# most of its words inside that passage; a summary's words are spread over the source.
+CONCENTRATION = 0.45
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,11 +55,23 @@ class Summary:
     q_last: int
     s_first: int
     s_last: int
-    containment: float
+    cosine: float
 
 
-def summaries(q: Prepared, s: Prepared, vectors: SentenceVectors) -> list[Summary]:
-    """Runs of query sentences that summarize the whole source."""
+def summaries(
+    q: Prepared,
+    s: Prepared,
+    vectors: SentenceVectors,
+    q_found: np.ndarray,
+    s_found: np.ndarray,
+) -> list[Summary]:
+    """Runs of query sentences that summarize the whole source.
+
+    ``q_found`` and ``s_found`` mark the sentences of each side inside passages already
+    found as copies or paraphrases.  A run counts as a summary only through its other
+    sentences and the rest of the source: a copied or paraphrased passage among
+    sentences that merely share the source's topic is not a summary.
+    """
     if q.n_sentences < MIN_SENTENCES or not s.n_sentences:
         return []
     share, counted = _containment(q, s)
@@ -63,20 +82,44 @@ def summaries(q: Prepared, s: Prepared, vectors: SentenceVectors) -> list[Summar
     out = []
     for first, last in _runs(reusing, counted):
         members = np.flatnonzero(reusing[first : last + 1]) + first
-        if len(members) < MIN_SENTENCES:
+        if len(members) < MIN_SENTENCES or share[members].mean() < MEAN_CONTAINMENT:
             continue
-        q_chars = int(q.sent_end[last] - q.sent_start[first])
-        if s_chars < RATIO * q_chars:
+        if s_chars < RATIO * int(q.sent_end[last] - q.sent_start[first]):
             continue
-        cos = (vectors.q_tfidf[members] @ vectors.s_tfidf.T).toarray()
-        best = cos.max(axis=1)
-        points = cos.argmax(axis=1)[best >= POINT_COSINE]
-        if len(points) < MIN_SENTENCES:
+        members = members[~q_found[members]]
+        if len(members) < UNEXPLAINED:
             continue
-        if (points.max() - points.min() + 1) < SPREAD * s.n_sentences:
+        rest = vectors.s_tfidf[np.flatnonzero(~s_found)]
+        best = (vectors.q_tfidf[members] @ rest.T).max(axis=1).toarray().ravel()
+        if best.mean() < MEAN_BEST_COSINE:
             continue
-        out.append(Summary(first, last, 0, s.n_sentences - 1, float(share[members].mean())))
+        summary = np.asarray(vectors.q_tfidf[members].sum(axis=0)).ravel()
+        cosine = _cosine(summary, np.asarray(rest.sum(axis=0)).ravel())
+        if cosine < WHOLE_COSINE:
+            continue
+        out.append(Summary(first, last, 0, s.n_sentences - 1, cosine))
     return out
+
+
+def _cosine(a: np.ndarray, b: np.ndarray) -> float:
+    denominator = float(np.linalg.norm(a) * np.linalg.norm(b))
+    return float(a @ b) / denominator if denominator else 0.0
+
+
+def _concentration(q: Prepared, s: Prepared, q0: int, q1: int) -> float:
+    """Largest share of the query run's shared words inside one stretch of the source
+    as long as the run (each distinct word weighs 1, split over its occurrences)."""
+    run = np.arange(q0, q1)
+    words = np.unique(q.tokens.ids[run[q.content[q0:q1]]])
+    positions = np.flatnonzero(s.content & np.isin(s.tokens.ids, words))
+    if not len(positions):
+        return 0.0
+    _, which, counts = np.unique(
+        s.tokens.ids[positions], return_inverse=True, return_counts=True
+    )
+    weight = np.concatenate([[0.0], np.cumsum(1.0 / counts[which])])
+    stop = np.searchsorted(positions, positions + (q1 - q0), side="left")
+    return float((weight[stop] - weight[: len(positions)]).max() / len(counts))
 
 
 def _containment(q: Prepared, s: Prepared) -> tuple[np.ndarray, np.ndarray]:

@@ -23,8 +23,8 @@ their fingerprints and the ``updated`` stamp) in one transaction, so an index ne
 part of a document, even when the process is killed mid-add: DuckDB replays its
 write-ahead log on the next open and drops what was not committed.
 
-Concurrency, as DuckDB 1.x/2.x behaves (https://duckdb.org/docs/connect/concurrency,
-and checked here): a database file is opened either read-write by *one* process, or
+Concurrency, as DuckDB documents it (https://duckdb.org/docs/connect/concurrency) and as
+tests/test_index.py checks it (run with DuckDB 1.1.3 and 2.0.0): a database file is opened either read-write by *one* process, or
 read-only by any number of processes, never both.  The lock is taken when the file is
 opened and held until it is closed, and a conflicting open fails at once with an
 ``IOException`` ("Could not set lock on file ...") rather than waiting.  So:
@@ -34,6 +34,9 @@ opened and held until it is closed, and a conflicting open fails at once with an
   the file: it never sees a half-written index, it is refused;
 * a writer fails while any reader has the file open;
 * readers never block each other.
+
+A long ``stemmatic index add`` therefore keeps every ``trace --index`` out until it
+finishes; a reader can pass ``wait`` to queue behind a short one.
 
 :meth:`DuckIndex.open` turns these failures into an :class:`IndexStoreError` saying who
 holds the file and what to do.  With ``wait`` it first retries for that many seconds,
@@ -268,8 +271,8 @@ class DuckIndex:
         stored = self._stored([doc.id for doc in batch])
         first_key = self._take_key(0)
         statuses: list[AddStatus] = []
-        rows: list[tuple[Any, ...]] = []
-        drop_rows: list[str] = []
+        new_rows: list[tuple[Any, ...]] = []
+        changed_rows: list[tuple[Any, ...]] = []
         drop_prints: list[int] = []
         hashes: list[np.ndarray] = []
         firsts: list[np.ndarray] = []
@@ -287,7 +290,6 @@ class DuckIndex:
                 statuses.append(AddStatus.ADDED)
             else:
                 key = old.key
-                drop_rows.append(doc.id)
                 statuses.append(AddStatus.REPLACED)
             if old is not None and old.digest == digest:
                 # Only the metadata changed: the stored fingerprints still hold.
@@ -300,9 +302,10 @@ class DuckIndex:
                 hashes.append(prints.hashes)
                 firsts.append(prints.first.astype(np.int32))
                 owners.append(np.full(len(prints), key, dtype=np.int32))
-            rows.append((doc.id, key, *fields, doc.text, len(doc.text), tokens, digest, now))
+            row = (doc.id, key, *fields, doc.text, len(doc.text), tokens, digest, now)
+            (new_rows if old is None else changed_rows).append(row)
         written = sum(len(h) for h in hashes)
-        if rows:
+        if new_rows or changed_rows:
             try:
                 self._con.begin()
                 if drop_prints:
@@ -310,12 +313,7 @@ class DuckIndex:
                         "DELETE FROM fingerprints WHERE doc IN (SELECT unnest(?::INTEGER[]))",
                         [drop_prints],
                     )
-                if drop_rows:
-                    self._con.execute(
-                        "DELETE FROM documents WHERE id IN (SELECT unnest(?::VARCHAR[]))",
-                        [drop_rows],
-                    )
-                self._write_documents(_documents_table(rows))
+                self._write_documents(_documents_table(new_rows), _documents_table(changed_rows))
                 if hashes:
                     self._write_fingerprints(
                         pa.table(
@@ -344,8 +342,22 @@ class DuckIndex:
             fingerprints=written,
         )
 
-    def _write_documents(self, table: pa.Table) -> None:
-        self._insert("documents", _DOC_COLUMNS, table)
+    def _write_documents(self, new: pa.Table, changed: pa.Table) -> None:
+        if changed.num_rows:
+            # A stored document is updated in place, not deleted and inserted again:
+            # DuckDB before 1.2 refuses to insert a primary key deleted in the same
+            # transaction ("over-eager constraint checking").
+            view = "_stemmatic_changed_documents"
+            assignments = ", ".join(f"{c} = n.{c}" for c in _DOC_COLUMNS if c != "id")
+            self._con.register(view, changed)
+            try:
+                self._con.execute(
+                    f"UPDATE documents SET {assignments} FROM {view} AS n WHERE documents.id = n.id"
+                )
+            finally:
+                self._con.unregister(view)
+        if new.num_rows:
+            self._insert("documents", _DOC_COLUMNS, new)
 
     def _write_fingerprints(self, table: pa.Table) -> None:
         self._insert("fingerprints", ("hash", "doc", "first_token"), table)
@@ -363,9 +375,7 @@ class DuckIndex:
 
     def _set_meta(self, values: dict[str, str]) -> None:
         for key, value in values.items():
-            self._con.execute(
-                "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", [key, value]
-            )
+            self._con.execute("UPDATE meta SET value = ? WHERE key = ?", [value, key])
 
     def _rollback(self) -> None:
         try:
@@ -681,7 +691,7 @@ def _probe_matches(meta: dict[str, str]) -> bool:
 
 
 def _documents_table(rows: list[tuple[Any, ...]]) -> pa.Table:
-    columns = list(zip(*rows, strict=True))
+    columns = list(zip(*rows, strict=True)) or [() for _ in _DOC_COLUMNS]
     types = {
         "key": pa.int32(),
         "length": pa.int64(),

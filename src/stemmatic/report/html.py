@@ -10,7 +10,9 @@ Offsets are code points in Python but UTF-16 units in JavaScript, so the texts a
 here, in Python, into *segments* at every boundary the page needs (passages, word
 differences, findings, citations); the browser never does offset arithmetic.  A segment
 is ``[text, passages, differences, findings, citations]`` (lists of indices, trailing
-empty lists left out); markers between segments are small objects: ``{"flag": f}`` (a
+empty lists left out); ``text`` is a list of strings where the segment holds *soft*
+line breaks (breaks that only wrap a paragraph of hard-wrapped text, which the page shows
+as spaces unless asked for the original breaks): the strings go between them.  Markers between segments are small objects: ``{"flag": f}`` (a
 finding starts here), ``{"pm": p}`` (a passage starts here), ``{"gap": d}`` (words the
 other side has are missing here), ``{"br": 1}`` (a layout block ends; the browser lays out
 blocks lazily) and ``{"skip": n}`` (``n`` characters the report does not hold).
@@ -23,7 +25,7 @@ import hashlib
 import html
 import json
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -49,20 +51,6 @@ BLOCK_CHARS = 6000
 # Longest excerpt of the query shown in the findings list.
 EXCERPT_CHARS = 120
 
-# Readable names of the finding types the pipeline emits; any other type is named after
-# itself ("shared-error" -> "Shared error").
-_LABELS: dict[str, str] = {
-    "misquote": "Misquote",
-    "unquoted-copy": "Unquoted copy",
-    "uncited-passage": "Uncited passage",
-    "uncited": "Uncited passage",
-    "miscited": "Miscited passage",
-    "citation-not-in-corpus": "Citation not in the corpus",
-    "quotation-not-found": "Quotation not found",
-    "drift": "Drift",
-    "shared-error": "Shared error",
-}
-
 _LINE_SEPARATORS = str.maketrans({"\u2028": "\\u2028", "\u2029": "\\u2029"})
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -70,16 +58,19 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 def finding_label(finding_type: str) -> str:
     """A readable label for a finding type, e.g. ``"unquoted-copy"`` -> ``"Unquoted copy"``.
 
+    The names are those of the verdict (:data:`stemmatic.report.json.FINDING_LABELS`), so
+    the page and the terminal agree; any other type is named after itself.
+
     Args:
         finding_type: the finding's ``type``, in any spelling (hyphens or underscores).
 
     Returns:
-        A capitalised label; unknown types are named after themselves.
+        A capitalised label.
     """
-    label = _LABELS.get(finding_type)
-    if label is None:
-        known = FINDING_LABELS.get(finding_type.replace("-", "_"))
-        label = known[0] if known else re.sub(r"[-_\s]+", " ", finding_type).strip()
+    known = FINDING_LABELS.get(finding_type) or FINDING_LABELS.get(
+        finding_type.lower().replace("_", "-")
+    )
+    label = known[0] if known else re.sub(r"[-_\s]+", " ", finding_type).strip()
     return label[:1].upper() + label[1:] if label else "Finding"
 
 
@@ -129,6 +120,68 @@ def _pieces(
     return pieces
 
 
+# A line that starts like this begins a block of its own (heading, list item, quotation,
+# table row, indented text), so the break before it is kept.
+_BLOCK_START = re.compile(r"[\s#>|*+-]|\d{1,3}[.)]\s|\[\^?\w+\]:")
+
+
+def soft_breaks(text: str) -> list[int]:
+    """Offsets of the line breaks that only wrap a paragraph of hard-wrapped text.
+
+    Text wrapped at a fixed width (plain text, e-mail, much Markdown) reads badly in a
+    pane of another width: these breaks are shown as spaces.  A text is taken as
+    hard-wrapped when most of its lines are nearly as long as its longest ordinary lines
+    (the 90th percentile of line lengths, at most 120 characters); a break is soft when
+    the line before it is that long and neither line starts a block of its own.
+
+    Args:
+        text: a document's text.
+
+    Returns:
+        Sorted offsets of ``"\n"`` characters in ``text``.
+    """
+    lines = text.split("\n")
+    lengths = sorted(len(line.rstrip()) for line in lines if line.strip())
+    if len(lengths) < 4:
+        return []
+    width = lengths[int(0.9 * (len(lengths) - 1))]
+    if not 30 <= width <= 120:
+        return []
+    full = 0.6 * width
+    if sum(1 for length in lengths if length >= full) < 0.5 * len(lengths):
+        return []
+    breaks = []
+    offset = 0
+    for line, following in zip(lines, lines[1:]):
+        offset += len(line)
+        if (
+            len(line.rstrip()) >= full
+            and following.strip()
+            and not line.endswith("  ")  # Markdown's hard line break
+            and not _BLOCK_START.match(line)
+            and not _BLOCK_START.match(following)
+        ):
+            breaks.append(offset)
+        offset += 1
+    return breaks
+
+
+def _split_soft(words: str, at: int, soft: Sequence[int]) -> str | list[str]:
+    """``words`` (starting at offset ``at``) cut at its soft breaks, which are dropped."""
+    first = bisect_left(soft, at)
+    if first == len(soft) or soft[first] >= at + len(words):
+        return words
+    parts = []
+    cut = 0
+    for position in soft[first:]:
+        if position >= at + len(words):
+            break
+        parts.append(words[cut : position - at])
+        cut = position - at + 1
+    parts.append(words[cut:])
+    return parts
+
+
 def _block_breaks(offset: int, text: str, block_chars: int) -> list[int]:
     breaks = []
     at = block_chars
@@ -147,6 +200,7 @@ def _segments(
     spans: Sequence[_Span],
     points: Sequence[_Point],
     passage_order: Mapping[int, tuple[int, int]],
+    soft: Sequence[int] = (),
     block_chars: int = BLOCK_CHARS,
 ) -> list[Any]:
     """Cut the known text into segments at every span boundary and marker.
@@ -207,7 +261,7 @@ def _segments(
                 break
             words = text[at - offset : ordered[index + 1] - offset]
             segment: list[Any] = [
-                words,
+                _split_soft(words, at, soft),
                 sorted(active[_PASSAGE], key=lambda p: passage_order[p]),
                 sorted(active[_DIFFERENCE]),
                 sorted(active[_FINDING]),
@@ -421,6 +475,7 @@ def page_data(data: Mapping[str, Any]) -> dict[str, Any]:
                     source_spans[sid],
                     source_points[sid],
                     passage_order,
+                    soft_breaks(source["text"]) if source.get("text") is not None else (),
                 ),
             }
         )
@@ -439,7 +494,12 @@ def page_data(data: Mapping[str, Any]) -> dict[str, Any]:
             "length": query["length"],
             "complete": query.get("text") is not None,
             "segments": _segments(
-                query_pieces, query["length"], query_spans, query_points, passage_order
+                query_pieces,
+                query["length"],
+                query_spans,
+                query_points,
+                passage_order,
+                soft_breaks(query["text"]) if query.get("text") is not None else (),
             ),
         },
         "summary": data["summary"],
@@ -543,7 +603,10 @@ _PAGE = """<!DOCTYPE html>
   </aside>
   <main class="pane query-pane" id="query-pane" aria-labelledby="query-title">
     <div class="pane-head">
-      <h2 id="query-title">Query</h2>
+      <div class="query-bar">
+        <h2 id="query-title">Query</h2>
+        <label class="breaks"><input type="checkbox" id="keep-breaks"> Original line breaks</label>
+      </div>
       <p id="query-meta" class="meta"></p>
     </div>
     <div id="query-body" class="pane-body text-body" tabindex="-1" aria-label="Query text"></div>
@@ -623,4 +686,11 @@ def render_html_report(report: Report) -> str:
     return render_html(to_dict(report, include_texts=True))
 
 
-__all__ = ["finding_label", "page_data", "render_html", "render_html_report", "script_json"]
+__all__ = [
+    "finding_label",
+    "page_data",
+    "render_html",
+    "render_html_report",
+    "script_json",
+    "soft_breaks",
+]

@@ -174,19 +174,38 @@
 
   const current = new Set();
 
+  // A segment is drawn after one passage: the chosen one where it covers the segment, else
+  // the first visible (innermost) one.  Word differences are drawn for that passage only,
+  // and in a source only for the chosen passage: passages often overlap in a source, and
+  // their differences would contradict each other.
   function styleSegment(span, side) {
     let cls = '';
-    const p = firstVisible(span._p);
-    if (p >= 0) cls = 'k-' + P[p].kind;
-    for (const i of span._d) {
-      if (passageVisible(D[i].passage)) {
-        cls += ' ' + diffClass(D[i]);
-        break;
+    const chosen = state.passage;
+    const focus = chosen >= 0 && span._p.indexOf(chosen) >= 0 && passageVisible(chosen)
+      ? chosen
+      : firstVisible(span._p);
+    let title = '';
+    if (focus >= 0) {
+      cls = 'k-' + P[focus].kind;
+      if (side === 'query' || focus === chosen) {
+        for (const i of span._d) {
+          if (D[i].passage === focus) {
+            cls += ' ' + diffClass(D[i]);
+            title = diffTitle(D[i], side);
+            break;
+          }
+        }
       }
     }
     if (span._c.length) cls += ' cit cit-' + C[span._c[0]].status;
     if (current.has(span)) cls += ' cur';
     span.className = cls;
+    if (span.title !== title) span.title = title;
+  }
+
+  function gapVisible(node, side) {
+    const passage = D[node._gap].passage;
+    return passageVisible(passage) && (side === 'query' || passage === state.passage);
   }
 
   function passageMark(i) {
@@ -203,6 +222,18 @@
     node.dataset.f = String(i);
     node.title = f.label + ': ' + f.message;
     return node;
+  }
+
+  // A segment's text: a string, or the strings between soft line breaks.
+  function appendText(parent, text) {
+    if (typeof text === 'string') {
+      parent.appendChild(document.createTextNode(text));
+      return;
+    }
+    text.forEach((part, i) => {
+      if (i) parent.appendChild(el('span', 'sb', '\n'));
+      if (part) parent.appendChild(document.createTextNode(part));
+    });
   }
 
   function buildText(doc, side) {
@@ -234,18 +265,16 @@
         const f = seg[3] || NONE;
         const c = seg[4] || NONE;
         if (!p.length && !d.length && !f.length && !c.length) {
-          block.appendChild(document.createTextNode(seg[0]));
+          appendText(block, seg[0]);
           continue;
         }
-        const span = el('span', null, seg[0]);
+        const span = el('span');
+        appendText(span, seg[0]);
         span._p = p;
         span._d = d;
         span._c = c;
         for (const i of p) add(view.byP, i, span);
         for (const i of f) add(view.byF, i, span);
-        for (const i of d) {
-          if (!span.title) span.title = diffTitle(D[i], side);
-        }
         view.segs.push(span);
         block.appendChild(span);
       } else if (seg.br) {
@@ -280,7 +309,23 @@
     for (const span of view.segs) styleSegment(span, view.side);
     view.marks.forEach((node, i) => node.classList.toggle('hide', !passageVisible(i)));
     view.flags.forEach((node, i) => node.classList.toggle('hide', !findingVisible(i)));
-    for (const node of view.gaps) node.classList.toggle('hide', !passageVisible(D[node._gap].passage));
+    for (const node of view.gaps) node.classList.toggle('hide', !gapVisible(node, view.side));
+  }
+
+  // The chosen passage changes how its segments (and the previous one's) are drawn.
+  function choosePassage(i) {
+    const old = state.passage;
+    state.passage = i;
+    for (const view of [Q].concat(views)) {
+      if (!view) continue;
+      for (const j of [old, i]) {
+        if (j < 0) continue;
+        for (const span of view.byP.get(j) || NONE) styleSegment(span, view.side);
+      }
+      if (view.side === 'source') {
+        for (const node of view.gaps) node.classList.toggle('hide', !gapVisible(node, 'source'));
+      }
+    }
   }
 
   const Q = buildText(DATA.query, 'query');
@@ -331,10 +376,19 @@
     return narrowQuery.matches ? sourcePane.getBoundingClientRect().height : 0;
   }
 
-  // Scroll the pane (or, on a phone, the page) so the nodes sit in its upper third.
-  function reveal(nodes, pane) {
-    const list = (nodes || NONE).filter((n) => n && n.getClientRects().length);
-    if (!list.length) return;
+  // Blocks off screen are laid out lazily (CSS content-visibility) and hold a guessed
+  // height until then; lay out the ones around the nodes for real so they can be measured.
+  function layOut(nodes) {
+    for (const node of [nodes[0], nodes[nodes.length - 1]]) {
+      const block = node.closest('.block');
+      if (!block) continue;
+      for (const b of [block.previousElementSibling, block, block.nextElementSibling]) {
+        if (b) b.classList.add('near');
+      }
+    }
+  }
+
+  function extent(list) {
     let top = Infinity;
     let bottom = -Infinity;
     for (const node of list) {
@@ -342,22 +396,34 @@
       top = Math.min(top, r.top);
       bottom = Math.max(bottom, r.bottom);
     }
-    const height = bottom - top;
-    if (scrolls(pane)) {
-      const view = pane.clientHeight;
-      const margin = height < view - 48 ? (view - height) / 3 : 24;
-      pane.scrollTop += top - pane.getBoundingClientRect().top - margin;
-    } else {
-      const view = window.innerHeight - sheetHeight();
-      const margin = height < view - 48 ? (view - height) / 3 : 24;
-      window.scrollBy(0, top - margin);
-    }
+    return [top, bottom];
   }
 
-  // Blocks laid out lazily can change size as they come into view: check once more.
-  function revealSettled(nodes, pane) {
-    reveal(nodes, pane);
-    window.requestAnimationFrame(() => reveal(nodes, pane));
+  // The part of the viewport where a pane's content shows: [top, bottom] in client pixels.
+  function viewport(pane) {
+    if (scrolls(pane)) {
+      const box = pane.getBoundingClientRect();
+      return [box.top + pane.clientTop, box.top + pane.clientTop + pane.clientHeight];
+    }
+    return [0, window.innerHeight - sheetHeight()];
+  }
+
+  // Scroll the pane (or, on a phone, the page) so the nodes sit in its upper third; with
+  // ``onlyIfHidden``, leave it alone when their start is already in view.
+  function reveal(nodes, pane, onlyIfHidden) {
+    const list = (nodes || NONE).filter((n) => n && n.isConnected);
+    if (!list.length) return;
+    layOut(list);
+    const visible = list.filter((n) => n.getClientRects().length);
+    if (!visible.length) return;
+    const [top, bottom] = extent(visible);
+    const [viewTop, viewBottom] = viewport(pane);
+    if (onlyIfHidden && top >= viewTop && top + 24 <= viewBottom) return;
+    const height = bottom - top;
+    const room = viewBottom - viewTop;
+    const margin = height < room - 48 ? (room - height) / 3 : 24;
+    if (scrolls(pane)) pane.scrollTop += top - viewTop - margin;
+    else window.scrollBy(0, top - viewTop - margin);
   }
 
   function openSheet() {
@@ -404,7 +470,6 @@
     opts = opts || {};
     const p = P[i];
     clearCurrent();
-    state.passage = i;
     state.finding = -1;
     setCurrentFinding(-1);
     const queryNodes = Q.byP.get(i) || NONE;
@@ -413,12 +478,14 @@
     markCurrent([mark]);
     openSheet();
     const view = showSource(p.source);
+    choosePassage(i);
     if (view) {
       const nodes = view.byP.get(i) || NONE;
       markCurrent(nodes);
-      revealSettled(nodes, sourceBody);
+      reveal(nodes, sourceBody);
     }
-    if (opts.scrollQuery) revealSettled(queryNodes.length ? queryNodes : [mark], queryBody);
+    // On a phone the sheet now covers the lower half: keep the passage in view above it.
+    reveal(queryNodes.length ? queryNodes : [mark], queryBody, !opts.scrollQuery);
     if (opts.focus && mark) mark.focus({ preventScroll: true });
     showPassageDetail(i, opts.at);
     announce(passageLabel(i));
@@ -429,7 +496,6 @@
     const f = F[i];
     clearCurrent();
     state.finding = i;
-    state.passage = f.passage != null ? f.passage : -1;
     setCurrentFinding(i);
     const queryNodes = Q.byF.get(i) || NONE;
     const flag = Q.flags.get(i);
@@ -440,16 +506,19 @@
     if (sourceIndex != null) {
       openSheet();
       const view = showSource(sourceIndex);
+      choosePassage(f.passage != null ? f.passage : -1);
       let nodes = view.byF.get(i);
       if (!nodes && f.passage != null && P[f.passage].source === sourceIndex) nodes = view.byP.get(f.passage);
       if (nodes) {
         markCurrent(nodes);
-        revealSettled(nodes, sourceBody);
+        reveal(nodes, sourceBody);
       } else {
         sourceBody.scrollTop = 0;
       }
+    } else {
+      choosePassage(f.passage != null ? f.passage : -1);
     }
-    revealSettled(queryNodes.length ? queryNodes : [flag], queryBody);
+    reveal(queryNodes.length ? queryNodes : [flag], queryBody);
     if (opts.focus !== false && flag) flag.focus({ preventScroll: true });
     showFindingDetail(i);
     announce(findingLabel(i) + '. ' + f.message);
@@ -509,7 +578,7 @@
     const actions = el('div', 'actions');
     const back = button(null, 'Show in query');
     back.addEventListener('click', () => {
-      revealSettled(Q.byP.get(i) || [Q.marks.get(i)], queryBody);
+      reveal(Q.byP.get(i) || [Q.marks.get(i)], queryBody);
       const mark = Q.marks.get(i);
       if (mark) mark.focus({ preventScroll: true });
     });
@@ -542,7 +611,7 @@
     const back = button(null, 'Show in query');
     back.addEventListener('click', () => {
       const flag = Q.flags.get(i);
-      revealSettled(Q.byF.get(i) || [flag], queryBody);
+      reveal(Q.byF.get(i) || [flag], queryBody);
       if (flag) flag.focus({ preventScroll: true });
     });
     actions.appendChild(back);
@@ -560,20 +629,21 @@
     facts.push(fmt(DATA.sources_searched) + ' source' + (DATA.sources_searched === 1 ? '' : 's') + ' searched');
     byId('query-meta').textContent = facts.filter(Boolean).join(' \u00b7 ');
     const s = DATA.summary;
-    const items = [['Reused', s.reused, null, null]];
-    for (const k of KINDS) items.push([k.verb, s.by_kind[k.id], 'k-' + k.id, swatch('k-' + k.id, 'Aa')]);
+    const items = [[el('span', null, 'Reused'), s.reused, null]];
+    for (const k of KINDS) items.push([swatch('k-' + k.id, k.verb), s.by_kind[k.id], 'k-' + k.id]);
     for (const a of ATTRS) {
       if (a.id === 'none') continue;
-      items.push([a.label, s.by_attribution[a.id], 'a-' + a.id, pill(a.id)]);
+      const label = el('span');
+      label.append(pill(a.id), ' ' + a.label);
+      items.push([label, s.by_attribution[a.id], 'a-' + a.id]);
     }
     const list = byId('summary');
-    for (const [label, stats, cls, sample] of items) {
+    for (const [label, stats, cls] of items) {
       if (!stats) continue;
       const li = el('li');
       li.title = fmt(stats.characters) + ' characters in ' + fmt(stats.passages) + ' passage' +
         (stats.passages === 1 ? '' : 's');
-      if (sample) li.append(sample);
-      li.append(el('span', null, label), meter(cls, stats.share), el('span', 'num', pct(stats.share)));
+      li.append(label, meter(cls, stats.share), el('span', 'num', pct(stats.share)));
       list.appendChild(li);
     }
   }
@@ -753,6 +823,7 @@
   sourceSelect.addEventListener('change', () => {
     if (sourceSelect.value === '') return;
     clearCurrent();
+    choosePassage(-1);
     detail.replaceChildren();
     showSource(Number(sourceSelect.value));
   });
@@ -760,6 +831,10 @@
   sheetToggle.addEventListener('click', () => {
     if (document.body.classList.contains('sheet-open')) closeSheet();
     else openSheet();
+  });
+
+  byId('keep-breaks').addEventListener('change', (ev) => {
+    document.body.classList.toggle('keep-breaks', ev.target.checked);
   });
 
   byId('next-finding').addEventListener('click', () => step(1));
@@ -800,6 +875,8 @@
       'Click a highlighted passage or a finding to see where it comes from' +
       (F.length ? ' (n: next finding).' : '.')));
   }
+  // Lay the page out now, so the ready mark counts the layout as well as the script.
+  void document.body.offsetHeight;
   document.documentElement.dataset.ready = 'true';
   performance.mark('stemmatic-ready');
 })();
