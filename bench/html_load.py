@@ -6,9 +6,9 @@ passage with word-level differences (changed words, spelling variants, dropped a
 words), and findings of several types.  It renders the report with
 :func:`stemmatic.report.html.render_html_report`, opens the file in headless Chromium
 through Playwright and measures the load time: navigation start to the
-``stemmatic-ready`` mark the page's script sets once the page is drawn.  It also times
-clicking a passage and pressing ``n`` (next finding), since a page can open fast and
-still answer slowly.
+``stemmatic-ready`` mark the page's script sets once it has built the page and laid it
+out.  It also times clicking a passage and pressing ``n`` (next finding), since a page
+can open fast and still answer slowly.
 
 It prints the platform and the figures and writes them to ``bench/results/html_load.json``.
 
@@ -75,7 +75,7 @@ FINDING_TYPES = (
 
 def _vocabulary(rng: random.Random, size: int = 3000) -> list[str]:
     consonants, vowels = "bcdfghklmnprstvwz", "aeiou"
-    words = set()
+    words: set[str] = set()
     while len(words) < size:
         length = rng.randint(1, 4)
         words.add("".join(rng.choice(consonants) + rng.choice(vowels) for _ in range(length)))
@@ -130,7 +130,7 @@ def synthetic_report(
     source_words: list[list[tuple[int, int]]] = []
     source_chars = max(20_000, chars // sources)
     for _ in range(sources):
-        text: list[str] = []
+        text: list[str] = []  # characters
         spans: list[tuple[int, int]] = []
         length = 0
         while length < source_chars:
@@ -167,12 +167,12 @@ def synthetic_report(
         words = source_words[source]
         count = rng.randint(25, 60)
         first = rng.randrange(0, len(words) - count)
-        text = source_texts[source]
+        source_text = source_texts[source]
         differences: list[tuple[DiffType, int, int, int, int]] = []
         q_start = len(query)
         for position in range(first, first + count):
             s_start, s_end = words[position]
-            word = text[s_start:s_end]
+            word = source_text[s_start:s_end]
             roll = rng.random()
             if position > first:
                 emit(" ")
@@ -202,14 +202,16 @@ def synthetic_report(
     kinds = (Kind.QUOTATION, Kind.COPY, Kind.PARAPHRASE)
     attributions = (Attribution.CITED, Attribution.UNCITED, Attribution.MISCITED, None)
     documents = [
-        Document(id=f"source-{i:03d}", text=t, path=f"corpus/source-{i:03d}.txt", title=f"Source {i}")
+        Document(
+            id=f"source-{i:03d}", text=t, path=f"corpus/source-{i:03d}.txt", title=f"Source {i}"
+        )
         for i, t in enumerate(source_texts)
     ]
     passage_objects = []
     findings = []
     for number, (q_start, q_end, source, s_start, s_end, diffs) in enumerate(raw):
         kind = kinds[number % 3]
-        text = source_texts[source]
+        source_text = source_texts[source]
         passage_objects.append(
             Passage(
                 query_start=q_start,
@@ -222,7 +224,7 @@ def synthetic_report(
                 differences=tuple(
                     Difference(
                         query=query_text[a:b],
-                        source=text[c:d],
+                        source=source_text[c:d],
                         type=dtype,
                         query_start=a,
                         query_end=b,
@@ -248,14 +250,18 @@ def synthetic_report(
                 )
             )
     return Report(
-        query=Document(id="query", text=query_text, path="synthetic/query.txt", title="Synthetic query"),
+        query=Document(
+            id="query", text=query_text, path="synthetic/query.txt", title="Synthetic query"
+        ),
         sources=tuple(documents),
         passages=tuple(passage_objects),
         findings=tuple(findings),
     )
 
 
-def _browser_figures(path: Path, chromium: str, runs: int, width: int, height: int) -> dict[str, Any]:
+def _browser_figures(
+    path: Path, chromium: str, runs: int, width: int, height: int
+) -> dict[str, Any]:
     from playwright.sync_api import sync_playwright
 
     loads: list[float] = []
@@ -263,19 +269,17 @@ def _browser_figures(path: Path, chromium: str, runs: int, width: int, height: i
     nexts: list[float] = []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        errors: list[str] = []
         try:
             for _ in range(runs):
                 page = browser.new_page(viewport={"width": width, "height": height})
-                errors: list[str] = []
                 page.on("pageerror", lambda error: errors.append(str(error)))
                 page.goto(path.as_uri(), wait_until="load", timeout=60_000)
                 page.wait_for_selector("html[data-ready]", state="attached", timeout=60_000)
                 if errors:
                     raise RuntimeError(f"the page failed: {errors[0]}")
                 loads.append(
-                    page.evaluate(
-                        "performance.getEntriesByName('stemmatic-ready')[0].startTime"
-                    )
+                    page.evaluate("performance.getEntriesByName('stemmatic-ready')[0].startTime")
                 )
                 # Interaction: select a passage deep in the text, then the next finding.
                 clicks.append(
@@ -326,7 +330,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parser.parse_args(argv)
 
     print(f"platform: {platform.platform()} · Python {platform.python_version()}", flush=True)
-    print(f"date: {datetime.datetime.now(datetime.timezone.utc).isoformat(timespec='seconds')}")
+    print(f"date: {datetime.datetime.now(datetime.UTC).isoformat(timespec='seconds')}")
     started = time.perf_counter()
     report = synthetic_report(args.chars, args.passages, args.sources)
     build_seconds = time.perf_counter() - started
@@ -356,7 +360,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         f"next finding {figures['next_finding_ms_median']:.0f} ms; target < 2000 ms"
     )
     result = {
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "platform": platform.platform(),
         "processor": platform.processor() or platform.machine(),
         "python": platform.python_version(),

@@ -38,11 +38,14 @@ PHONE = {"width": 390, "height": 844}
 
 def _handmade() -> Callable[[], Report]:
     # Loaded by path: it works whatever pytest's import mode, without a conftest.
-    spec = importlib.util.spec_from_file_location("_html_report_cases", Path(__file__).with_name("test_html.py"))
+    spec = importlib.util.spec_from_file_location(
+        "_html_report_cases", Path(__file__).with_name("test_html.py")
+    )
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.handmade_report  # type: ignore[no-any-return]
+    handmade: Callable[[], Report] = module.handmade_report
+    return handmade
 
 
 handmade_report = _handmade()
@@ -65,7 +68,7 @@ def browser() -> Iterator[Any]:
     with sync_api.sync_playwright() as playwright:
         try:
             browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        except Exception as error:  # no browser: Playwright's download is missing too
+        except sync_api.Error as error:  # no browser: Playwright's download is missing too
             pytest.skip(f"no Chromium to run the browser tests ({str(error).splitlines()[0]})")
         yield browser
         browser.close()
@@ -76,7 +79,9 @@ def pages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     from stemmatic.pipeline import trace
 
     folder = tmp_path_factory.mktemp("html")
-    example = trace(str(ROOT / "examples" / "essay.md"), sources=[str(ROOT / "examples" / "sources")])
+    example = trace(
+        str(ROOT / "examples" / "essay.md"), sources=[str(ROOT / "examples" / "sources")]
+    )
     out = {}
     for name, report in (("example", example), ("handmade", handmade_report())):
         path = folder / f"{name}.html"
@@ -96,9 +101,11 @@ class Watched:
         self.page.on("request", lambda request: self.requests.append(request.url))
         self.page.on(
             "console",
-            lambda message: self.console_errors.append(message.text)
-            if message.type in ("error", "warning")
-            else None,
+            lambda message: (
+                self.console_errors.append(message.text)
+                if message.type in ("error", "warning")
+                else None
+            ),
         )
         self.page.on("pageerror", lambda error: self.page_errors.append(str(error)))
         self.url = path.as_uri()
@@ -108,7 +115,9 @@ class Watched:
     def clean(self) -> None:
         assert self.page_errors == []
         assert self.console_errors == []
-        assert all(url == self.url or url.startswith("about:") for url in self.requests), self.requests
+        assert all(url == self.url or url.startswith("about:") for url in self.requests), (
+            self.requests
+        )
 
 
 @pytest.fixture()
@@ -174,7 +183,9 @@ def query_span_text(page: Any) -> str:
 
 
 @pytest.mark.parametrize("name", ["example", "handmade"])
-def test_loads_offline_without_errors(open_page: Callable[..., Watched], pages: dict[str, Path], name: str) -> None:
+def test_loads_offline_without_errors(
+    open_page: Callable[..., Watched], pages: dict[str, Path], name: str
+) -> None:
     watched = open_page(pages[name])
     page = watched.page
     assert page.locator("#query-body button.pm").count() > 0
@@ -209,14 +220,22 @@ def test_each_kind_of_passage_reveals_its_source_span(
         assert state["source"] == data["sources"][passage["source"]]["name"]
         source_text = document_text(page, passage["source"])
         assert state["text"] == source_text[passage["source_start"] : passage["source_end"]]
-        assert page.locator(f"#query-body button.pm[data-p='{index}']").get_attribute("class").count("cur") == 1
+        assert (
+            page.locator(f"#query-body button.pm[data-p='{index}']")
+            .get_attribute("class")
+            .count("cur")
+            == 1
+        )
     if report is not None:
         assert kinds_seen == {"quotation", "copy", "paraphrase"}
         # Offsets are code points, the browser counts UTF-16 units: the emoji before the
         # passages must not shift what is highlighted.
         page.locator("#query-body button.pm[data-p='0']").click()
         passage = data["passages"][0]
-        assert query_span_text(page) == report.query.text[passage["query_start"] : passage["query_end"]]
+        assert (
+            query_span_text(page)
+            == report.query.text[passage["query_start"] : passage["query_end"]]
+        )
     watched.clean()
 
 
@@ -232,7 +251,12 @@ def test_each_finding_links_to_its_place(
     query_text = document_text(page)
     for index, finding in enumerate(data["findings"]):
         page.locator(f"#findings button.finding[data-f='{index}']").click()
-        assert page.locator(f"#findings button.finding[data-f='{index}']").get_attribute("aria-current") == "true"
+        assert (
+            page.locator(f"#findings button.finding[data-f='{index}']").get_attribute(
+                "aria-current"
+            )
+            == "true"
+        )
         flag = page.locator(f"#query-body button.flag[data-f='{index}']")
         assert "cur" in flag.get_attribute("class")
         # The query place is in view in the query pane.
@@ -247,7 +271,9 @@ def test_each_finding_links_to_its_place(
         )
         assert in_view
         assert query_span_text(page) == query_text[finding["start"] : finding["end"]]
-        if finding["source"] is not None and (finding["source_start"] is not None or finding["passage"] is not None):
+        if finding["source"] is not None and (
+            finding["source_start"] is not None or finding["passage"] is not None
+        ):
             state = source_span_state(page)
             assert_in_view(state)
             assert state["source"] == data["sources"][finding["source"]]["name"]
@@ -262,7 +288,9 @@ def test_each_finding_links_to_its_place(
     watched.clean()
 
 
-def test_n_and_p_move_between_findings(open_page: Callable[..., Watched], pages: dict[str, Path]) -> None:
+def test_n_and_p_move_between_findings(
+    open_page: Callable[..., Watched], pages: dict[str, Path]
+) -> None:
     watched = open_page(pages["handmade"])
     page = watched.page
     count = page.locator("#findings button.finding").count()
@@ -285,18 +313,44 @@ def test_n_and_p_move_between_findings(open_page: Callable[..., Watched], pages:
     page.keyboard.press("p")  # wraps round to the last
     assert current() == (str(count - 1), str(count - 1))
     # The focused flag is in view and highlighted.
-    assert "cur" in page.locator(f"#query-body button.flag[data-f='{count - 1}']").get_attribute("class")
+    assert "cur" in page.locator(f"#query-body button.flag[data-f='{count - 1}']").get_attribute(
+        "class"
+    )
+    in_view = page.evaluate(
+        """() => {
+          const pane = document.getElementById('query-body');
+          const r = document.activeElement.getBoundingClientRect(), p = pane.getBoundingClientRect();
+          return r.top >= p.top && r.bottom <= p.top + pane.clientHeight;
+        }"""
+    )
+    assert in_view
     # The buttons in the header do the same.
     page.locator("#next-finding").click()
     assert current()[0] == "0"
+    # j and k move between passages; n then goes on from the chosen passage.
+    page.keyboard.press("j")
+    page.keyboard.press("j")
+    chosen = page.evaluate("() => document.activeElement.dataset.p")
+    assert chosen == "1"
+    assert "cur" in (page.locator("#query-body button.pm[data-p='1']").get_attribute("class") or "")
+    page.keyboard.press("k")
+    assert page.evaluate("() => document.activeElement.dataset.p") == "0"
+    data = page.evaluate("JSON.parse(document.getElementById('stemmatic-data').textContent)")
+    start = data["passages"][0]["query_start"]
+    expected = next(i for i, f in enumerate(data["findings"]) if f["start"] >= start)
+    page.keyboard.press("n")
+    assert current()[0] == str(expected)
     # Letters typed into a form field are not taken as commands.
+    before = current()[0]
     page.locator("#source-select").focus()
     page.keyboard.press("n")
-    assert current()[0] == "0"
+    assert current()[0] == before
     watched.clean()
 
 
-def test_markup_in_a_source_is_shown_as_text(open_page: Callable[..., Watched], pages: dict[str, Path]) -> None:
+def test_markup_in_a_source_is_shown_as_text(
+    open_page: Callable[..., Watched], pages: dict[str, Path]
+) -> None:
     watched = open_page(pages["handmade"])
     page = watched.page
     index = page.evaluate(
@@ -320,7 +374,9 @@ def test_markup_in_a_source_is_shown_as_text(open_page: Callable[..., Watched], 
     watched.clean()
 
 
-def test_filters_hide_passages_and_findings(open_page: Callable[..., Watched], pages: dict[str, Path]) -> None:
+def test_filters_hide_passages_and_findings(
+    open_page: Callable[..., Watched], pages: dict[str, Path]
+) -> None:
     watched = open_page(pages["handmade"])
     page = watched.page
     assert page.locator("#query-body .k-copy").count() > 0
@@ -340,10 +396,17 @@ def test_filters_hide_passages_and_findings(open_page: Callable[..., Watched], p
     # n skips the findings the filter hides.
     for _ in range(6):
         page.keyboard.press("n")
-        f = page.evaluate("() => document.querySelector('#findings [aria-current=\"true\"]').dataset.f")
+        f = page.evaluate(
+            "() => document.querySelector('#findings [aria-current=\"true\"]').dataset.f"
+        )
         assert page.locator(f"#findings li:has(button[data-f='{f}'])").is_visible()
     page.locator("#filter-attribution-none").uncheck()
     assert page.locator("#query-body .k-copy").count() == 0  # the only copy left was unassessed
+    # Hard-wrapped text reflows; the original line breaks come back on request.
+    white_space = "() => getComputedStyle(document.querySelector('#query-body .sb')).whiteSpace"
+    assert page.evaluate(white_space) == "normal"
+    page.locator("#keep-breaks").check()
+    assert page.evaluate(white_space) == "pre-wrap"
     watched.clean()
 
 
@@ -377,7 +440,9 @@ def test_screenshots_and_phone_layout(
     assert page.locator("#source-pane").bounding_box()["height"] > 300  # opened
     assert_in_view(source_span_state(page))
     # The chosen passage stays visible above the sheet.
-    top = page.evaluate("() => document.querySelector('#query-body .cur').getBoundingClientRect().top")
+    top = page.evaluate(
+        "() => document.querySelector('#query-body .cur').getBoundingClientRect().top"
+    )
     assert 0 <= top < page.locator("#source-pane").bounding_box()["y"]
     page.screenshot(path=str(ARTIFACTS / f"{name}-390x844-passage.png"))
     page.keyboard.press("Escape")
@@ -385,9 +450,7 @@ def test_screenshots_and_phone_layout(
     phone.clean()
 
 
-def test_report_without_texts_opens(
-    open_page: Callable[..., Watched], tmp_path: Path
-) -> None:
+def test_report_without_texts_opens(open_page: Callable[..., Watched], tmp_path: Path) -> None:
     from stemmatic.report.html import render_html
 
     data = to_dict(handmade_report())  # no texts

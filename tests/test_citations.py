@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from stemmatic.citations import (
     CitationMark,
@@ -12,6 +14,7 @@ from stemmatic.citations import (
     resolve,
     sentences,
 )
+from stemmatic.quotes import find_quotations
 from stemmatic.types import Document
 
 
@@ -125,6 +128,11 @@ def test_title_in_any_quote_style(title_text: str) -> None:
     assert (mark.title, mark.authors) == ("Workers of the World", ())
 
 
+def test_title_at_sentence_end() -> None:
+    text = "The company lost its trade in a year (\"A Short History of the Ferry\")."
+    assert one(text).title == "A Short History of the Ferry"
+
+
 def test_single_quoted_title_with_page() -> None:
     mark = one("Also “this” ('Title Here' 12).")
     assert (mark.title, mark.pages) == ("Title Here", "12")
@@ -179,6 +187,7 @@ def test_lone_name_known_from_reference_list() -> None:
         "Speed is measured in Megabits Per Second (Mbps).",
         'The gloss reads “Ouviram” ("Listen to the cry of Ipiranga").',
         'It was done on behalf of Fidelity (“FMR”).',
+        'The party buying the house (“Buyer”).',
         "The words (‘harm-joy’) translate it.",
         "A quantity (2004) alone.",
         "He said “bonjour” (French).",
@@ -214,9 +223,17 @@ def test_narrative_with_page() -> None:
 def test_narrative_years_in_a_list_of_titles_are_not_citations() -> None:
     text = "She wrote the novels Haworth's (1879), Louisiana (1880) and Esmeralda (1881)."
     assert cites(text) == []
-    text += " Critics agree (Smith 2004)."
-    assert [m.authors for m in cites(text)] == [("Haworth",), ("Louisiana",), ("Esmeralda",),
-                                                ("Smith",)]
+
+
+def test_place_and_early_year_needs_company() -> None:
+    text = "Printed in a collection of motets (Leipzig, 1626)."
+    assert cites(text) == []
+    assert [m.authors for m in cites(text + " Modern views differ (Smith 2004).")] == [
+        ("Leipzig",), ("Smith",)]
+
+
+def test_author_year_whose_name_is_a_common_word_here_needs_company() -> None:
+    assert cites("Public housing is scarce (Housing, 2002).") == []
 
 
 def test_narrative_year_after_a_cue() -> None:
@@ -456,6 +473,26 @@ def test_reference_list_chicago_without_italics() -> None:
     assert (ref.authors, ref.year, ref.title) == (("Smith",), "2004", "Title of the Book")
 
 
+def test_reference_list_vancouver_and_et_al() -> None:
+    text = (
+        "Body.\n\nReferences\n\n"
+        "Beard JL, Borel MJ, Derr J. Impaired thermoregulation in anemia. Am J Clin. "
+        "1990;52:813-9.\n"
+        "Smith, John, et al. The Shared Title. Penguin, 2004.\n"
+    )
+    assert [(r.authors, r.year, r.title) for r in reference_list(text)] == [
+        (("Beard", "Borel", "Derr"), "1990", "Impaired thermoregulation in anemia"),
+        (("Smith",), "2004", "The Shared Title"),
+    ]
+
+
+def test_reference_list_organization_author() -> None:
+    text = "Body.\n\nReferences\n\nAmerican Cancer Society. Detailed Guide. 2007.\n"
+    (ref,) = reference_list(text)
+    assert (ref.authors, ref.year, ref.title) == (("American Cancer Society",), "2007",
+                                                  "Detailed Guide")
+
+
 def test_reference_section_ends_at_next_heading() -> None:
     text = (
         "Body.\n\nReferences\n\nSmith, J. (2004). A Book. Pub.\n\n"
@@ -565,8 +602,6 @@ def test_paragraph_scope() -> None:
 
 
 def test_quotations_can_be_passed_in() -> None:
-    from stemmatic.quotes import find_quotations
-
     text = "Intro. He wrote “the state is dead.” This is famous (Smith 2004). Later."
     quotations, _ = find_quotations(text)
     assert find_citations(text, quotations=quotations) == find_citations(text)
@@ -584,6 +619,23 @@ def test_ibid_takes_previous_citation() -> None:
     text = "One claim (Smith 2004, p. 3). Another “quote” (ibid., p. 5)."
     _, second = cites(text)
     assert (second.authors, second.year, second.pages) == (("Smith",), "2004", "p. 5")
+
+
+_PIECES = [
+    "Smith", "Jones", "and", "(", ")", "2004", "p. 12", ",", ";", ".", " ", "\n", "\n\n",
+    "“", "”", "argues that", "According to", "As", "writes", "[1]", "¹", "^2", "et al.",
+    "References\n", "1. ", "(Smith 2004)", "Smith (2004)", "'", "\"", "*Title*",
+]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=60))
+def test_marks_always_slice_their_text(pieces: list[str]) -> None:
+    text = " ".join(pieces)
+    for mark in find_citations(text):
+        assert 0 <= mark.start < mark.end <= len(text)
+        assert text[mark.start : mark.end] == mark.text
+        assert mark.covers[0] <= mark.start and mark.end <= mark.covers[1] <= len(text)
 
 
 def test_no_citations_in_empty_text() -> None:

@@ -12,9 +12,10 @@ Four kinds of marks are found in a query (see :class:`CitationMark`):
 
 Precision matters as much as recall here: a report that flags citations that are not
 there is useless.  So every pattern asks for positive evidence (a year, a page, a
-reporting verb, a title in quote marks), and a name on its own counts only where a
+reporting verb, a title in quote marks), a name on its own counts only where a
 citation is expected (right after a quotation, at the end of a sentence) and where the
-word is not a common English word.
+word is not a common English word, and doubtful marks count only in a document that
+cites in surer ways too.
 
 :func:`resolve` matches a mark to one source by metadata (author, year, title, file
 name).
@@ -37,6 +38,20 @@ from wordfreq import zipf_frequency
 from stemmatic.normalize import strip_accents
 from stemmatic.quotes import QUOTE_MARKS, find_quotations, paragraphs
 from stemmatic.types import Document, Quotation
+
+__all__ = [
+    "FOOTNOTE",
+    "NARRATIVE",
+    "NUMERIC",
+    "PARENTHETICAL",
+    "REFERENCE",
+    "CitationMark",
+    "find_citations",
+    "footnotes",
+    "reference_list",
+    "resolve",
+    "sentences",
+]
 
 PARENTHETICAL = "parenthetical"
 NARRATIVE = "narrative"
@@ -105,7 +120,7 @@ _YEAR = r"(?:(?:1[5-9]\d\d|20\d\d)[a-z]?(?!\d)|n\.\s?d\.|in\s+press|forthcoming)
 _YEARS = rf"{_YEAR}(?:\s*,\s*{_YEAR})*"
 _PAGE_PREFIX = (
     r"(?<!\w)(?:pp?|pg|pages?|paras?|ch|chap|chapter|sect?|vol|fig|ll?|lines?|col|nn?|fol|"
-    r"fols|loc|at)(?:\.\s*|\s+)|§\s*"
+    r"fols)(?:\.\s*|\s+)|§\s*"
 )
 _PAGE_NUM = r"(?:\d+[a-z]?|[ivxlcdm]+)(?!\w)"
 _LOC_PREFIXED = (
@@ -267,7 +282,7 @@ _SUPER_TABLE = str.maketrans(_SUPERSCRIPT_DIGITS, "0123456789")
 # Sections.
 _REFERENCE_HEADINGS = (
     "references|bibliography|works cited|works consulted|sources|sources cited|"
-    "literature cited|reference list|cited works|select bibliography|literature"
+    "literature cited|reference list|cited works|select bibliography"
 )
 _NOTE_HEADINGS = "notes|endnotes|footnotes|end notes|foot notes"
 _HEADING = regex.compile(
@@ -362,6 +377,12 @@ def find_citations(
         quotations: the quotations of ``text`` if already found (by
             :func:`stemmatic.quotes.find_quotations`); found here otherwise.
 
+    Some marks are doubtful on their own: a rare name alone in parentheses at the end
+    of a sentence, "Esmeralda (1881)" with no reporting verb, "(Leipzig, 1626)" with an
+    early year, "(Housing, 2002)" whose name the text also uses as a common word.  They
+    count only in a document that also cites in a surer way (an author-year citation,
+    a reference list or notes).
+
     Returns:
         The marks sorted by start.  Marks inside a reference list or a notes section
         are not reported as in-text citations; reference-list entries are reported with
@@ -439,9 +460,11 @@ def reference_list(text: str) -> list[CitationMark]:
     out: list[CitationMark] = []
     for start, end in _sections(text, "references"):
         for s, e in _entries(text, start, end):
-            authors, year, title, _ = _parse_entry(text[s:e])
-            if year is None and title is None:
+            entry = text[s:e]
+            if not (_YEAR_BARE.search(entry) or _QUOTED_TITLE.search(entry)
+                    or _ITALIC_TITLE.search(entry)):
                 continue
+            authors, year, title, _ = _parse_entry(entry)
             out.append(CitationMark(s, e, text[s:e], REFERENCE, authors, year, title,
                                     covers=(s, e)))
     return out
@@ -709,13 +732,22 @@ def _parse_work(
             and not (after_quote or _is_known(doc, authors) or (at_end and _rare(doc, authors)))
         ):
             return None
-        # A bare title counts after a quotation, in title case: not a gloss ("harm-joy",
-        # "Listen to the cry") nor a defined term ("the “Buyer”").
+        # A bare title counts in title case, after a quotation or, if it is more than a
+        # word, at the end of a sentence: not a gloss ("harm-joy", "Listen to the cry")
+        # nor a defined term ("(“Buyer”)", "(“FMR”)").
         if kind == "title" and year is None and pages is None and not (
-            after_quote and _title_case(title or "")
+            _title_case(title or "")
+            and (after_quote or (at_end and len((title or "").split()) > 1))
         ):
             return None
         tentative = False
+        if kind == "year":
+            # "(Munich, 1589)" and "(Housing, 2002)" look like author-year citations; an
+            # early year or a name the text also uses as a common word needs company.
+            early = year is not None and year[:1].isdigit() and int(year[:4]) < 1800
+            tentative = early or any(
+                a.split()[-1].casefold() in doc.lower_words() for a in authors
+            )
         if kind == "name":
             verdict = _lone_name(doc, authors, after_quote, at_end, paren_start)
             if n_works > 1 or verdict is None:
@@ -1058,7 +1090,9 @@ def _fill_titles(marks: list[CitationMark], references: list[CitationMark]) -> l
     by_name: dict[str, list[CitationMark]] = {}
     for ref in references:
         if ref.authors and ref.title:
-            by_name.setdefault(_fold(ref.authors[0]), []).append(ref)
+            name = _fold(ref.authors[0])
+            for key in {name, name.split()[-1]} if name else ():
+                by_name.setdefault(key, []).append(ref)
     if not by_name:
         return marks
     out = []
@@ -1230,16 +1264,26 @@ def _parse_entry(entry: str) -> tuple[tuple[str, ...], str | None, str | None, s
 
 
 def _first_break(s: str) -> int:
-    """Index of the first sentence-ending period in ``s`` that does not follow an initial."""
+    """Index of the period that ends the author list (or first sentence) of an entry.
+
+    A period after an initial ("J.", "J.K.") or an abbreviation ("ed.") ends nothing,
+    except in the Vancouver style ("Smith JA, Lee K. Title"), where initials carry no
+    periods and the period after the last one ends the list.
+    """
+    vancouver = _VANCOUVER.match(s) is not None
     for m in regex.finditer(r"[.?!](?=\s)", s):
         word = regex.search(r"(\S+)$", s[: m.start()])
-        token = word.group(1) if word else ""
-        if _INITIAL.match(token.rstrip(".")) or token.casefold().strip(".,(") in (
-            "ed", "eds", "trans", "et al", "al", "jr", "sr", "st", "vol", "no", "pp", "p"
-        ):
+        token = (word.group(1) if word else "").rstrip(".")
+        if _INITIAL.match(token) and not (vancouver and "." not in token):
+            continue
+        if token.casefold().strip(",(") in _ABBREVIATED_IN_ENTRIES:
             continue
         return m.start()
     return len(s)
+
+
+_VANCOUVER = regex.compile(r"[\p{Lu}][\p{L}'’-]+ \p{Lu}{1,3}[,.]")
+_ABBREVIATED_IN_ENTRIES = frozenset("ed eds trans jr sr st vol no pp p".split())
 
 
 def _surnames(segment: str) -> tuple[str, ...]:
@@ -1276,7 +1320,12 @@ def _surnames(segment: str) -> tuple[str, ...]:
                 continue
             particle = next((k for k, w in enumerate(words[1:], 1)
                              if regex.fullmatch(_PARTICLE, w)), None)
-            names.append(" ".join(words[particle:]) if particle else words[-1])
+            if particle:
+                names.append(" ".join(words[particle:]))
+            elif len(words) >= 3 and not any(_INITIAL.match(w.rstrip(".")) for w in words):
+                names.append(" ".join(words))  # "American Cancer Society"
+            else:
+                names.append(words[-1])
             expect_given = False
     return tuple(n.strip(".,") for n in names if any(c.isalpha() for c in n) and n[:1].isupper()
                  or regex.match(_PARTICLE + r"\s", n))
@@ -1429,13 +1478,3 @@ def _title_similarity(a: str, b: str) -> float:
             score = fuzz.token_set_ratio(x, y) if shorter >= 2 else fuzz.ratio(x, y)
             best = max(best, score)
     return best
-
-
-__all__ = [
-    "CitationMark",
-    "find_citations",
-    "footnotes",
-    "reference_list",
-    "resolve",
-    "sentences",
-]

@@ -121,14 +121,16 @@ def classify(
     by_id = {s.id: s for s in sources}
     q = prepare(text, settings, query.excluded)
     quotations, quote_warnings = find_quotations(text, max_chars=settings.max_quote_chars)
-    marks = find_citations(text, scope=settings.citation_scope)
+    marks = find_citations(text, scope=settings.citation_scope, quotations=quotations)
     references = [m for m in marks if m.style == "reference"]
-    in_text = [_from_references(m, references) for m in marks if m.style != "reference"]
+    in_text = [m for m in marks if m.style != "reference"]
     reference_spans = [(m.start, m.end) for m in references]
 
     quoted: list[Passage] = []
     missing: list[tuple[Quotation, tuple[str, float, int, int] | None]] = []
     for quotation in quotations:
+        if any(m.start <= quotation.start and quotation.end <= m.end for m in marks):
+            continue  # a cited title, ("The Tidal Ledger"), not quoted words
         checked = _check_quotation(q, quotation, passages, sources, settings)
         if isinstance(checked, Passage):
             quoted.append(checked)
@@ -472,26 +474,6 @@ def _resolve_all(
             method = "evidence" if source_id else None
         out.append(_Resolved(mark, source_id, method))
     return out
-
-
-def _from_references(mark: CitationMark, references: Sequence[CitationMark]) -> CitationMark:
-    """Fill a short citation ("Whitfield notes", "(Okafor)") from its reference entry.
-
-    The entry is the one whose first author has the citation's surname (and year, when
-    the citation gives one); it must be the only such entry.
-    """
-    if mark.title or not mark.authors:
-        return mark
-    surname = mark.authors[0].casefold()
-    matches = [
-        r for r in references
-        if r.authors and r.authors[0].casefold() == surname
-        and (mark.year is None or r.year == mark.year)
-    ]
-    if len(matches) != 1:
-        return mark
-    entry = matches[0]
-    return replace(mark, title=entry.title, year=mark.year or entry.year)
 
 
 def _by_evidence(

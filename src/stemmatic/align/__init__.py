@@ -361,7 +361,7 @@ def _merge_summaries(
         alignment = align_words(q.tokens, q0, q1, s.tokens, s0, s1)
         cosine = fragment_cosine(vectors, whole)
         merged.append(
-            _Candidate(q_span, s_span, Kind.PARAPHRASE, cosine, q1 - q0, alignment, "summary", whole)
+            _Candidate(q_span, s_span, Kind.PARAPHRASE, cosine, q1 - q0, alignment, "merged", whole)
         )
         absorbed.update(id(c) for c in group)
     return [c for c in candidates if id(c) not in absorbed] + merged

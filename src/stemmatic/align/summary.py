@@ -32,19 +32,22 @@ MIN_CONTENT = 3
 MIN_SENTENCES = 3
 # The source is at least this many times longer than the summary: a summary condenses.
 RATIO = 3.0
-# The summary as a whole: the mean share of its sentences' words found in the source,
-# the mean cosine of each sentence with its closest source sentence, and the cosine of
-# the summary with the whole source.  Sentences on the same topic as the source reach
-# the containment alone; their closest source sentences stay far below these.
+# On average the reusing sentences hold this share of words found in the source, and
+# reach this cosine with their closest source sentence.  Sentences that only share the
+# source's topic reach the containment alone, far from these.
 MEAN_CONTAINMENT = 0.75
 MEAN_BEST_COSINE = 0.3
-WHOLE_COSINE = 0.25
-# Fewest reusing sentences outside passages already found.
-UNEXPLAINED = 2
-# Share of the summary's words that the densest stretch of the source (as long as the
-# summary) holds, each distinct word counted once.  A paraphrase of one passage keeps
-# most of its words inside that passage; a summary's words are spread over the source.
-CONCENTRATION = 0.45
+# A sentence points at its closest source sentence when their cosine reaches this;
+# points more than REGION_GAP sentences apart lie in different regions of the source.
+POINT_COSINE = 0.2
+REGION_GAP = 2
+# A summary points at this many regions, ranging over this share of the source's
+# sentences: it draws on the whole source, not on one passage of it.
+MIN_REGIONS = 3
+SPREAD = 0.4
+# Sentences already inside passages found as copies or paraphrases prove nothing more;
+# the others must still be close to sentences of the rest of the source.
+UNEXPLAINED_COSINE = 0.25
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +58,37 @@ class Summary:
     q_last: int
     s_first: int
     s_last: int
+    cosine: float
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """What speaks for query sentences ``first..last`` being a summary of the source.
+
+    Attributes:
+        first, last: the run of query sentences.
+        members: how many of them reuse the source's words.
+        ratio: source length over run length.
+        containment: mean share of the members' content words found in the source.
+        mean_best: mean cosine of the members with their closest source sentences.
+        regions: regions of the source the members point at.
+        spread: share of the source's sentences from the first point to the last.
+        unexplained: members outside passages already found.
+        unexplained_best: their mean cosine with their closest sentences of the rest
+            of the source (outside passages already found).
+        cosine: cosine of the members with the whole source.
+    """
+
+    first: int
+    last: int
+    members: int
+    ratio: float
+    containment: float
+    mean_best: float
+    regions: int
+    spread: float
+    unexplained: int
+    unexplained_best: float
     cosine: float
 
 
@@ -72,6 +106,29 @@ def summaries(
     sentences and the rest of the source: a copied or paraphrased passage among
     sentences that merely share the source's topic is not a summary.
     """
+    out = []
+    for e in evidence(q, s, vectors, q_found, s_found):
+        if (
+            e.members >= MIN_SENTENCES
+            and e.ratio >= RATIO
+            and e.containment >= MEAN_CONTAINMENT
+            and e.mean_best >= MEAN_BEST_COSINE
+            and e.regions >= MIN_REGIONS
+            and e.spread >= SPREAD
+            and (e.unexplained == 0 or e.unexplained_best >= UNEXPLAINED_COSINE)
+        ):
+            out.append(Summary(e.first, e.last, 0, s.n_sentences - 1, e.cosine))
+    return out
+
+
+def evidence(
+    q: Prepared,
+    s: Prepared,
+    vectors: SentenceVectors,
+    q_found: np.ndarray,
+    s_found: np.ndarray,
+) -> list[Evidence]:
+    """The evidence for every run of query sentences that reuse the source's words."""
     if q.n_sentences < MIN_SENTENCES or not s.n_sentences:
         return []
     share, counted = _containment(q, s)
@@ -79,47 +136,36 @@ def summaries(
     if reusing.sum() < MIN_SENTENCES:
         return []
     s_chars = int(s.sent_end[-1] - s.sent_start[0])
+    rest = vectors.s_tfidf[np.flatnonzero(~s_found)]
+    whole = np.asarray(vectors.s_tfidf.sum(axis=0)).ravel()
     out = []
     for first, last in _runs(reusing, counted):
         members = np.flatnonzero(reusing[first : last + 1]) + first
-        if len(members) < MIN_SENTENCES or share[members].mean() < MEAN_CONTAINMENT:
+        if len(members) < MIN_SENTENCES:
             continue
-        if s_chars < RATIO * int(q.sent_end[last] - q.sent_start[first]):
-            continue
-        members = members[~q_found[members]]
-        if len(members) < UNEXPLAINED:
-            continue
-        rest = vectors.s_tfidf[np.flatnonzero(~s_found)]
-        best = (vectors.q_tfidf[members] @ rest.T).max(axis=1).toarray().ravel()
-        if best.mean() < MEAN_BEST_COSINE:
-            continue
+        q_chars = max(1, int(q.sent_end[last] - q.sent_start[first]))
+        cos = (vectors.q_tfidf[members] @ vectors.s_tfidf.T).toarray()
+        best = cos.max(axis=1)
+        points = np.unique(cos.argmax(axis=1)[best >= POINT_COSINE])
+        regions = 1 + int((np.diff(points) > REGION_GAP).sum()) if len(points) else 0
+        spread = (points[-1] - points[0] + 1) / s.n_sentences if len(points) else 0.0
+        unexplained = members[~q_found[members]]
+        unexplained_best = 0.0
+        if len(unexplained) and rest.shape[0]:
+            closest = (vectors.q_tfidf[unexplained] @ rest.T).max(axis=1).toarray()
+            unexplained_best = float(closest.mean())
         summary = np.asarray(vectors.q_tfidf[members].sum(axis=0)).ravel()
-        cosine = _cosine(summary, np.asarray(rest.sum(axis=0)).ravel())
-        if cosine < WHOLE_COSINE:
-            continue
-        out.append(Summary(first, last, 0, s.n_sentences - 1, cosine))
+        out.append(Evidence(
+            first, last, len(members), s_chars / q_chars, float(share[members].mean()),
+            float(best.mean()), regions, float(spread), len(unexplained), unexplained_best,
+            _cosine(summary, whole),
+        ))
     return out
 
 
 def _cosine(a: np.ndarray, b: np.ndarray) -> float:
     denominator = float(np.linalg.norm(a) * np.linalg.norm(b))
     return float(a @ b) / denominator if denominator else 0.0
-
-
-def _concentration(q: Prepared, s: Prepared, q0: int, q1: int) -> float:
-    """Largest share of the query run's shared words inside one stretch of the source
-    as long as the run (each distinct word weighs 1, split over its occurrences)."""
-    run = np.arange(q0, q1)
-    words = np.unique(q.tokens.ids[run[q.content[q0:q1]]])
-    positions = np.flatnonzero(s.content & np.isin(s.tokens.ids, words))
-    if not len(positions):
-        return 0.0
-    _, which, counts = np.unique(
-        s.tokens.ids[positions], return_inverse=True, return_counts=True
-    )
-    weight = np.concatenate([[0.0], np.cumsum(1.0 / counts[which])])
-    stop = np.searchsorted(positions, positions + (q1 - q0), side="left")
-    return float((weight[stop] - weight[: len(positions)]).max() / len(counts))
 
 
 def _containment(q: Prepared, s: Prepared) -> tuple[np.ndarray, np.ndarray]:

@@ -126,7 +126,7 @@ def run(
     else:
         resumed.append("documents")
         report("read", counts["documents"], counts["documents"])
-    skipped = _read_skipped(work / "documents" / "skipped.jsonl")
+    skipped = _read_skipped(work / "documents" / "_skipped.jsonl")
 
     spark, owned = session()
     try:
@@ -315,7 +315,7 @@ def _documents_stage(
     rows: list[dict[str, Any]] = []
     writer: pq.ParquetWriter | None = None
     file_number = 0
-    with open(folder / "skipped.jsonl", "w", encoding="utf-8") as skipped:
+    with open(folder / "_skipped.jsonl", "w", encoding="utf-8") as skipped:
         for item in iter_documents(source, settings):
             if isinstance(item, Skipped):
                 skipped.write(json.dumps({"path": item.path, "reason": item.reason}) + "\n")

@@ -28,8 +28,9 @@ import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from importlib import resources
+from itertools import pairwise
 from typing import Any
 
 from stemmatic.report.json import FINDING_LABELS, to_dict
@@ -152,7 +153,7 @@ def soft_breaks(text: str) -> list[int]:
         return []
     breaks = []
     offset = 0
-    for line, following in zip(lines, lines[1:]):
+    for line, following in pairwise(lines):
         offset += len(line)
         if (
             len(line.rstrip()) >= full
@@ -182,15 +183,29 @@ def _split_soft(words: str, at: int, soft: Sequence[int]) -> str | list[str]:
     return parts
 
 
-def _block_breaks(offset: int, text: str, block_chars: int) -> list[int]:
+def _block_breaks(offset: int, text: str, soft: frozenset[int], block_chars: int) -> list[int]:
+    """Where layout blocks start: after a line break that ends a paragraph or a line.
+
+    A block boundary always breaks the line, so it must never fall on a soft break.
+    Paragraph ends (a blank line) are preferred, but a text without them still gets blocks.
+    """
     breaks = []
     at = block_chars
     while at < len(text):
-        newline = text.find("\n", at)
-        if newline == -1 or newline + 1 >= len(text):
+        paragraph = text.find("\n\n", at, at + 4 * block_chars)
+        if paragraph != -1:
+            cut = paragraph + 2
+        else:
+            cut = text.find("\n", at)
+            while cut != -1 and offset + cut in soft:
+                cut = text.find("\n", cut + 1)
+            if cut == -1:
+                break
+            cut += 1
+        if cut >= len(text):
             break
-        breaks.append(offset + newline + 1)
-        at = newline + 1 + block_chars
+        breaks.append(offset + cut)
+        at = cut + block_chars
     return breaks
 
 
@@ -211,6 +226,7 @@ def _segments(
     """
     out: list[Any] = []
     previous_end = 0
+    soft_set = frozenset(soft)
     # Hand each span and marker to the pieces it touches (one piece when the text is
     # known), so a report of many pieces does not test every span against every piece.
     offsets = [offset for offset, _ in pieces]
@@ -244,7 +260,7 @@ def _segments(
             if point.at <= end:
                 here.setdefault(point.at, []).append(point)
                 bounds.add(point.at)
-        breaks = set(_block_breaks(offset, text, block_chars))
+        breaks = set(_block_breaks(offset, text, soft_set, block_chars))
         bounds |= breaks
         active: tuple[set[int], ...] = (set(), set(), set(), set())
         ordered = sorted(bounds)
@@ -255,20 +271,23 @@ def _segments(
                 active[span.layer].add(span.id)
             if at in breaks:
                 out.append({"br": 1})
-            for point in sorted(here.get(at, ()), key=lambda p: (p.order, p.at, _key(p.marker))):
-                out.append(point.marker)
+            markers = here.get(at)
+            if markers:
+                markers.sort(key=lambda p: (p.order, _key(p.marker)))
+                out.extend(point.marker for point in markers)
             if index + 1 == len(ordered):
                 break
             words = text[at - offset : ordered[index + 1] - offset]
-            segment: list[Any] = [
-                _split_soft(words, at, soft),
-                sorted(active[_PASSAGE], key=lambda p: passage_order[p]),
-                sorted(active[_DIFFERENCE]),
-                sorted(active[_FINDING]),
-                sorted(active[_CITATION]),
-            ]
-            while len(segment) > 1 and not segment[-1]:
-                segment.pop()
+            segment: list[Any] = [_split_soft(words, at, soft) if soft else words]
+            if any(active):
+                segment += [
+                    sorted(active[_PASSAGE], key=passage_order.__getitem__),
+                    sorted(active[_DIFFERENCE]),
+                    sorted(active[_FINDING]),
+                    sorted(active[_CITATION]),
+                ]
+                while not segment[-1]:
+                    segment.pop()
             out.append(segment)
         previous_end = end
     if pieces and length > previous_end:
@@ -291,15 +310,16 @@ def _source_name(source: Mapping[str, Any]) -> str:
     return str(title) if title else str(source["id"])
 
 
-def _finding_passage(finding: Mapping[str, Any], passages: Sequence[Mapping[str, Any]]) -> int | None:
-    """The passage a finding is about: same source, most overlap in the query."""
-    if finding.get("source_id") is None:
-        return None
+def _finding_passage(
+    finding: Mapping[str, Any], passages: Sequence[tuple[int, Mapping[str, Any]]]
+) -> int | None:
+    """The passage a finding is about: most overlap in the query among ``passages``.
+
+    ``passages`` are the (index, passage) pairs of the finding's source.
+    """
     best: int | None = None
     best_overlap = -1
-    for index, passage in enumerate(passages):
-        if passage["source_id"] != finding["source_id"]:
-            continue
+    for index, passage in passages:
         overlap = min(passage["query_end"], finding["end"]) - max(
             passage["query_start"], finding["start"]
         )
@@ -392,6 +412,9 @@ def page_data(data: Mapping[str, Any]) -> dict[str, Any]:
             }
         )
 
+    passages_of: dict[str, list[tuple[int, Mapping[str, Any]]]] = {}
+    for index, p in enumerate(passages):
+        passages_of.setdefault(p["source_id"], []).append((index, p))
     finding_rows: list[dict[str, Any]] = []
     for index, f in enumerate(findings):
         sid = f.get("source_id")
@@ -408,14 +431,18 @@ def page_data(data: Mapping[str, Any]) -> dict[str, Any]:
                 "message": f["message"],
                 "start": f["start"],
                 "end": f["end"],
-                "excerpt": truncate_middle(" ".join(str(f.get("text") or "").split()), EXCERPT_CHARS)
+                "excerpt": truncate_middle(
+                    " ".join(str(f.get("text") or "").split()), EXCERPT_CHARS
+                )
                 if f.get("text")
                 else "",
                 "source": source_index.get(sid) if sid is not None else None,
                 "source_id": sid,
                 "source_start": f.get("source_start") if has_span else None,
                 "source_end": f.get("source_end") if has_span else None,
-                "passage": _finding_passage(f, passages),
+                "passage": _finding_passage(f, passages_of.get(sid, ()))
+                if sid is not None
+                else None,
             }
         )
 
@@ -517,13 +544,9 @@ def page_data(data: Mapping[str, Any]) -> dict[str, Any]:
 # --------------------------------------------------------------------------- page
 
 
-@lru_cache(maxsize=None)
+@cache
 def _asset(name: str) -> str:
-    return (
-        resources.files("stemmatic.report")
-        .joinpath("assets", name)
-        .read_text(encoding="utf-8")
-    )
+    return resources.files("stemmatic.report").joinpath("assets", name).read_text(encoding="utf-8")
 
 
 def script_json(value: Any) -> str:
@@ -609,7 +632,7 @@ _PAGE = """<!DOCTYPE html>
       </div>
       <p id="query-meta" class="meta"></p>
     </div>
-    <div id="query-body" class="pane-body text-body" tabindex="-1" aria-label="Query text"></div>
+    <div id="query-body" class="pane-body text-body" tabindex="0" role="region" aria-label="Query text"></div>
   </main>
   <section class="pane source-pane" id="source-pane" aria-labelledby="source-title">
     <div class="pane-head">
@@ -621,7 +644,7 @@ _PAGE = """<!DOCTYPE html>
       <p id="source-meta" class="meta"></p>
       <div id="detail" class="detail" aria-live="polite"></div>
     </div>
-    <div id="source-body" class="pane-body text-body" tabindex="-1" aria-label="Source text"></div>
+    <div id="source-body" class="pane-body text-body" tabindex="0" role="region" aria-label="Source text"></div>
   </section>
 </div>
 <div id="announce" class="visually-hidden" aria-live="polite"></div>

@@ -448,7 +448,7 @@
     // Keep the list's own scroll in step, without moving the page.
     const list = findingsList;
     if (list.scrollHeight > list.clientHeight) {
-      const top = item.offsetTop - list.offsetTop;
+      const top = item.getBoundingClientRect().top - list.getBoundingClientRect().top + list.scrollTop;
       if (top < list.scrollTop || top + item.offsetHeight > list.scrollTop + list.clientHeight) {
         list.scrollTop = top - list.clientHeight / 3;
       }
@@ -531,6 +531,13 @@
       return;
     }
     let i = state.finding;
+    if (i < 0 && state.passage >= 0) {
+      // After choosing a passage, go on from there rather than from the top.
+      const at = P[state.passage].query_start;
+      const next = F.findIndex((f) => f.start >= at);
+      i = direction > 0 ? (next < 0 ? count : next) - 1 : (next < 0 ? count : next);
+      if (i < 0 || i >= count) i = -1;
+    }
     for (let tries = 0; tries < count; tries++) {
       i = i < 0 ? (direction > 0 ? 0 : count - 1) : (i + direction + count) % count;
       if (findingVisible(i)) {
@@ -605,6 +612,8 @@
       place += ' \u00b7 source ' + sourceName(f.source, f.source_id);
       if (f.source_start != null) place += ' ' + range(f.source_start, f.source_end);
       if (f.source == null) place += ' (not in the report)';
+    } else {
+      place += ' \u00b7 names no source';
     }
     const where = el('p', 'hint', place);
     const actions = el('div', 'actions');
