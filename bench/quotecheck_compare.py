@@ -153,7 +153,7 @@ def main() -> int:
     gate = _load_gate()
     items, qc_seconds, st_seconds = collect(gate, check)
     result = {
-        "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "platform": platform.platform(),
         "python": platform.python_version(),
         "quotecheck_version": qc_version,

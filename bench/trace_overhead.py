@@ -46,8 +46,7 @@ from pathlib import Path
 from typing import Any
 
 from stemmatic import ingest
-from stemmatic.align import align
-from stemmatic.align import units
+from stemmatic.align import align, units
 from stemmatic.classify import classify
 from stemmatic.pipeline import trace
 from stemmatic.settings import Settings
@@ -94,7 +93,7 @@ def pan_workload(pan: Path, seed: int = 13, n_susp: int = 24, n_src: int = 8
     susp_names = sorted({p.split()[0] for p in pairs if p.strip()})
     src_names = sorted({p.split()[1] for p in pairs if p.strip()})
     susp = [read(pan / "susp" / n) for n in rng.sample(susp_names, n_susp)]
-    sources = []
+    sources: list[Document] = []
     for k, name in enumerate(rng.sample(src_names, n_src * 3)):
         text = read(pan / "src" / name)
         if len(_SENTENCE.findall(text)) >= 6:
@@ -115,8 +114,8 @@ def pan_workload(pan: Path, seed: int = 13, n_susp: int = 24, n_src: int = 8
         cut = len(words) // 2
         inserts = [
             f"As {surname} ({year}) writes, “{chosen[0].rstrip('.!?')}”.",
-            f"One passage is often cited: “{' '.join(words[:cut])} … {' '.join(words[cut + 2:])}” "
-            f"({surname} {year}, p. {rng.randint(2, 300)}).",
+            (f"One passage is often cited: “{' '.join(words[:cut])} … {' '.join(words[cut + 2:])}” "
+             f"({surname} {year}, p. {rng.randint(2, 300)})."),
             f"“{_alter(chosen[2].rstrip('.!?'), rng)}” ({surname} {year}).",
             f"{chosen[3].rstrip('.!?')} ({surname} {year}, p. {rng.randint(2, 300)}).",
         ]
@@ -211,7 +210,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = Settings()
 
     result: dict[str, Any] = {
-        "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "platform": platform.platform(),
         "python": platform.python_version(),
         "cpus": os.cpu_count(),

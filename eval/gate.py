@@ -550,7 +550,7 @@ def table(result: GateResult, baseline: dict[str, Any]) -> str:
             if value is not None and pinned is not None and value < pinned - margin:
                 status.append(f"{measure} BELOW FLOOR")
         if not status and target is not None and any(
-            (c.value(m) is not None and c.value(m) < target) for m in MEASURES  # type: ignore[operator]
+            (c.value(m) or 0.0) < target for m in MEASURES if c.value(m) is not None
         ):
             status.append("below target")
         lines.append(

@@ -40,21 +40,30 @@ _NUCLEI = ("a", "e", "i", "o", "u", "ai", "ea", "ou")
 _CODAS = ("", "n", "r", "s", "t", "nd", "rk", "ll")
 
 
-def words(seed: int, count: int) -> list[str]:
-    """``count`` made-up but pronounceable words; the same seed gives the same words.
+def _made_up(rng: random.Random) -> str:
+    return "".join(
+        rng.choice(_ONSETS) + rng.choice(_NUCLEI) + rng.choice(_CODAS)
+        for _ in range(rng.randint(2, 3))
+    )
 
-    Made-up words keep every generated document distinct from every other, so a passage
-    planted from one source can only match that source.
-    """
-    rng = random.Random(seed)
-    out: list[str] = []
-    for _ in range(count):
-        syllables = rng.randint(2, 3)
-        out.append(
-            "".join(rng.choice(_ONSETS) + rng.choice(_NUCLEI) + rng.choice(_CODAS)
-                    for _ in range(syllables))
-        )
-    return out
+
+# Made-up but pronounceable words: no real word, so no stop word and no spelling variant,
+# and a passage planted from one generated document can only match that document.  A
+# fixed vocabulary, like a real language's, keeps the stemmer's cache warm.
+def _vocabulary(size: int) -> tuple[str, ...]:
+    rng = random.Random(0)
+    found: dict[str, None] = {}
+    while len(found) < size:
+        found[_made_up(rng)] = None
+    return tuple(found)
+
+
+VOCABULARY = _vocabulary(3000)
+
+
+def words(seed: int, count: int) -> list[str]:
+    """``count`` words drawn from :data:`VOCABULARY`; the same seed gives the same words."""
+    return random.Random(seed).choices(VOCABULARY, k=count)
 
 
 def prose(seed: int, count: int = 200) -> str:
@@ -547,17 +556,19 @@ def write_huge_line(path: Path, size: int = 50 * 10**6, seed: int = 90) -> str:
     Words come from a vocabulary of 5,000 made-up words, so the text is varied like a real
     one (a single repeated word would be an easy case for a matcher).
     """
-    vocabulary = words(seed, 5000)
     rng = random.Random(seed)
-    block = " ".join(rng.choice(vocabulary) for _ in range(200_000)).encode() + b" "
     written = 0
+    passage = ""
     with open(path, "wb") as stream:
         while written < size:
+            # Fresh words all along: a repeated block would plant the passage many times.
+            block = (" ".join(rng.choices(VOCABULARY, k=100_000)) + " ").encode()
+            if not passage and written > size // 3:
+                passage = " ".join(block.decode().split()[1000:1040])
             piece = block[: size - written]
             stream.write(piece)
             written += len(piece)
-    # A passage from the middle of the first block, away from the file's edges.
-    return " ".join(block[100_000:101_000].decode().split()[1:-1][:40])
+    return passage
 
 
 def write_many_files(folder: Path, count: int = 100_000) -> None:

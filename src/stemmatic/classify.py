@@ -24,7 +24,7 @@ from wordfreq import zipf_frequency
 from stemmatic.align.diff import WordAlignment, align_words, differences
 from stemmatic.align.units import Prepared, prepare
 from stemmatic.citations import CitationMark, find_citations, resolve
-from stemmatic.normalize import NEGATIONS
+from stemmatic.normalize import NEGATIONS, tokenize
 from stemmatic.quotes import find_quotations
 from stemmatic.settings import Settings
 from stemmatic.types import (
@@ -50,9 +50,16 @@ COPY_RUN = 8
 # Words rarer than this (wordfreq's Zipf scale) shared by query and source are errors
 # or coinages that betray derivation.
 RARE_ZIPF = 1.0
+# A word at most this frequent, whose one-letter slip gives a word this much more
+# frequent, is a misspelling ("recieved" 2.75, "received" 5.16).
+MISSPELLING_ZIPF = 3.2
+MISSPELLING_GAP = 1.5
 # A piece of a passage left over after cutting out quotations must still share this
 # share of its content words with the source to stay a passage.
 PIECE_CONTAINMENT = 0.5
+# ...and be this long: a few words leading into a quotation often echo the source's own
+# lead-in, which is no borrowing of its own.
+PIECE_WORDS = 12
 
 HARMLESS = frozenset({DiffType.TYPOGRAPHY, DiffType.CASE, DiffType.SPELLING, DiffType.EDITORIAL})
 _ELLIPSIS = regex.compile(r"…|\.\s?\.\s?\.")
@@ -128,10 +135,11 @@ def classify(
 
     quoted: list[Passage] = []
     missing: list[tuple[Quotation, tuple[str, float, int, int] | None]] = []
+    lookup = _Lookup(settings)
     for quotation in quotations:
         if any(m.start <= quotation.start and quotation.end <= m.end for m in marks):
             continue  # a cited title, ("The Tidal Ledger"), not quoted words
-        checked = _check_quotation(q, quotation, passages, sources, settings)
+        checked = _check_quotation(q, quotation, passages, sources, settings, lookup)
         if isinstance(checked, Passage):
             quoted.append(checked)
         elif checked is not None:
@@ -184,6 +192,7 @@ def _check_quotation(
     passages: Sequence[Passage],
     sources: Sequence[Document],
     settings: Settings,
+    lookup: _Lookup,
 ) -> Passage | tuple[None, tuple[str, float, int, int] | None] | None:
     """Match a quotation's words in the sources.
 
@@ -201,7 +210,7 @@ def _check_quotation(
     best: tuple[float, Document, WordAlignment] | None = None
     for source in ordered:
         s = prepare(source.text, settings, source.excluded)
-        match = _locate(q, first, stop, s)
+        match = _locate(q, first, stop, s, lookup.pairs(source.id, s, single=words < 2))
         if match is None:
             continue
         ratio = match.equal / words
@@ -236,31 +245,58 @@ def _check_quotation(
     )
 
 
-def _locate(q: Prepared, first: int, stop: int, s: Prepared) -> WordAlignment | None:
+class _Lookup:
+    """Where each word pair (or word) occurs in each source, built once per trace."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._tables: dict[tuple[str, bool], dict[int, list[int]]] = {}
+
+    def pairs(self, source_id: str, s: Prepared, *, single: bool) -> dict[int, list[int]]:
+        key = (source_id, single)
+        table = self._tables.get(key)
+        if table is None:
+            table = {}
+            for j, k in enumerate(_keys(s.tokens.ids, single=single).tolist()):
+                table.setdefault(k, []).append(j)
+            self._tables[key] = table
+        return table
+
+
+def _keys(ids: np.ndarray, *, single: bool) -> np.ndarray:
+    if single or len(ids) < 2:
+        return ids
+    with np.errstate(over="ignore"):
+        return ids[:-1] * np.uint64(31) ^ ids[1:]
+
+
+def _locate(
+    q: Prepared, first: int, stop: int, s: Prepared, table: dict[int, list[int]]
+) -> WordAlignment | None:
     """Best alignment of query tokens ``[first, stop)`` with a window of the source.
 
     Anchors are shared word pairs (single words for one-word quotations); the window
     around the diagonal most anchors agree on is aligned word by word.
     """
-    q_ids = q.tokens.ids[first:stop]
-    s_ids = s.tokens.ids
-    if not len(s_ids):
+    if not len(s.tokens):
         return None
-    if len(q_ids) >= 2 and len(s_ids) >= 2:
-        q_keys = q_ids[:-1] * np.uint64(31) ^ q_ids[1:]
-        s_keys = s_ids[:-1] * np.uint64(31) ^ s_ids[1:]
-    else:
-        q_keys, s_keys = q_ids, s_ids
-    common, q_at, s_at = _pairs(q_keys, s_keys)
-    if not common:
+    q_keys = _keys(q.tokens.ids[first:stop], single=stop - first < 2)
+    q_at: list[int] = []
+    s_at: list[int] = []
+    for i, key in enumerate(q_keys.tolist()):
+        for j in table.get(key, ())[:50]:
+            q_at.append(i)
+            s_at.append(j)
+    if not q_at:
         return None
-    diagonals = np.array([sj - qi for qi, sj in zip(q_at, s_at)])
+    diagonals = np.array(s_at) - np.array(q_at)
     values, counts = np.unique(diagonals, return_counts=True)
     best: WordAlignment | None = None
+    n_source = len(s.tokens)
     for diagonal in values[np.argsort(-counts, kind="stable")][:3]:
         margin = max(3, (stop - first) // 2)
         lo = max(0, int(diagonal) - margin)
-        hi = min(len(s_ids), int(diagonal) + (stop - first) + margin)
+        hi = min(n_source, int(diagonal) + (stop - first) + margin)
         window = align_words(q.tokens, first, stop, s.tokens, lo, hi)
         # Runs of two or more words place the window; a lone common word ("the") far
         # from the quoted words would stretch it.
@@ -277,19 +313,6 @@ def _locate(q: Prepared, first: int, stop: int, s: Prepared) -> WordAlignment | 
         if best is None or tight.equal > best.equal:
             best = tight
     return best
-
-
-def _pairs(q_keys: np.ndarray, s_keys: np.ndarray) -> tuple[int, list[int], list[int]]:
-    positions: dict[int, list[int]] = {}
-    for j, key in enumerate(s_keys.tolist()):
-        positions.setdefault(key, []).append(j)
-    q_at: list[int] = []
-    s_at: list[int] = []
-    for i, key in enumerate(q_keys.tolist()):
-        for j in positions.get(key, ())[:50]:
-            q_at.append(i)
-            s_at.append(j)
-    return len(q_at), q_at, s_at
 
 
 def _source_extent(alignment: WordAlignment) -> tuple[int, int]:
@@ -384,9 +407,11 @@ def _cut(
     s = prepare(source.text, settings, source.excluded)
     s_first, s_stop = _token_range(s, passage.source_start, passage.source_end)
     out = []
+    whole = pieces == [(passage.query_start, passage.query_end)]
     for x, y in pieces:
         first, stop = _token_range(q, x, y)
-        if stop - first < settings.min_words or s_stop <= s_first:
+        needed = settings.min_words if whole else max(settings.min_words, PIECE_WORDS)
+        if stop - first < needed or s_stop <= s_first:
             continue
         alignment = align_words(q.tokens, first, stop, s.tokens, s_first, s_stop)
         if (x, y) != (passage.query_start, passage.query_end):
@@ -559,7 +584,10 @@ def _findings(
         if p.kind is not Kind.QUOTATION and source is not None:
             s = prepare(source.text, settings, source.excluded)
             out.extend(_drift(q, s, p, label, where))
-        out.extend(_shared_errors(text, p, by_id.get(p.source_id), label, where))
+        if p.kind is not Kind.QUOTATION and p.attribution is not Attribution.CITED:
+            # Quoting reproduces rare words by design, and a cited passage already owns
+            # its derivation; elsewhere a shared oddity is strong evidence of copying.
+            out.extend(_shared_errors(text, p, by_id.get(p.source_id), label, where))
 
     reported: set[tuple[tuple[int, int], tuple[str, ...]]] = set()
     for r in resolved:
@@ -626,9 +654,26 @@ def _label(doc: Document | None, fallback: str) -> str:
         return fallback
     year = regex.search(r"\d{4}", doc.date or "")
     if doc.author:
-        surname = doc.author.split(",")[0].split()[-1] if "," not in doc.author else doc.author.split(",")[0]
+        surname = _surname(doc.author)
         return f"{surname} {year.group(0)}" if year else surname
     return doc.title or doc.id
+
+
+_PARTICLES = frozenset("van von der den de del della di da du dos das la le ten ter".split())
+
+
+def _surname(author: str) -> str:
+    """The first author's surname: "Smith, Jane" and "Maarten de Vries" give Smith, de Vries."""
+    first = regex.split(r"\s+(?:and|&)\s+|;", author)[0].strip()
+    if "," in first:
+        return first.split(",")[0].strip()
+    words = first.split()
+    if not words:
+        return author
+    at = len(words) - 1
+    while at > 0 and words[at - 1].casefold() in _PARTICLES:
+        at -= 1
+    return " ".join(words[at:])
 
 
 def _mark_label(mark: CitationMark) -> str:
@@ -673,7 +718,7 @@ def _drift(
     for d in differences(q.tokens, s.tokens, align_words(q.tokens, q0, q1, s.tokens, s0, s1)):
         if d.type not in (DiffType.WORD, DiffType.INSERTION, DiffType.OMISSION):
             continue
-        q_num, s_num = _NUMBER.search(d.query), _NUMBER.search(d.source)
+        q_num, s_num = _has_number(d.query), _has_number(d.source)
         if d.type is DiffType.WORD and q_num and s_num and _small(d):
             changed.append(f"{d.source} → {d.query}")
         elif (
@@ -702,6 +747,13 @@ def _sentence_tokens(p: Prepared, start: int, end: int) -> tuple[int, int]:
     return int(p.sent_first[p.tok_sent[first]]), int(p.sent_stop[p.tok_sent[stop - 1]])
 
 
+def _has_number(words: str) -> bool:
+    """Figures, or numbers written as words ("three quarters" is 3/4)."""
+    if _NUMBER.search(words):
+        return True
+    return any(form[:1].isdigit() for form in tokenize(words).forms)
+
+
 def _small(d: Difference) -> bool:
     return len(d.query.split()) <= 3 and len(d.source.split()) <= 3
 
@@ -723,8 +775,34 @@ _LOWER_WORD = regex.compile(r"(?<![\p{L}\p{N}'’-])\p{Ll}+(?![\p{L}\p{N}])")
 
 
 @lru_cache(maxsize=50_000)
-def _rare(word: str) -> bool:
-    return len(word) >= 4 and word.isalpha() and zipf_frequency(word, "en") < RARE_ZIPF
+def _oddity(word: str) -> str | None:
+    """Why a lower-case word is evidence of derivation, or None if it is ordinary.
+
+    Either it is missing from the word-frequency list (a coinage, a rare misspelling),
+    or it is a common misspelling: swapping two neighbouring letters or doubling or
+    undoubling one gives a much more frequent word ("recieved", "occured").
+    """
+    if len(word) < 4 or not word.isalpha():
+        return None
+    frequency = zipf_frequency(word, "en")
+    if frequency < RARE_ZIPF:
+        return "a word not in the English word-frequency list"
+    if frequency > MISSPELLING_ZIPF:
+        return None
+    best, best_frequency = None, frequency + MISSPELLING_GAP
+    for candidate in _neighbours(word):
+        f = zipf_frequency(candidate, "en")
+        if f >= best_frequency:
+            best, best_frequency = candidate, f
+    return f"a misspelling of “{best}”" if best else None
+
+
+def _neighbours(word: str) -> set[str]:
+    out = {word[:i] + word[i + 1] + word[i] + word[i + 2 :] for i in range(len(word) - 1)}
+    out |= {word[:i] + word[i + 1 :] for i in range(1, len(word)) if word[i] == word[i - 1]}
+    out |= {word[: i + 1] + word[i] + word[i + 1 :] for i in range(len(word))}
+    out.discard(word)
+    return out
 
 
 def _shared_errors(
@@ -735,14 +813,14 @@ def _shared_errors(
         return []
     q_words = set(_LOWER_WORD.findall(text, p.query_start, p.query_end))
     s_words = set(_LOWER_WORD.findall(source.text, p.source_start, p.source_end))
-    shared = sorted(w for w in q_words & s_words if _rare(w))
+    shared = sorted(w for w in q_words & s_words if _oddity(w))
     out = []
     for word in shared:
         found = regex.search(rf"(?<![\p{{L}}]){word}(?![\p{{L}}])", text, pos=p.query_start, endpos=p.query_end)
         at = found.start() if found else p.query_start
         out.append(Finding(
             FindingType.SHARED_ERROR, at, at + len(word),
-            f"“{word}”, a word no dictionary knows, also appears in {label}",
+            f"“{word}”, {_oddity(word)}, also appears in {label}",
             evidence=(("word", word),),
             **where,  # type: ignore[arg-type]
         ))

@@ -106,7 +106,7 @@ def align(query: Document, source: Document, settings: Settings | None = None) -
     found = _combine(copies, paraphrases)
     if settings.paraphrase:
         whole = _summaries(q, s, vectors, found, settings)
-    chosen = _resolve_overlaps(found, whole)
+    chosen = _resolve_overlaps(found + whole)
     passages = [
         Passage(
             query_start=c.q_span[0],
@@ -378,7 +378,8 @@ def _summaries(
     q_found = _sentences_inside(q, [c.q_span for c in candidates])
     s_found = _sentences_inside(s, [c.s_span for c in candidates])
     out = []
-    for found in summaries(q, s, vectors, q_found, s_found):
+    q_copied = _sentences_inside(q, [c.q_span for c in candidates if c.kind is Kind.COPY])
+    for found in summaries(q, s, vectors, q_found, s_found, q_copied):
         fragment = Fragment(found.q_first, found.q_last, found.s_first, found.s_last, 0)
         q0, q1 = token_range(q, found.q_first, found.q_last)
         if q1 - q0 < settings.min_words:

@@ -45,6 +45,8 @@ REGION_GAP = 2
 # sentences: it draws on the whole source, not on one passage of it.
 MIN_REGIONS = 3
 SPREAD = 0.4
+# The members together are this close to the whole source.
+WHOLE_COSINE = 0.25
 # Sentences already inside passages found as copies or paraphrases prove nothing more;
 # the others must still be close to sentences of the rest of the source.
 UNEXPLAINED_COSINE = 0.25
@@ -98,16 +100,19 @@ def summaries(
     vectors: SentenceVectors,
     q_found: np.ndarray,
     s_found: np.ndarray,
+    q_copied: np.ndarray,
 ) -> list[Summary]:
     """Runs of query sentences that summarize the whole source.
 
     ``q_found`` and ``s_found`` mark the sentences of each side inside passages already
     found as copies or paraphrases.  A run counts as a summary only through its other
     sentences and the rest of the source: a copied or paraphrased passage among
-    sentences that merely share the source's topic is not a summary.
+    sentences that merely share the source's topic is not a summary.  ``q_copied``
+    marks the query sentences inside copies: a copy stays a copy, and a summary never
+    runs across one.
     """
     out = []
-    for e in evidence(q, s, vectors, q_found, s_found):
+    for e in evidence(q, s, vectors, q_found, s_found, q_copied):
         if (
             e.members >= MIN_SENTENCES
             and e.ratio >= RATIO
@@ -115,6 +120,7 @@ def summaries(
             and e.mean_best >= MEAN_BEST_COSINE
             and e.regions >= MIN_REGIONS
             and e.spread >= SPREAD
+            and e.cosine >= WHOLE_COSINE
             and (e.unexplained == 0 or e.unexplained_best >= UNEXPLAINED_COSINE)
         ):
             out.append(Summary(e.first, e.last, 0, s.n_sentences - 1, e.cosine))
@@ -127,6 +133,7 @@ def evidence(
     vectors: SentenceVectors,
     q_found: np.ndarray,
     s_found: np.ndarray,
+    q_copied: np.ndarray,
 ) -> list[Evidence]:
     """The evidence for every run of query sentences that reuse the source's words."""
     if q.n_sentences < MIN_SENTENCES or not s.n_sentences:
@@ -139,7 +146,7 @@ def evidence(
     rest = vectors.s_tfidf[np.flatnonzero(~s_found)]
     whole = np.asarray(vectors.s_tfidf.sum(axis=0)).ravel()
     out = []
-    for first, last in _runs(reusing, counted):
+    for first, last in _runs(reusing, counted, np.zeros_like(reusing)):
         members = np.flatnonzero(reusing[first : last + 1]) + first
         if len(members) < MIN_SENTENCES:
             continue
@@ -179,14 +186,22 @@ def _containment(q: Prepared, s: Prepared) -> tuple[np.ndarray, np.ndarray]:
     return hits / np.maximum(total, 1), total >= MIN_CONTENT
 
 
-def _runs(reusing: np.ndarray, counted: np.ndarray) -> list[tuple[int, int]]:
+def _runs(
+    reusing: np.ndarray, counted: np.ndarray, breaks: np.ndarray
+) -> list[tuple[int, int]]:
     """Maximal runs of reusing sentences; sentences too short to count do not break a
-    run, nor does a single other sentence between two reusing ones."""
+    run, nor does a single other sentence between two reusing ones.  A sentence marked
+    in ``breaks`` always ends a run."""
     runs: list[tuple[int, int]] = []
     start = last = -1
     misses = 0
     for i in range(len(reusing)):
-        if reusing[i]:
+        if breaks[i]:
+            if start >= 0:
+                runs.append((start, last))
+            start = last = -1
+            misses = 0
+        elif reusing[i]:
             if start < 0:
                 start = i
             last = i

@@ -27,6 +27,7 @@ MAX_NODES = 400
 # Passages shown per document pair when an edge is clicked.
 MAX_PASSAGES = 12
 X_STEP, Y_STEP, MARGIN = 150, 110, 60
+NODE_GAP = 14
 LABEL_CHARS = 22
 
 
@@ -73,27 +74,31 @@ def render(stemma: Stemma, by_pair: Mapping[tuple[str, str], Sequence[Mapping[st
     svg = [
         f'<svg width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img">',
         "<defs><marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" "
-        "markerWidth=\"7\" markerHeight=\"7\" orient=\"auto-start-reverse\">"
+        "markerUnits=\"userSpaceOnUse\" markerWidth=\"10\" markerHeight=\"10\" "
+        "orient=\"auto\">"
         "<path d=\"M 0 0 L 10 5 L 0 10 z\" fill=\"#555\"/></marker></defs>",
     ]
     for edge in edges:
         x1, y1 = positions[edge["earlier"]]
         x2, y2 = positions[edge["later"]]
-        x1, y1, x2, y2 = _shorten(x1, y1, x2, y2, 14)
-        stroke = 1 + min(7.0, math.log10(1 + edge.get("chars", 0)))
+        path = _path(x1, y1, x2, y2)
+        stroke = 1 + min(5.0, math.log10(1 + edge.get("chars", 0)))
         opacity = 0.3 + 0.7 * float(edge.get("confidence", 0))
-        dash = ' stroke-dasharray="6 4"' if edge.get("basis") == "none" else ""
+        style = ""
+        if edge.get("basis") == "none":
+            style = ' stroke-dasharray="6 4"'
+        elif edge.get("indirect"):
+            style = ' stroke-dasharray="2 4"'
         title = html.escape(
             f"{edge['earlier']} → {edge['later']}: {edge.get('chars', 0)} characters, "
             f"confidence {edge.get('confidence', 0)}, {edge.get('basis', '')}"
         )
+        kind = "edge indirect" if edge.get("indirect") else "edge"
         svg.append(
-            f'<g class="edge" data-edge="{edge["index"]}"><title>{title}</title>'
-            f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" '
-            f'stroke="transparent" stroke-width="14"/>'
-            f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" stroke="#555" '
-            f'stroke-opacity="{opacity:.2f}" stroke-width="{stroke:.1f}"{dash} '
-            f'marker-end="url(#arrow)"/></g>'
+            f'<g class="{kind}" data-edge="{edge["index"]}"><title>{title}</title>'
+            f'<path d="{path}" fill="none" stroke="transparent" stroke-width="14"/>'
+            f'<path d="{path}" fill="none" stroke="#555" stroke-opacity="{opacity:.2f}" '
+            f'stroke-width="{stroke:.1f}"{style} marker-end="url(#arrow)"/></g>'
         )
     for index, node in enumerate(sorted(nodes)):
         x, y = positions[node]
@@ -180,13 +185,27 @@ def _layout(graph: nx.DiGraph) -> dict[str, tuple[float, float]]:
     return positions
 
 
-def _shorten(x1: float, y1: float, x2: float, y2: float, by: float) -> tuple[float, ...]:
-    """The segment pulled back by ``by`` at both ends, so arrows stop at the circles."""
-    length = math.hypot(x2 - x1, y2 - y1)
-    if length <= 2 * by:
-        return x1, y1, x2, y2
-    dx, dy = (x2 - x1) / length * by, (y2 - y1) / length * by
-    return x1 + dx, y1 + dy, x2 - dx, y2 - dy
+def _path(x1: float, y1: float, x2: float, y2: float) -> str:
+    """An SVG path from one node to another, stopping short of the circles.
+
+    An edge spanning more than one layer is bowed sideways, so it does not run through
+    the nodes between its ends.
+    """
+    length = math.hypot(x2 - x1, y2 - y1) or 1.0
+    ux, uy = (x2 - x1) / length, (y2 - y1) / length
+    bow = 0.0 if abs(y2 - y1) <= Y_STEP else 0.25 * length
+    # Control point: the middle, pushed sideways (perpendicular to the segment).
+    cx, cy = (x1 + x2) / 2 - uy * bow, (y1 + y2) / 2 + ux * bow
+    sx, sy = _towards(x1, y1, cx, cy, NODE_GAP)
+    ex, ey = _towards(x2, y2, cx, cy, NODE_GAP)
+    return f"M {sx:.1f} {sy:.1f} Q {cx:.1f} {cy:.1f} {ex:.1f} {ey:.1f}"
+
+
+def _towards(x: float, y: float, tx: float, ty: float, by: float) -> tuple[float, float]:
+    length = math.hypot(tx - x, ty - y)
+    if length <= by:
+        return x, y
+    return x + (tx - x) / length * by, y + (ty - y) / length * by
 
 
 def _script_json(payload: Any) -> str:
@@ -200,15 +219,16 @@ body { font: 14px/1.4 system-ui, sans-serif; margin: 0; display: flex; height: 1
 #graph { flex: 3; overflow: auto; border-right: 1px solid #ccc; }
 #panel { flex: 2; overflow: auto; padding: 0 1em; }
 .edge, .node { cursor: pointer; }
-.edge:hover line + line { stroke: #c03; }
+.edge:hover path + path { stroke: #c03; }
 .node text { font-size: 11px; fill: #222; }
-.selected line + line { stroke: #c03; }
+.selected path + path { stroke: #c03; }
+body.direct .indirect { display: none; }
 .selected circle { stroke: #c03; stroke-width: 3; }
 .passage { border-top: 1px solid #ddd; padding: .5em 0; }
 .snippet { background: #f6f6f6; padding: .3em .5em; margin: .2em 0; white-space: pre-wrap; }
 .meta { color: #555; font-size: 12px; }
 .note { color: #a50; }
-table { border-collapse: collapse; } td { padding: 0 .6em 0 0; vertical-align: top; }
+table { border-collapse: collapse; } td { padding: 0 .6em 0 0; vertical-align: top; word-break: break-word; }
 """
 
 _SCRIPT = """
@@ -241,6 +261,7 @@ _SCRIPT = """
     row(t, "passages", e.passages);
     row(t, "confidence", e.confidence);
     row(t, "direction from", e.basis);
+    if (e.indirect) row(t, "indirect", "a path through another text may explain this edge");
     panel.appendChild(t);
     for (const [a, b] of e.pairs) {
       const d = data.documents.find(x => x.earlier === a && x.later === b);
@@ -280,6 +301,9 @@ _SCRIPT = """
       panel.appendChild(ul);
     }
   }
+  document.getElementById("direct-only").addEventListener("change", ev => {
+    document.body.classList.toggle("direct", ev.target.checked);
+  });
   document.querySelectorAll("[data-edge]").forEach(g => g.addEventListener("click", () => showEdge(g)));
   document.querySelectorAll("[data-node]").forEach(g => g.addEventListener("click", () => showNode(g)));
 })();
@@ -295,7 +319,9 @@ _PAGE = """<!DOCTYPE html>
 <body>
 <div id="graph">
 <p class="meta">{summary}. Earlier texts above their copies; dashed: direction unknown;
-fainter: less confident; orange: near-identical copies collapsed into one node.</p>
+dotted: indirect (a path through another text may explain it); fainter: less confident;
+orange: near-identical copies collapsed into one node.</p>
+<p class="meta"><label><input type="checkbox" id="direct-only"> hide indirect edges</label></p>
 {note}
 {svg}
 </div>

@@ -53,6 +53,8 @@ SYMMETRIC = 0.1
 DERIVATION_CHARS = 100
 # Near-identical copies, collapsed into one node: each covered this much by the other.
 IDENTICAL = 0.9
+# An edge is indirect when a path through another document carries this share of it.
+INDIRECT_SHARE = 0.8
 
 _DATE = re.compile(r"(?<!\d)(\d{4})(?:[-/.](\d{1,2})(?:[-/.](\d{1,2}))?)?(?!\d)")
 
@@ -234,7 +236,8 @@ class Stemma:
 
     Attributes:
         graph: nodes are :class:`Node` ids; each edge has ``chars`` (its weight),
-            ``passages``, ``confidence``, ``basis`` and ``pairs`` (the document edges).
+            ``passages``, ``confidence``, ``basis``, ``pairs`` (the document edges) and
+            ``indirect`` (a path through another node may explain it).
         nodes: every node, by id.
         edges: the document-level edges, including those inside a collapsed group.
         group_of: the node id of each document in a pair.
@@ -302,7 +305,28 @@ def build_stemma(
     for (u, v), group_edges in sorted(between.items()):
         earlier, later, data = _merge(u, v, group_edges, group_of)
         graph.add_edge(earlier, later, **data)
+    _mark_indirect(graph)
     return Stemma(graph, nodes, edges, group_of)
+
+
+def _mark_indirect(graph: nx.DiGraph) -> None:
+    """Mark each edge u -> w that a path u -> v -> w may explain.
+
+    When B and C both copied a text from A and C also shares it with B, C may have taken
+    it from B rather than from A: the edge A -> C is then *indirect*.  Which of the two
+    is true the passages alone cannot tell, so the edge is kept and only marked (the
+    picture can hide it).  A path explains an edge when both its steps carry at least
+    :data:`INDIRECT_SHARE` of the edge's characters.
+    """
+    for u, w, data in graph.edges(data=True):
+        needed = INDIRECT_SHARE * data["chars"]
+        data["indirect"] = any(
+            v != w
+            and graph.has_edge(v, w)
+            and graph[u][v]["chars"] >= needed
+            and graph[v][w]["chars"] >= needed
+            for v in graph.successors(u)
+        )
 
 
 def _merge(

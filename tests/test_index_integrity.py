@@ -1,0 +1,395 @@
+"""The on-disk index survives being killed, shares the file safely, and refuses old formats.
+
+``stemmatic index add`` is killed with SIGKILL at random moments, again and again, on a
+fresh index and on one a killed run left behind.  After every kill the index must open,
+hold only whole documents (each with exactly the fingerprints a fresh computation gives),
+hold every document the run reported as committed and nothing of a transaction that had
+not committed, and answer ``trace --index`` for a passage planted from what it holds.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from hostile import prose
+from stemmatic.errors import IndexStoreError
+from stemmatic.index.duck import FORMAT_VERSION, DuckIndex
+from stemmatic.index.store import document_fingerprints
+from stemmatic.settings import Settings
+
+DOCS = 200
+WORDS = 300
+KILLS = 24
+# Documents per transaction in the runs that report their commits: small, so that a kill
+# has many transaction boundaries to land between.
+SMALL_BATCH = 10
+
+# Runs the real CLI entry point.  With a batch size other than 0 it also makes transactions
+# that small and prints "committed<TAB>id" for each document from the progress callback,
+# which DuckIndex.add calls only once the transaction holding the document has committed.
+# STEMMATIC_TEST_PAUSE slows the writer down after each commit (to test concurrent access).
+DRIVER = """
+import os, sys, time
+import stemmatic.index.duck as duck
+batch = int(sys.argv.pop(1))
+pause = float(os.environ.get("STEMMATIC_TEST_PAUSE", "0"))
+if batch:
+    duck.BATCH_DOCS = batch
+    original = duck.DuckIndex.add
+    def add(self, documents, *, progress=None):
+        def committed(doc, status):
+            sys.stdout.write("committed\\t" + doc.id + "\\n")
+            sys.stdout.flush()
+            if pause:
+                time.sleep(pause)
+            if progress is not None:
+                progress(doc, status)
+        return original(self, documents, progress=committed)
+    duck.DuckIndex.add = add
+from stemmatic.cli import main
+main()
+"""
+
+
+@dataclass(frozen=True)
+class Expected:
+    text: str
+    fingerprints: int
+    hash_sum: int
+    first_sum: int
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Expected]]:
+    """DOCS generated text files and, per id, what a whole stored document must hold."""
+    folder = tmp_path_factory.mktemp("integrity") / "docs"
+    folder.mkdir()
+    settings = Settings()
+    expected: dict[str, Expected] = {}
+    for i in range(DOCS):
+        text = prose(5000 + i, WORDS)
+        name = f"doc-{i:04d}.txt"
+        (folder / name).write_text(text, encoding="utf-8")
+        prints = document_fingerprints(text, settings)
+        expected[name] = Expected(
+            text,
+            len(prints),
+            sum(int(h) for h in prints.hashes),
+            sum(int(f) for f in prints.first),
+        )
+    return folder, expected
+
+
+def _start(index: Path, docs: Path, out: Path, batch: int, pause: float = 0.0) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "STEMMATIC_TEST_PAUSE": str(pause)}
+    with open(out, "wb") as stream:
+        return subprocess.Popen(
+            [sys.executable, "-c", DRIVER, str(batch), "index", "add", str(index), str(docs)],
+            stdout=stream,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+
+
+def _reported(out: Path) -> list[str]:
+    """Ids the killed run printed as committed (a line cut short by the kill is ignored)."""
+    text = out.read_text(encoding="utf-8", errors="replace")
+    lines = text.split("\n")[:-1]  # the last piece has no newline yet: possibly cut
+    return [line.split("\t", 1)[1] for line in lines if line.startswith("committed\t")]
+
+
+def _stored(index: Path) -> dict[str, tuple[str, int, int, int]] | None:
+    """Per stored id: text, fingerprint count and sums, read with plain SQL.
+
+    None when the kill came before the index's schema was committed (no file, or an empty
+    DuckDB database).  Also checks that no fingerprint belongs to a document not stored.
+    """
+    if not index.exists():
+        return None
+    con = duckdb.connect(str(index), read_only=True)
+    try:
+        tables = {row[0] for row in con.execute("SHOW TABLES").fetchall()}
+        if not tables:
+            return None
+        assert tables >= {"meta", "documents", "fingerprints"}, tables
+        orphans = con.execute(
+            "SELECT count(*) FROM fingerprints WHERE doc NOT IN (SELECT key FROM documents)"
+        ).fetchone()
+        assert orphans == (0,), f"{orphans[0] if orphans else '?'} fingerprints of no document"
+        keys = con.execute("SELECT count(*), count(DISTINCT key) FROM documents").fetchone()
+        assert keys is not None and keys[0] == keys[1], "two documents share a key"
+        rows = con.execute(
+            """SELECT d.id, d.text, count(f.hash), coalesce(sum(f.hash::HUGEINT), 0),
+                      coalesce(sum(f.first_token), 0)
+               FROM documents AS d LEFT JOIN fingerprints AS f ON f.doc = d.key
+               GROUP BY d.id, d.text"""
+        ).fetchall()
+    finally:
+        con.close()
+    return {row[0]: (row[1], int(row[2]), int(row[3]), int(row[4])) for row in rows}
+
+
+def _check_whole(stored: dict[str, tuple[str, int, int, int]], expected: dict[str, Expected]) -> None:
+    for doc_id, (text, count, hash_sum, first_sum) in stored.items():
+        want = expected[doc_id]
+        assert text == want.text, f"{doc_id}: stored text differs from the file"
+        assert (count, hash_sum, first_sum) == (want.fingerprints, want.hash_sum, want.first_sum), (
+            f"{doc_id}: {count} fingerprints stored, {want.fingerprints} computed"
+        )
+
+
+def _check_trace(run_cli, index: Path, doc_id: str, text: str, work: Path) -> None:
+    """trace --index finds a passage planted from a stored document, at its offsets."""
+    words = text.split()
+    passage = " ".join(words[100:160])
+    query = f"An essay that borrows. {passage} And then it ends in its own words.\n"
+    query_file = work / "query.txt"
+    query_file.write_text(query, encoding="utf-8")
+    code, out, err = run_cli(
+        "trace", query_file, "--index", index, "-f", "json", "--no-paraphrase", "-q"
+    )
+    assert code == 0, err
+    data = json.loads(out)
+    found = [p for p in data["passages"] if p["source_id"] == doc_id]
+    assert found, f"planted passage of {doc_id} not found: {data['passages']}"
+    start = query.index(passage)
+    assert any(p["query_start"] <= start + 5 and p["query_end"] >= start + len(passage) - 5
+               for p in found), found
+
+
+def test_killed_index_add_keeps_whole_documents(
+    corpus: tuple[Path, dict[str, Expected]], tmp_path: Path, run_cli
+) -> None:
+    """SIGKILL at random moments: the index holds exactly the committed documents, whole."""
+    docs, expected = corpus
+    order = sorted(expected)
+    rng = random.Random(20240607)
+    index = tmp_path / "corpus.duckdb"
+    out = tmp_path / "out.txt"
+
+    # One uninterrupted run sets the range of kill delays.
+    started = time.monotonic()
+    full = _start(index, docs, out, SMALL_BATCH)
+    assert full.wait(timeout=120) == 0, out.read_text()
+    span = time.monotonic() - started
+    stored = _stored(index)
+    assert stored is not None and sorted(stored) == order
+    _check_whole(stored, expected)
+
+    kills = survived = 0
+    seen_counts: set[int] = set()
+    for round_ in range(KILLS):
+        fresh = round_ % 3 != 2  # every third run continues what a killed run left behind
+        if fresh:
+            for leftover in tmp_path.glob("corpus.duckdb*"):
+                leftover.unlink()
+        before = _stored(index) or {}
+        batch = SMALL_BATCH if round_ % 4 else 0  # every fourth run: the plain CLI
+        process = _start(index, docs, out, batch)
+        time.sleep(rng.uniform(0.05, span))
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+        kills += process.returncode == -signal.SIGKILL
+
+        stored = _stored(index)
+        present = sorted(stored) if stored else []
+        seen_counts.add(len(present))
+        if stored:
+            _check_whole(stored, expected)
+        # Documents are added in sorted order, a transaction at a time: what is stored is
+        # what was there before plus whole transactions, never part of one.
+        assert present == order[: len(present)], "stored documents are not a prefix"
+        assert set(before) <= set(present), "a killed run lost documents committed earlier"
+        if batch:
+            reported = _reported(out)
+            assert set(reported) <= set(present), "a document reported committed is missing"
+            new = len(present) - len(before)
+            # At most one transaction committed between the commit and the report of it.
+            assert len(present) == len(order) or new % batch == 0 or len(present) - len(
+                set(before) | set(reported)
+            ) <= batch, (new, len(reported))
+        # The index opens and answers a query planted from what it holds.
+        if present:
+            _check_trace(run_cli, index, present[-1], expected[present[-1]].text, tmp_path)
+            survived += 1
+        else:
+            # Killed before the first commit: an empty index, or none at all (killed before
+            # the schema was committed), which a reader is told plainly.
+            code, _, err = run_cli("trace", docs / order[0], "--index", index, "-q")
+            assert "Traceback" not in err
+            if stored is None:
+                assert code == 2, err
+                assert "not a Stemmatic index" in err or "no index" in err, err
+            else:
+                assert code == 0, err
+
+    assert kills >= 20, f"only {kills} runs were killed before they finished"
+    # The kills landed at different points, not all before or all after the writes.
+    assert len(seen_counts) >= 4, seen_counts
+    assert survived >= 5, survived
+
+    # A final run completes the index from whatever the last kill left.
+    final = _start(index, docs, out, 0)
+    assert final.wait(timeout=120) == 0, out.read_text()
+    stored = _stored(index)
+    assert stored is not None and sorted(stored) == order
+    _check_whole(stored, expected)
+
+
+@pytest.fixture
+def writer(corpus: tuple[Path, dict[str, Expected]], tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], Path, Path]]:
+    """A slow `index add` that has committed its first transaction and still holds the file."""
+    docs, _ = corpus
+    index = tmp_path / "busy.duckdb"
+    out = tmp_path / "writer.txt"
+    process = _start(index, docs, out, 5, pause=0.05)
+    deadline = time.monotonic() + 60
+    while not _reported(out):
+        assert process.poll() is None, out.read_text()
+        assert time.monotonic() < deadline, "the writer never committed"
+        time.sleep(0.05)
+    yield process, index, out
+    if process.poll() is None:
+        process.kill()
+    process.wait()
+
+
+def test_reader_during_a_write_is_refused_clearly(writer, corpus, run_cli, tmp_path: Path) -> None:
+    process, index, out = writer
+    docs, expected = corpus
+    query = tmp_path / "q.txt"
+    query.write_text(" ".join(next(iter(expected.values())).text.split()[:80]), encoding="utf-8")
+    code, stdout, err = run_cli("trace", query, "--index", index, "-f", "json")
+    assert process.poll() is None, "the writer finished too early for this test"
+    assert code == 2, (stdout, err)
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert "being written by another process" in err and "wait for it to finish" in err
+    # Once the writer is done, the same reader succeeds and sees every document.
+    assert process.wait(timeout=120) == 0, out.read_text()
+    code, stdout, err = run_cli("trace", query, "--index", index, "-f", "json")
+    assert code == 0, err
+    assert any(p["source_id"] == "doc-0000.txt" for p in json.loads(stdout)["passages"])
+
+
+def test_second_writer_fails_clearly(writer, corpus, run_cli) -> None:
+    process, index, _ = writer
+    docs, _ = corpus
+    code, stdout, err = run_cli("index", "add", index, docs / "doc-0001.txt")
+    assert process.poll() is None, "the writer finished too early for this test"
+    assert code == 2, (stdout, err)
+    assert "Traceback" not in err
+    assert "being written by another process" in err, err
+    # The first writer is not disturbed.
+    assert process.wait(timeout=120) == 0
+    assert len(_stored(index) or {}) == DOCS
+
+
+def test_writer_while_a_reader_holds_the_index_fails_clearly(corpus, tmp_path: Path) -> None:
+    docs, _ = corpus
+    index = tmp_path / "shared.duckdb"
+    with DuckIndex.open(index, Settings(), create=True) as store:
+        assert store.count() == 0
+    reader = DuckIndex.open(index, Settings(), read_only=True)
+    try:
+        out = tmp_path / "w.txt"
+        process = _start(index, docs / "doc-0002.txt", out, 0)
+        assert process.wait(timeout=60) == 2, out.read_text()
+        message = out.read_text()
+        assert "Traceback" not in message
+        assert "open for reading in another process" in message, message
+    finally:
+        reader.close()
+
+
+def _set_meta(index: Path, key: str, value: str) -> None:
+    con = duckdb.connect(str(index))
+    try:
+        con.execute("UPDATE meta SET value = ? WHERE key = ?", [value, key])
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize(
+    ("version", "says"),
+    [(FORMAT_VERSION - 1, ["older Stemmatic", "rebuild"]),
+     (FORMAT_VERSION + 1, ["newer Stemmatic", "upgrade"])],
+)
+def test_other_format_version_says_what_to_do(
+    version: int, says: list[str], corpus, tmp_path: Path, run_cli
+) -> None:
+    docs, _ = corpus
+    index = tmp_path / "old.duckdb"
+    code, _, err = run_cli("index", "add", index, docs / "doc-0003.txt")
+    assert code == 0, err
+    _set_meta(index, "format_version", str(version))
+    for args in (("trace", docs / "doc-0004.txt", "--index", index),
+                 ("index", "add", index, docs / "doc-0004.txt")):
+        code, out, err = run_cli(*args)
+        assert code == 2, (args, out, err)
+        assert err.count("\n") == 1 and "Traceback" not in err
+        for phrase in says:
+            assert phrase in err, err
+        assert f"format {version}" in err and f"reads format {FORMAT_VERSION}" in err
+    # The file was not touched by the refused add, and `index info` still describes it.
+    code, out, err = run_cli("index", "info", index)
+    assert code == 0, err
+    info = json.loads(out)
+    assert info["format_version"] == version and info["readable"] is False
+
+
+def test_index_with_other_settings_is_refused_with_the_settings(corpus, tmp_path: Path, run_cli) -> None:
+    docs, _ = corpus
+    index = tmp_path / "ngram5.duckdb"
+    assert run_cli("index", "add", index, docs / "doc-0005.txt", "--ngram", "5")[0] == 0
+    code, _, err = run_cli("trace", docs / "doc-0006.txt", "--index", index)
+    assert code == 2 and "Traceback" not in err
+    assert "ngram=5" in err and "ngram=4" in err
+
+
+def test_not_an_index_is_refused(tmp_path: Path, run_cli) -> None:
+    junk = tmp_path / "junk.duckdb"
+    junk.write_bytes(b"not a database at all" * 100)
+    query = tmp_path / "q.txt"
+    query.write_text(prose(1, 50), encoding="utf-8")
+    code, _, err = run_cli("trace", query, "--index", junk)
+    assert code == 2 and "Traceback" not in err
+    assert "not a Stemmatic index" in err
+    with pytest.raises(IndexStoreError):
+        DuckIndex.open(junk, Settings(), read_only=True)
+    # An ordinary DuckDB database is not taken for an index either.
+    other = tmp_path / "other.duckdb"
+    con = duckdb.connect(str(other))
+    con.execute("CREATE TABLE t (x INTEGER)")
+    con.close()
+    code, _, err = run_cli("trace", query, "--index", other)
+    assert code == 2 and "not a Stemmatic index" in err
+
+
+def test_truncated_index_file_is_refused(corpus, tmp_path: Path, run_cli) -> None:
+    """A copy cut short (a full disk, a bad transfer) gives a clear error, not a crash."""
+    docs, _ = corpus
+    index = tmp_path / "cut.duckdb"
+    assert run_cli("index", "add", index, docs)[0] == 0
+    data = index.read_bytes()
+    with tempfile.TemporaryDirectory() as folder:
+        for size in (100, 4096, len(data) // 2, len(data) - 4096):
+            cut = Path(folder) / f"cut-{size}.duckdb"
+            cut.write_bytes(data[:size])
+            code, out, err = run_cli("trace", docs / "doc-0007.txt", "--index", cut, "-q")
+            assert code in (0, 2), (size, out, err)
+            assert "Traceback" not in err and "internal error" not in err, (size, err)
+            if code == 2:
+                assert err.count("\n") == 1, err
