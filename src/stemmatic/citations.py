@@ -93,6 +93,25 @@ class CitationMark:
     covers: tuple[int, int] = (0, 0)
 
 
+
+# Patterns used in hot loops, compiled once.
+_RX0 = regex.compile(r"(?<![\w'’-])\p{Ll}+(?![\w'’-])")
+_RX1 = regex.compile(r"(?<=[\p{Ll},;] )(\p{Lu}\p{Ll}+)(?!\w)")
+_RX2 = regex.compile(r"[\p{L}][\p{L}'’-]*")
+_RX3 = regex.compile(r"(?<![\w.])(?:\p{Lu}\.?){2,}\s*$")
+_RX4 = regex.compile(r"[,˒]\s?")
+_RX5 = regex.compile(r"\s*[,;]\s*")
+_RX6 = regex.compile(r"\s*[-–]\s*")
+_RX7 = regex.compile(r"(?i)\s*(?:ibid|id)\b\.?")
+_RX8 = regex.compile(r"\n[ \t]*\n")
+_RX9 = regex.compile(r"(\S+)$")
+_RX10 = regex.compile(r"\((?i:eds?|trans|comp)\.?\)|\bet\s+al\.?")
+_RX11 = regex.compile(r"\s*(?:;|&|\band\b|\bwith\b)\s*")
+_RX12 = regex.compile(r"\s+et\s+al\.?$")
+_RX13 = regex.compile(r"\s*,?\s*(?:\band\b|&)\s*|\s*,\s*")
+_RX14 = regex.compile(r"\d{4}")
+_RX15 = regex.compile(r"(?<!\d)\d{4}(?!\d)")
+
 # --------------------------------------------------------------------------------------
 # Building blocks of the patterns.
 
@@ -359,7 +378,7 @@ _NOT_NAMES = frozenset(
 _COMMON_ZIPF = 3.5
 _RARE_ZIPF = 3.0
 _QUOTE_GAP = 8
-_WINDOW = 160
+_WINDOW = 100
 
 
 # --------------------------------------------------------------------------------------
@@ -557,13 +576,13 @@ class _Context:
 
     def lower_words(self) -> set[str]:
         if self._lower is None:
-            self._lower = set(regex.findall(r"(?<![\w'’-])\p{Ll}+(?![\w'’-])", self.text))
+            self._lower = set(_RX0.findall(self.text))
         return self._lower
 
     def capitalized_mid_sentence(self) -> set[str]:
         if self._capitalized is None:
             self._capitalized = set(
-                regex.findall(r"(?<=[\p{Ll},;] )(\p{Lu}\p{Ll}+)(?!\w)", self.text)
+                _RX1.findall(self.text)
             )
         return self._capitalized
 
@@ -764,7 +783,7 @@ _TITLE_SMALL_WORDS = frozenset(
 
 
 def _title_case(title: str) -> bool:
-    words = regex.findall(r"[\p{L}][\p{L}'’-]*", title)
+    words = _RX2.findall(title)
     if not words or (len(words) == 1 and words[0].isupper() and len(words[0]) > 1):
         return False  # "FMR": an acronym being defined
     return all(w[0].isupper() for k, w in enumerate(words)
@@ -785,7 +804,7 @@ def _lone_name(
     if not authors or any(len(a.split()) > 3 for a in authors):
         return None
     # "E.S.P. (Extra Sensory Perception)", "WHO (World Health Organization)".
-    if regex.search(r"(?<![\w.])(?:\p{Lu}\.?){2,}\s*$", doc.text[max(0, pos - 12) : pos]):
+    if _RX3.search(doc.text[max(0, pos - 12) : pos]):
         return None
     if any(w.casefold() in _PLACE_WORDS for a in authors for w in a.split()):
         return None
@@ -987,7 +1006,7 @@ def _numerics(doc: _Context) -> list[CitationMark]:
     for m in _SUPERSCRIPT.finditer(text):
         if _unit_like(text, m.start()):
             continue
-        groups = regex.split(r"[,˒]\s?", m.group())
+        groups = _RX4.split(m.group())
         numbers = tuple(int(g.translate(_SUPER_TABLE)) for g in groups)
         out.append(_note_mark(doc, m.start(), m.end(), FOOTNOTE, numbers))
     for m in _CARET.finditer(text):
@@ -1011,8 +1030,8 @@ def _unit_like(text: str, pos: int) -> bool:
 
 def _expand_numbers(spec: str) -> tuple[int, ...]:
     numbers: list[int] = []
-    for part in regex.split(r"\s*[,;]\s*", spec.strip()):
-        bounds = regex.split(r"\s*[-–]\s*", part)
+    for part in _RX5.split(spec.strip()):
+        bounds = _RX6.split(part)
         if len(bounds) == 2:
             lo, hi = int(bounds[0]), int(bounds[1])
             if lo > hi or hi - lo > 50:
@@ -1039,7 +1058,7 @@ def _parse_note(doc: _Context, number: int) -> tuple[tuple[str, ...], str | None
     """Parse note ``number``; "Ibid." takes the work of the note before it."""
     note = doc.notes[number][2]
     parsed = _parse_entry(note)
-    if regex.match(r"(?i)\s*(?:ibid|id)\b\.?", note):
+    if _RX7.match(note):
         earlier = [n for n in doc.notes if n < number]
         if earlier:
             authors, year, title, _ = _parse_note(doc, earlier[-1])
@@ -1194,7 +1213,7 @@ def _entries(text: str, start: int, end: int) -> list[tuple[int, int]]:
         return [(s, e) for _, s, e in _numbered_entries(text, start, end)]
     body = text[start:end]
     spans: list[tuple[int, int]] = []
-    if regex.search(r"\n[ \t]*\n", body.strip()):
+    if _RX8.search(body.strip()):
         pos = start
         for m in regex.finditer(r"\n(?:[ \t]*\n)+", text[:end], pos=start):
             spans.append((pos, m.start()))
@@ -1272,7 +1291,7 @@ def _first_break(s: str) -> int:
     """
     vancouver = _VANCOUVER.match(s) is not None
     for m in regex.finditer(r"[.?!](?=\s)", s):
-        word = regex.search(r"(\S+)$", s[: m.start()])
+        word = _RX9.search(s[: m.start()])
         token = (word.group(1) if word else "").rstrip(".")
         if _INITIAL.match(token) and not (vancouver and "." not in token):
             continue
@@ -1288,12 +1307,12 @@ _ABBREVIATED_IN_ENTRIES = frozenset("ed eds trans jr sr st vol no pp p".split())
 
 def _surnames(segment: str) -> tuple[str, ...]:
     """Surnames in an author segment: "Smith, J., & Lee, K." -> ("Smith", "Lee")."""
-    segment = regex.sub(r"\((?i:eds?|trans|comp)\.?\)|\bet\s+al\.?", " ", segment)
+    segment = _RX10.sub(" ", segment)
     segment = segment.strip(" .,;:")
     if not segment:
         return ()
     names: list[str] = []
-    for chunk in regex.split(r"\s*(?:;|&|\band\b|\bwith\b)\s*", segment):
+    for chunk in _RX11.split(segment):
         expect_given = False
         for part in (p.strip(" .") for p in chunk.split(",")):
             words = [w for w in part.split() if w.casefold().strip(".") not in _NOT_AUTHOR_WORDS]
@@ -1335,8 +1354,8 @@ def _split_names(raw: str | None) -> tuple[str, ...]:
     """Names in an in-text author group: "Smith, Lee and Brown et al." -> three names."""
     if not raw:
         return ()
-    raw = regex.sub(r"\s+et\s+al\.?$", "", raw.strip())
-    parts = regex.split(r"\s*,?\s*(?:\band\b|&)\s*|\s*,\s*", raw)
+    raw = _RX12.sub("", raw.strip())
+    parts = _RX13.split(raw)
     names = []
     for part in parts:
         words = part.split()
@@ -1415,9 +1434,9 @@ def _score(mark: CitationMark, doc: Document) -> float:
                 score -= 25
         elif wanted and wanted[0] in stem_tokens:
             score += 30
-    year = regex.match(r"\d{4}", mark.year or "")
+    year = _RX14.match(mark.year or "")
     if year:
-        doc_year = regex.search(r"(?<!\d)\d{4}(?!\d)", doc.date or "")
+        doc_year = _RX15.search(doc.date or "")
         if doc_year:
             score += 20 if doc_year.group() == year.group() else -20
         elif year.group() in stem_tokens:
@@ -1450,20 +1469,25 @@ def _doc_surnames(author: str) -> frozenset[str]:
     return frozenset(out)
 
 
+_NON_WORD = regex.compile(r"[^\w]+|_")
+_SUBTITLE = regex.compile(r"[:—–]|\s-\s|[.?!]\s")
+_ARTICLE = regex.compile(r"^(?:the|a|an)\s+")
+
+
 @lru_cache(maxsize=65536)
 def _fold(s: str) -> str:
     folded = strip_accents(s).casefold().replace("’", "'")
-    return " ".join(regex.sub(r"[^\w]+|_", " ", folded).split())
+    return " ".join(_NON_WORD.sub(" ", folded).split())
 
 
-def _title_keys(title: str) -> list[str]:
-    keys = []
-    for variant in (title, regex.split(r"[:—–]|\s-\s|[.?!]\s", title)[0]):
-        key = _fold(variant)
-        key = regex.sub(r"^(?:the|a|an)\s+", "", key)
+@lru_cache(maxsize=16384)
+def _title_keys(title: str) -> tuple[str, ...]:
+    keys: list[str] = []
+    for variant in (title, _SUBTITLE.split(title)[0]):
+        key = _ARTICLE.sub("", _fold(variant))
         if key and key not in keys:
             keys.append(key)
-    return keys
+    return tuple(keys)
 
 
 def _title_similarity(a: str, b: str) -> float:

@@ -45,6 +45,9 @@ from stemmatic.types import (
 QUOTE_FOUND = 0.5
 # Shorter quotations (scare quotes, titles) are checked only when they match exactly.
 QUOTE_MIN_WORDS = 5
+# Besides the sources aligned around a quotation, this many of those sharing the most
+# word pairs with it are searched.
+QUOTE_CANDIDATES = 2
 # A run of this many identical words outside quotation marks is an unquoted copy.
 COPY_RUN = 8
 # Words rarer than this (wordfreq's Zipf scale) shared by query and source are errors
@@ -204,13 +207,27 @@ def _check_quotation(
     words = stop - first
     if words == 0:
         return None
-    # The sources aligned with this stretch come first; the others are tried after.
-    near = {p.source_id for p in passages if p.query_start < quotation.end and quotation.start < p.query_end}
-    ordered = sorted(sources, key=lambda s: (s.id not in near, s.id))
+    # The sources aligned with this stretch come first, then the others that share the
+    # most word pairs with the quotation; a source sharing none cannot hold it.
+    near = {
+        p.source_id for p in passages
+        if p.query_start < quotation.end and quotation.start < p.query_end
+    }
+    single = words < 2
+    q_keys = _keys(q.tokens.ids[first:stop], single=single).tolist()
+    prepared = {s.id: prepare(s.text, settings, s.excluded) for s in sources}
+    hits = {}
+    for source in sources:
+        table = lookup.pairs(source.id, prepared[source.id], single=single)
+        hits[source.id] = sum(1 for k in q_keys if k in table)
+    ordered = sorted(
+        (s for s in sources if hits[s.id] or s.id in near),
+        key=lambda s: (s.id not in near, -hits[s.id], s.id),
+    )[: len(near) + QUOTE_CANDIDATES]
     best: tuple[float, Document, WordAlignment] | None = None
     for source in ordered:
-        s = prepare(source.text, settings, source.excluded)
-        match = _locate(q, first, stop, s, lookup.pairs(source.id, s, single=words < 2))
+        s = prepared[source.id]
+        match = _locate(q, first, stop, s, lookup.pairs(source.id, s, single=single))
         if match is None:
             continue
         ratio = match.equal / words

@@ -128,6 +128,7 @@ def _connect(database: Path, work: Path) -> duckdb.DuckDBPyConnection:
     con.execute("SET temp_directory = ?", [str(spill)])
     # Row order is never relied on, and keeping it would stop DuckDB from streaming.
     con.execute("SET preserve_insertion_order = false")
+    con.execute("SET enable_progress_bar = false")
     con.execute(
         "CREATE TABLE documents (key INTEGER, id VARCHAR, text VARCHAR, title VARCHAR, "
         "author VARCHAR, date VARCHAR, series VARCHAR, excluded VARCHAR, length BIGINT)"
