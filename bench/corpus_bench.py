@@ -32,6 +32,7 @@ Run::
     python bench/corpus_bench.py                         # 10 MB and 100 MB, both engines
     python bench/corpus_bench.py --sizes 10 --engines local
     python bench/corpus_bench.py --sizes 1000 --engines local
+    python bench/corpus_bench.py --sizes 100 --no-paraphrase  # copies only: runs "…/copies"
 
 Results are printed with the platform and date and written to
 ``bench/results/corpus.json`` (a run adds to the results of earlier runs by size and
@@ -41,7 +42,6 @@ engine).
 from __future__ import annotations
 
 import argparse
-import bisect
 import json
 import os
 import platform
@@ -345,14 +345,18 @@ def tree_rss(root: int) -> int:
     return total
 
 
-def run_engine(engine: str, corpus: Path, out: Path, timeout: float) -> dict[str, Any]:
+def run_engine(
+    engine: str, corpus: Path, out: Path, timeout: float, paraphrase: bool = True
+) -> dict[str, Any]:
     """Run one engine in a child process, sampling the memory of its process tree."""
     if out.exists():
         shutil.rmtree(out)
     code = (
         "import json, sys\n"
         "from stemmatic.corpus import run_corpus\n"
-        f"r = run_corpus({str(corpus)!r}, {str(out)!r}, engine={engine!r})\n"
+        "from stemmatic.settings import Settings\n"
+        f"r = run_corpus({str(corpus)!r}, {str(out)!r}, engine={engine!r}, "
+        f"settings=Settings(paraphrase={paraphrase!r}))\n"
         "print('RESULT ' + json.dumps(r.to_dict()))\n"
     )
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
@@ -451,6 +455,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", type=Path, default=WORK)
     parser.add_argument("--timeout", type=float, default=3 * 3600)
     parser.add_argument("--keep", action="store_true", help="keep the outputs of each run")
+    parser.add_argument("--no-paraphrase", action="store_true",
+                        help="align copies only (Settings(paraphrase=False))")
     args = parser.parse_args(argv)
 
     info = {
@@ -471,12 +477,16 @@ def main(argv: list[str] | None = None) -> int:
         truth = [tuple(t) for t in json.loads((folder / "truth.json").read_text())]
         for engine in args.engines.split(","):
             out = folder / f"out-{engine}"
-            measured = run_engine(engine, folder / "corpus.jsonl", out, args.timeout)
+            measured = run_engine(
+                engine, folder / "corpus.jsonl", out, args.timeout, not args.no_paraphrase
+            )
+            measured["paraphrase"] = not args.no_paraphrase
             measured.update(evaluate(out, truth))  # type: ignore[arg-type]
             measured["corpus"] = meta
             measured["load_average_after"] = os.getloadavg()
-            results["runs"][f"{size}MB/{engine}"] = measured
-            print(json.dumps({f"{size}MB/{engine}": measured}))
+            name = f"{size}MB/{engine}" + ("/copies" if args.no_paraphrase else "")
+            results["runs"][name] = measured
+            print(json.dumps({name: measured}))
             if not args.keep:
                 shutil.rmtree(out, ignore_errors=True)
             RESULTS.parent.mkdir(parents=True, exist_ok=True)

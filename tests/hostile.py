@@ -18,6 +18,7 @@ the extraction worker it started and reaped counts too).
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import random
@@ -115,7 +116,9 @@ def script_text(name: str) -> str:
 # ----------------------------------------------------------------------------- PDF
 
 
-def _pdf(page_content: bytes, resources: bytes, extra: Sequence[bytes] = ()) -> bytes:
+def _pdf(
+    page_content: bytes, resources: bytes, extra: Sequence[bytes] = (), page_extra: bytes = b""
+) -> bytes:
     """A one-page PDF with a correct cross-reference table.
 
     Objects: 1 catalog, 2 pages, 3 page, 4 content stream, 5 Helvetica, then ``extra``
@@ -125,7 +128,7 @@ def _pdf(page_content: bytes, resources: bytes, extra: Sequence[bytes] = ()) -> 
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
-        b"/Resources " + resources + b" >>",
+        b"/Resources " + resources + page_extra + b" >>",
         b"<< /Length %d >>\nstream\n" % len(page_content) + page_content + b"\nendstream",
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
         *extra,
@@ -147,8 +150,12 @@ def _pdf(page_content: bytes, resources: bytes, extra: Sequence[bytes] = ()) -> 
     return out.getvalue()
 
 
-def pdf_with_text(text: str) -> bytes:
-    """A PDF whose text layer holds ``text`` (ASCII), a line of about 80 characters each."""
+def pdf_with_text(text: str, link: str = "") -> bytes:
+    """A PDF whose text layer holds ``text`` (ASCII), a line of about 80 characters each.
+
+    With ``link``, the page also carries a link annotation and a remote go-to action to
+    that URL (which a reader must never fetch).
+    """
     lines: list[str] = []
     line = ""
     for word in text.split():
@@ -164,7 +171,14 @@ def pdf_with_text(text: str) -> bytes:
         escaped = item.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
         ops.append(b"(" + escaped.encode("latin-1", "replace") + b") Tj T*")
     ops.append(b"ET")
-    return _pdf(b"\n".join(ops), b"<< /Font << /F1 5 0 R >> >>")
+    if not link:
+        return _pdf(b"\n".join(ops), b"<< /Font << /F1 5 0 R >> >>")
+    url = link.encode()
+    annotation = (b"<< /Type /Annot /Subtype /Link /Rect [50 700 300 720] /A << /S /URI /URI ("
+                  + url + b") >> >>")
+    remote = b"<< /S /GoToR /F << /FS /URL /F (" + url + b"/remote.pdf) >> /D [0 /Fit] >>"
+    return _pdf(b"\n".join(ops), b"<< /Font << /F1 5 0 R >> >>", [annotation, remote],
+                b" /Annots [6 0 R] /AA << /O 7 0 R >>")
 
 
 def pdf_image_only() -> bytes:
@@ -228,16 +242,23 @@ _RELS = (
 _W = b'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
 
 
-def _document_xml(text: str, doctype: bytes = b"", body_entity: bytes = b"") -> bytes:
+def _document_xml(
+    text: str, doctype: bytes = b"", body_entity: bytes = b"", link: bool = False
+) -> bytes:
     paragraphs = b"".join(
         b"<w:p><w:r><w:t>" + para.replace("&", "&amp;").replace("<", "&lt;").encode() + b"</w:t></w:r></w:p>"
         for para in text.split("\n") if para
     )
     if body_entity:
         paragraphs += b"<w:p><w:r><w:t>" + body_entity + b"</w:t></w:r></w:p>"
+    namespaces = _W
+    if link:
+        namespaces += b' xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"'
+        paragraphs += (b'<w:p><w:hyperlink r:id="rIdLink"><w:r><w:t>the link</w:t></w:r>'
+                       b"</w:hyperlink></w:p>")
     return (
         b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n' + doctype
-        + b"<w:document " + _W + b"><w:body>" + paragraphs + b"</w:body></w:document>"
+        + b"<w:document " + namespaces + b"><w:body>" + paragraphs + b"</w:body></w:document>"
     )
 
 
@@ -253,9 +274,24 @@ def docx_bytes(document_xml: bytes, extra: Sequence[tuple[str, bytes]] = ()) -> 
     return out.getvalue()
 
 
-def docx_with_text(text: str) -> bytes:
-    """A valid .docx whose paragraphs are the lines of ``text``."""
-    return docx_bytes(_document_xml(text))
+def docx_with_text(text: str, link: str = "") -> bytes:
+    """A valid .docx whose paragraphs are the lines of ``text``.
+
+    With ``link``, it also holds a hyperlink and an external image relationship to that URL.
+    """
+    if not link:
+        return docx_bytes(_document_xml(text))
+    target = link.replace("&", "&amp;").replace('"', "&quot;").encode()
+    rels = (
+        b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        b'<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        b'<Relationship Id="rIdLink" Type="http://schemas.openxmlformats.org/officeDocument/'
+        b'2006/relationships/hyperlink" Target="' + target + b'" TargetMode="External"/>'
+        b'<Relationship Id="rIdImage" Type="http://schemas.openxmlformats.org/officeDocument/'
+        b'2006/relationships/image" Target="' + target + b'/image.png" TargetMode="External"/>'
+        b"</Relationships>"
+    )
+    return docx_bytes(_document_xml(text, link=True), [("word/_rels/document.xml.rels", rels)])
 
 
 def docx_billion_laughs() -> bytes:
@@ -320,8 +356,13 @@ def _deflate(data: bytes) -> bytes:
     return packer.compress(data) + packer.flush()
 
 
-def docx_zip_bomb(inflated: int = 1 << 30) -> bytes:
-    """A .docx whose media part inflates to ``inflated`` bytes (1 GiB) from about 1 MB."""
+@functools.cache
+def docx_zip_bomb(inflated: int = 320 << 20) -> bytes:
+    """A .docx whose media part inflates to ``inflated`` bytes (320 MiB) from about 300 KB.
+
+    Past every limit Stemmatic sets (200 MB in all, 100:1) and large enough to hurt if
+    inflated in memory; larger bombs take longer to generate and test nothing more.
+    """
     raw, crc = _deflated_zeros(inflated)
     document = _document_xml(prose(23, 40))
     small = [
@@ -335,6 +376,7 @@ def docx_zip_bomb(inflated: int = 1 << 30) -> bytes:
     return _zip_stored_raw([*small, ("word/media/image1.png", raw, crc, inflated, 8)])
 
 
+@functools.cache
 def docx_lying_bomb(inflated: int = 256 << 20) -> bytes:
     """A zip bomb that lies: word/document.xml declares 2 KB but inflates to 256 MiB."""
     raw, crc = _deflated_zeros(inflated)
@@ -446,12 +488,14 @@ def _random_bytes(seed: int, size: int, *, nul: bool) -> bytes:
 
 
 def _damaged_utf8(text: str) -> bytes:
-    """UTF-8 with an invalid byte after every 40th character."""
-    raw = text.encode("utf-8")
-    out = bytearray()
-    for i in range(0, len(raw), 40):
-        out += raw[i : i + 40] + b"\xff"
-    return bytes(out)
+    """UTF-8 with an invalid byte standing between words after every 12th word."""
+    pieces = text.split(" ")
+    out = []
+    for i, piece in enumerate(pieces):
+        out.append(piece.encode("utf-8"))
+        if i % 12 == 11:
+            out.append(b"\xff")
+    return b" ".join(out)
 
 
 def _accented_prose() -> str:
@@ -511,8 +555,8 @@ CASES: tuple[Hostile, ...] = (
     Hostile("whitespace-only",
             _writer("blank.md", lambda: b" \n\t\r\n   \xe3\x80\x80\n\xef\xbb\xbf \xe2\x80\x8b\n"),
             "refused", "empty document"),
-    Hostile("deep-html", _writer("deep.html", lambda: html_deep(100_000)), "read",
-            planted=prose(31, 60)),
+    # Past libxml2's 2,048 levels: the text cannot be reached, and the refusal must say why.
+    Hostile("deep-html", _writer("deep.html", lambda: html_deep(100_000)), "refused", "nested"),
     Hostile("html-no-text", _writer("notext.html",
                                     lambda: b"<html><body>" + b"<div></div>" * 1000 + b"</body></html>"),
             "refused", "no text"),
@@ -523,7 +567,8 @@ CASES: tuple[Hostile, ...] = (
     Hostile("pdf-encrypted", _writer("encrypted.pdf", lambda: pdf_encrypted(prose(52, 100))),
             "refused", "encrypted pdf"),
     Hostile("pdf-image-only", _writer("scan.pdf", pdf_image_only), "refused", "no text layer"),
-    Hostile("docx-corrupt", _writer("corrupt.docx", docx_corrupt), "refused", "not a valid .docx"),
+    # "not a valid .docx: ..." or "could not parse .docx: ..." (a zlib error), both clear.
+    Hostile("docx-corrupt", _writer("corrupt.docx", docx_corrupt), "refused", ".docx: "),
     Hostile("docx-not-a-zip", _writer("text.docx", docx_not_a_zip), "refused", "not a valid .docx"),
     Hostile("docx-zip-bomb", _writer("bomb.docx", docx_zip_bomb), "refused", "zip bomb"),
     Hostile("docx-lying-bomb", _writer("liar.docx", docx_lying_bomb), "refused",
@@ -572,16 +617,24 @@ def write_huge_line(path: Path, size: int = 50 * 10**6, seed: int = 90) -> str:
 
 
 def write_many_files(folder: Path, count: int = 100_000) -> None:
-    """``count`` tiny text files in one folder, ``note-000000.txt`` on; fast (os.write)."""
+    """``count`` tiny text files in one folder, ``note-000000.txt`` on, fast (``os.write``).
+
+    Each holds a sentence of 14 words of its own (:func:`note_text`), so one can be found.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     base = os.fsencode(folder)
     flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
     for i in range(count):
         fd = os.open(os.path.join(base, b"note-%06d.txt" % i), flags, 0o644)
         try:
-            os.write(fd, b"note %d about item %d\n" % (i, i * 7919 % 100_003))
+            os.write(fd, note_text(i).encode())
         finally:
             os.close(fd)
+
+
+def note_text(i: int) -> str:
+    """The text of ``note-{i:06d}.txt`` written by :func:`write_many_files`."""
+    return f"Note {i}: " + " ".join(words(1_000_000 + i, 14)) + ".\n"
 
 
 def jsonl_with_hostile_ids(path: Path) -> list[str]:
@@ -613,8 +666,9 @@ class Run:
 
     args: tuple[str, ...]
     code: int  # exit status; -N when killed by signal N; 124 when it ran past its deadline
-    stdout: str
+    stdout: str  # decoded as UTF-8, bad bytes replaced
     stderr: str
+    raw_stdout: bytes
     seconds: float
     peak_rss_mb: float  # the largest resident set of the process or a child it reaped
     timed_out: bool
@@ -684,12 +738,14 @@ def run(
             pass
         out.seek(0)
         err.seek(0)
+        raw = out.read()
         code = 124 if timed_out else process.returncode
         return Run(
             args=tuple(os.fsdecode(a) for a in args),  # type: ignore[arg-type]
             code=code,
-            stdout=out.read().decode("utf-8", "replace"),
+            stdout=raw.decode("utf-8", "replace"),
             stderr=err.read().decode("utf-8", "replace"),
+            raw_stdout=raw,
             seconds=seconds,
             peak_rss_mb=usage.ru_maxrss / 1024,  # kilobytes on Linux
             timed_out=timed_out,
@@ -712,3 +768,94 @@ def drop_file_access() -> list[str]:
     if tool is None:
         raise FileNotFoundError("setpriv is needed to drop root's file access")
     return [tool, "--bounding-set=-dac_override,-dac_read_search"]
+
+
+# ----------------------------------------------------------------------------- index add
+
+# Runs the real CLI entry point.  With a batch size other than 0 it also makes transactions
+# that small and prints "committed<TAB>id" for each document from the progress callback,
+# which DuckIndex.add calls only once the transaction holding the document has committed.
+# STEMMATIC_TEST_PAUSE slows the writer down after each commit (to test concurrent access).
+ADD_DRIVER = """
+import os, sys, time
+import stemmatic.index.duck as duck
+batch = int(sys.argv.pop(1))
+pause = float(os.environ.get("STEMMATIC_TEST_PAUSE", "0"))
+if batch:
+    duck.BATCH_DOCS = batch
+    original = duck.DuckIndex.add
+    def add(self, documents, *, progress=None):
+        def committed(doc, status):
+            sys.stdout.write("committed\\t" + doc.id + "\\n")
+            sys.stdout.flush()
+            if pause:
+                time.sleep(pause)
+            if progress is not None:
+                progress(doc, status)
+        return original(self, documents, progress=committed)
+    duck.DuckIndex.add = add
+from stemmatic.cli import main
+main()
+"""
+
+
+def start_add(index: Path, docs: Path, out: Path, batch: int, pause: float = 0.0) -> subprocess.Popen[bytes]:
+    """Start ``stemmatic index add INDEX DOCS`` through :data:`ADD_DRIVER`, output to ``out``."""
+    env = {**os.environ, "STEMMATIC_TEST_PAUSE": str(pause)}
+    with open(out, "wb") as stream:
+        return subprocess.Popen(
+            [sys.executable, "-c", ADD_DRIVER, str(batch), "index", "add", str(index), str(docs)],
+            stdout=stream,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+
+
+def reported_ids(out: Path) -> list[str]:
+    """Ids the killed run printed as committed (a line cut short by the kill is ignored)."""
+    text = out.read_text(encoding="utf-8", errors="replace")
+    lines = text.split("\n")[:-1]  # the last piece has no newline yet: possibly cut
+    return [line.split("\t", 1)[1] for line in lines if line.startswith("committed\t")]
+
+
+def stored_documents(index: Path) -> dict[str, tuple[str, int, int, int]] | None:
+    """Per stored id: text, fingerprint count and sums, read with plain SQL.
+
+    None when the kill came before the index's schema was committed (no file, or an empty
+    DuckDB database).  Also checks that no fingerprint belongs to a document not stored.
+    """
+    import duckdb
+
+    if not index.exists():
+        return None
+    con = duckdb.connect(str(index), read_only=True)
+    try:
+        tables = {row[0] for row in con.execute("SHOW TABLES").fetchall()}
+        if not tables:
+            return None
+        assert tables >= {"meta", "documents", "fingerprints"}, tables
+        orphans = con.execute(
+            "SELECT count(*) FROM fingerprints WHERE doc NOT IN (SELECT key FROM documents)"
+        ).fetchone()
+        assert orphans == (0,), f"{orphans[0] if orphans else '?'} fingerprints of no document"
+        keys = con.execute("SELECT count(*), count(DISTINCT key) FROM documents").fetchone()
+        assert keys is not None and keys[0] == keys[1], "two documents share a key"
+        rows = con.execute(
+            """SELECT d.id, d.text, count(f.hash), coalesce(sum(f.hash::HUGEINT), 0),
+                      coalesce(sum(f.first_token), 0)
+               FROM documents AS d LEFT JOIN fingerprints AS f ON f.doc = d.key
+               GROUP BY d.id, d.text"""
+        ).fetchall()
+    finally:
+        con.close()
+    return {row[0]: (row[1], int(row[2]), int(row[3]), int(row[4])) for row in rows}
+
+
+def fingerprint_summary(text: str) -> tuple[int, int, int]:
+    """What a whole stored document must hold: fingerprint count, sum of hashes, sum of
+    first-token positions (as :func:`stored_documents` reads them back)."""
+    from stemmatic.index.store import document_fingerprints
+    from stemmatic.settings import Settings
+
+    prints = document_fingerprints(text, Settings())
+    return len(prints), sum(int(h) for h in prints.hashes), sum(int(f) for f in prints.first)

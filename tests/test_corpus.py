@@ -48,10 +48,8 @@ class Corpus:
 
     def write_jsonl(self, path: Path, extra: list[bytes] = ()) -> Path:  # type: ignore[assignment]
         with open(path, "wb") as stream:
-            for record in self.records():
-                stream.write(json.dumps(record).encode() + b"\n")
-            for line in extra:
-                stream.write(line + b"\n")
+            stream.writelines(json.dumps(record).encode() + b"\n" for record in self.records())
+            stream.writelines(line + b"\n" for line in extra)
         return path
 
 
@@ -463,6 +461,31 @@ def test_series_is_read_from_records(tmp_path: Path) -> None:
     assert "series" not in nodes["alpha"]
 
 
+def test_parquet_dataset_input(tmp_path: Path) -> None:
+    import pyarrow as pa
+
+    corpus = standard_corpus()
+    records = corpus.records()
+    for record in records:
+        record.setdefault("series", "Courier" if record["id"] < "d" else None)
+    dataset = tmp_path / "dataset"
+    dataset.mkdir()
+    half = len(records) // 2
+    for number, part in enumerate([records[:half], records[half:]]):
+        table = pa.Table.from_pylist(
+            [{k: r.get(k) for k in ("id", "text", "series")} for r in part]
+        )
+        pq.write_table(table, dataset / f"part-{number}.parquet")
+    (dataset / "_SUCCESS").write_text("")
+    result = run_corpus(dataset, tmp_path / "out")
+    assert result.skipped == ()
+    assert result.documents == len(records)
+    assert result.passages == len(corpus.planted)
+    nodes = {n["id"]: n for n in graph_of(result)["nodes"]}
+    assert nodes["alpha"]["series"] == "Courier"
+    assert "series" not in nodes["epsilon"]
+
+
 def test_output_folder_is_checked(tmp_path: Path) -> None:
     corpus = standard_corpus()
     folder = tmp_path / "docs"
@@ -481,6 +504,27 @@ def test_output_folder_is_checked(tmp_path: Path) -> None:
     first = run_corpus(folder, tmp_path / "again")
     second = run_corpus(folder, tmp_path / "again")
     assert passages_of(first) == passages_of(second)
+
+
+def test_a_corpus_without_documents_gives_empty_outputs(tmp_path: Path) -> None:
+    source = tmp_path / "in.jsonl"
+    source.write_bytes(b'{"id": "a"}\n{"id": "b", "text": "   "}\n')
+    result = run_corpus(source, tmp_path / "out", jsonl=True)
+    assert (result.documents, result.passages, result.clusters, result.edges) == (0, 0, 0, 0)
+    assert len(result.skipped) == 2
+    assert pq.read_table(result.outputs["passages"]).num_rows == 0
+    assert graph_of(result)["nodes"] == []
+    assert "<svg" in result.outputs["html"].read_text(encoding="utf-8")
+
+
+def test_spark_engine_without_pyspark_is_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "pyspark", None)  # makes "import pyspark" fail
+    source = standard_corpus().write_jsonl(tmp_path / "in.jsonl")
+    with pytest.raises(SettingsError, match=r"stemmatic\[spark\]"):
+        run_corpus(source, tmp_path / "out", engine="spark")
+    assert not (tmp_path / "out").exists()
 
 
 def test_importing_the_package_does_not_import_spark() -> None:

@@ -14,7 +14,6 @@ import os
 import random
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -24,10 +23,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from hostile import prose
+from hostile import fingerprint_summary, prose, reported_ids, start_add, stored_documents
 from stemmatic.errors import IndexStoreError
 from stemmatic.index.duck import FORMAT_VERSION, DuckIndex
-from stemmatic.index.store import document_fingerprints
 from stemmatic.settings import Settings
 
 DOCS = 200
@@ -36,33 +34,8 @@ KILLS = 24
 # Documents per transaction in the runs that report their commits: small, so that a kill
 # has many transaction boundaries to land between.
 SMALL_BATCH = 10
-
-# Runs the real CLI entry point.  With a batch size other than 0 it also makes transactions
-# that small and prints "committed<TAB>id" for each document from the progress callback,
-# which DuckIndex.add calls only once the transaction holding the document has committed.
-# STEMMATIC_TEST_PAUSE slows the writer down after each commit (to test concurrent access).
-DRIVER = """
-import os, sys, time
-import stemmatic.index.duck as duck
-batch = int(sys.argv.pop(1))
-pause = float(os.environ.get("STEMMATIC_TEST_PAUSE", "0"))
-if batch:
-    duck.BATCH_DOCS = batch
-    original = duck.DuckIndex.add
-    def add(self, documents, *, progress=None):
-        def committed(doc, status):
-            sys.stdout.write("committed\\t" + doc.id + "\\n")
-            sys.stdout.flush()
-            if pause:
-                time.sleep(pause)
-            if progress is not None:
-                progress(doc, status)
-        return original(self, documents, progress=committed)
-    duck.DuckIndex.add = add
-from stemmatic.cli import main
-main()
-"""
-
+# Documents written by the deliberately slow writer of the concurrency tests.
+WRITER_DOCS = 60
 
 @dataclass(frozen=True)
 class Expected:
@@ -77,69 +50,13 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Ex
     """DOCS generated text files and, per id, what a whole stored document must hold."""
     folder = tmp_path_factory.mktemp("integrity") / "docs"
     folder.mkdir()
-    settings = Settings()
     expected: dict[str, Expected] = {}
     for i in range(DOCS):
         text = prose(5000 + i, WORDS)
         name = f"doc-{i:04d}.txt"
         (folder / name).write_text(text, encoding="utf-8")
-        prints = document_fingerprints(text, settings)
-        expected[name] = Expected(
-            text,
-            len(prints),
-            sum(int(h) for h in prints.hashes),
-            sum(int(f) for f in prints.first),
-        )
+        expected[name] = Expected(text, *fingerprint_summary(text))
     return folder, expected
-
-
-def _start(index: Path, docs: Path, out: Path, batch: int, pause: float = 0.0) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "STEMMATIC_TEST_PAUSE": str(pause)}
-    with open(out, "wb") as stream:
-        return subprocess.Popen(
-            [sys.executable, "-c", DRIVER, str(batch), "index", "add", str(index), str(docs)],
-            stdout=stream,
-            stderr=subprocess.STDOUT,
-            env=env,
-        )
-
-
-def _reported(out: Path) -> list[str]:
-    """Ids the killed run printed as committed (a line cut short by the kill is ignored)."""
-    text = out.read_text(encoding="utf-8", errors="replace")
-    lines = text.split("\n")[:-1]  # the last piece has no newline yet: possibly cut
-    return [line.split("\t", 1)[1] for line in lines if line.startswith("committed\t")]
-
-
-def _stored(index: Path) -> dict[str, tuple[str, int, int, int]] | None:
-    """Per stored id: text, fingerprint count and sums, read with plain SQL.
-
-    None when the kill came before the index's schema was committed (no file, or an empty
-    DuckDB database).  Also checks that no fingerprint belongs to a document not stored.
-    """
-    if not index.exists():
-        return None
-    con = duckdb.connect(str(index), read_only=True)
-    try:
-        tables = {row[0] for row in con.execute("SHOW TABLES").fetchall()}
-        if not tables:
-            return None
-        assert tables >= {"meta", "documents", "fingerprints"}, tables
-        orphans = con.execute(
-            "SELECT count(*) FROM fingerprints WHERE doc NOT IN (SELECT key FROM documents)"
-        ).fetchone()
-        assert orphans == (0,), f"{orphans[0] if orphans else '?'} fingerprints of no document"
-        keys = con.execute("SELECT count(*), count(DISTINCT key) FROM documents").fetchone()
-        assert keys is not None and keys[0] == keys[1], "two documents share a key"
-        rows = con.execute(
-            """SELECT d.id, d.text, count(f.hash), coalesce(sum(f.hash::HUGEINT), 0),
-                      coalesce(sum(f.first_token), 0)
-               FROM documents AS d LEFT JOIN fingerprints AS f ON f.doc = d.key
-               GROUP BY d.id, d.text"""
-        ).fetchall()
-    finally:
-        con.close()
-    return {row[0]: (row[1], int(row[2]), int(row[3]), int(row[4])) for row in rows}
 
 
 def _check_whole(stored: dict[str, tuple[str, int, int, int]], expected: dict[str, Expected]) -> None:
@@ -182,10 +99,10 @@ def test_killed_index_add_keeps_whole_documents(
 
     # One uninterrupted run sets the range of kill delays.
     started = time.monotonic()
-    full = _start(index, docs, out, SMALL_BATCH)
+    full = start_add(index, docs, out, SMALL_BATCH)
     assert full.wait(timeout=120) == 0, out.read_text()
     span = time.monotonic() - started
-    stored = _stored(index)
+    stored = stored_documents(index)
     assert stored is not None and sorted(stored) == order
     _check_whole(stored, expected)
 
@@ -196,15 +113,15 @@ def test_killed_index_add_keeps_whole_documents(
         if fresh:
             for leftover in tmp_path.glob("corpus.duckdb*"):
                 leftover.unlink()
-        before = _stored(index) or {}
+        before = stored_documents(index) or {}
         batch = SMALL_BATCH if round_ % 4 else 0  # every fourth run: the plain CLI
-        process = _start(index, docs, out, batch)
+        process = start_add(index, docs, out, batch)
         time.sleep(rng.uniform(0.05, span))
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=30)
         kills += process.returncode == -signal.SIGKILL
 
-        stored = _stored(index)
+        stored = stored_documents(index)
         present = sorted(stored) if stored else []
         seen_counts.add(len(present))
         if stored:
@@ -214,7 +131,7 @@ def test_killed_index_add_keeps_whole_documents(
         assert present == order[: len(present)], "stored documents are not a prefix"
         assert set(before) <= set(present), "a killed run lost documents committed earlier"
         if batch:
-            reported = _reported(out)
+            reported = reported_ids(out)
             assert set(reported) <= set(present), "a document reported committed is missing"
             new = len(present) - len(before)
             # At most one transaction committed between the commit and the report of it.
@@ -242,9 +159,9 @@ def test_killed_index_add_keeps_whole_documents(
     assert survived >= 5, survived
 
     # A final run completes the index from whatever the last kill left.
-    final = _start(index, docs, out, 0)
+    final = start_add(index, docs, out, 0)
     assert final.wait(timeout=120) == 0, out.read_text()
-    stored = _stored(index)
+    stored = stored_documents(index)
     assert stored is not None and sorted(stored) == order
     _check_whole(stored, expected)
 
@@ -253,11 +170,16 @@ def test_killed_index_add_keeps_whole_documents(
 def writer(corpus: tuple[Path, dict[str, Expected]], tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], Path, Path]]:
     """A slow `index add` that has committed its first transaction and still holds the file."""
     docs, _ = corpus
+    # Part of the corpus, so that the paused writer ends in a few seconds.
+    part = tmp_path / "part"
+    part.mkdir()
+    for name in sorted(os.listdir(docs))[:WRITER_DOCS]:
+        os.link(docs / name, part / name)
     index = tmp_path / "busy.duckdb"
     out = tmp_path / "writer.txt"
-    process = _start(index, docs, out, 5, pause=0.05)
+    process = start_add(index, part, out, 5, pause=0.05)
     deadline = time.monotonic() + 60
-    while not _reported(out):
+    while not reported_ids(out):
         assert process.poll() is None, out.read_text()
         assert time.monotonic() < deadline, "the writer never committed"
         time.sleep(0.05)
@@ -294,7 +216,7 @@ def test_second_writer_fails_clearly(writer, corpus, run_cli) -> None:
     assert "being written by another process" in err, err
     # The first writer is not disturbed.
     assert process.wait(timeout=120) == 0
-    assert len(_stored(index) or {}) == DOCS
+    assert len(stored_documents(index) or {}) == WRITER_DOCS
 
 
 def test_writer_while_a_reader_holds_the_index_fails_clearly(corpus, tmp_path: Path) -> None:
@@ -305,7 +227,7 @@ def test_writer_while_a_reader_holds_the_index_fails_clearly(corpus, tmp_path: P
     reader = DuckIndex.open(index, Settings(), read_only=True)
     try:
         out = tmp_path / "w.txt"
-        process = _start(index, docs / "doc-0002.txt", out, 0)
+        process = start_add(index, docs / "doc-0002.txt", out, 0)
         assert process.wait(timeout=60) == 2, out.read_text()
         message = out.read_text()
         assert "Traceback" not in message

@@ -19,9 +19,9 @@ pytest.importorskip("pyspark", reason="the Spark engine needs PySpark (stemmatic
 if shutil.which("java") is None:
     pytest.skip("the Spark engine needs Java 17 or later on PATH", allow_module_level=True)
 
-from test_corpus import Builder, Corpus  # noqa: E402
+from test_corpus import Builder, Corpus
 
-from stemmatic.corpus import run_corpus, spark  # noqa: E402
+from stemmatic.corpus import run_corpus, spark
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +56,7 @@ def test_spark_and_local_engines_agree(tmp_path: Path, session: Any) -> None:
     here = run_corpus(source, tmp_path / "local", engine="local", max_df=6)
     there = run_corpus(source, tmp_path / "spark", engine="spark", max_df=6)
 
-    key = lambda r: json.dumps(r, sort_keys=True)  # noqa: E731
+    key = lambda r: json.dumps(r, sort_keys=True)
     local_passages = sorted(rows(here.outputs["passages"]), key=key)
     assert local_passages == sorted(rows(there.outputs["passages"]), key=key)
     assert sorted(rows(here.outputs["clusters"]), key=key) == sorted(

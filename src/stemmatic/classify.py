@@ -434,9 +434,10 @@ def _cut(
         if (x, y) != (passage.query_start, passage.query_end):
             if _containment(q, first, stop, s, s_first, s_stop) < PIECE_CONTAINMENT:
                 continue
-            alignment = _tighten(q, s, alignment, first, stop, passage.kind)
-            if alignment is None:
+            tightened = _tighten(q, s, alignment, first, stop, passage.kind)
+            if tightened is None:
                 continue
+            alignment = tightened
         run = _longest_run(alignment)
         kind = Kind.COPY if run >= COPY_RUN else Kind.PARAPHRASE
         qs, qe = _span(q, alignment, query_side=True)
@@ -567,44 +568,36 @@ def _findings(
     out: list[Finding] = []
     for p in passages:
         label = _label(by_id.get(p.source_id), p.source_id)
-        where = dict(source_id=p.source_id, source_start=p.source_start, source_end=p.source_end)
         if p.kind is Kind.QUOTATION and p.fidelity is Fidelity.ALTERED:
             changes = [d for d in p.differences if d.type not in HARMLESS]
-            out.append(Finding(
-                FindingType.MISQUOTE, p.query_start, p.query_end,
+            out.append(_about(
+                p, FindingType.MISQUOTE,
                 f"misquotes {label}: " + "; ".join(_describe(d) for d in changes[:4]),
-                evidence=(("changes", tuple(_describe(d) for d in changes)),),
-                **where,
+                (("changes", tuple(_describe(d) for d in changes)),),
             ))
         if p.kind is Kind.COPY:
-            out.append(Finding(
-                FindingType.UNQUOTED_COPY, p.query_start, p.query_end,
+            out.append(_about(
+                p, FindingType.UNQUOTED_COPY,
                 f"words copied from {label} without quotation marks",
-                evidence=(("score", p.score),),
-                **where,
+                (("score", p.score),),
             ))
         if p.attribution is Attribution.UNCITED:
-            out.append(Finding(
-                FindingType.UNCITED, p.query_start, p.query_end,
-                f"{p.kind.value} of {label} with no citation",
-                **where,
-            ))
+            out.append(_about(p, FindingType.UNCITED, f"{p.kind.value} of {label} with no citation"))
         elif p.attribution is Attribution.MISCITED:
             cited = _covering_labels(p, resolved, by_id)
-            out.append(Finding(
-                FindingType.MISCITED, p.query_start, p.query_end,
+            out.append(_about(
+                p, FindingType.MISCITED,
                 f"cited to {cited}, but the words come from {label}",
-                evidence=(("cited", cited),),
-                **where,
+                (("cited", cited),),
             ))
         source = by_id.get(p.source_id)
         if p.kind is not Kind.QUOTATION and source is not None:
             s = prepare(source.text, settings, source.excluded)
-            out.extend(_drift(q, s, p, label, where))
+            out.extend(_drift(q, s, p, label))
         if p.kind is not Kind.QUOTATION and p.attribution is not Attribution.CITED:
             # Quoting reproduces rare words by design, and a cited passage already owns
             # its derivation; elsewhere a shared oddity is strong evidence of copying.
-            out.extend(_shared_errors(text, p, by_id.get(p.source_id), label, where))
+            out.extend(_shared_errors(text, p, by_id.get(p.source_id), label))
 
     reported: set[tuple[tuple[int, int], tuple[str, ...]]] = set()
     for r in resolved:
@@ -625,21 +618,21 @@ def _findings(
             # The quoted work is not in the corpus: that is the finding, already made.
             continue
         if closest is None:
-            message = "quotation found in no source"
-            evidence: tuple[tuple[str, object], ...] = ()
-            where_src: dict[str, object] = {}
+            out.append(Finding(
+                FindingType.QUOTE_NOT_FOUND, quotation.start, quotation.end,
+                "quotation found in no source",
+            ))
         else:
             sid, similarity, ss, se = closest
             message = (
                 f"quotation found in no source; closest is {_label(by_id.get(sid), sid)} "
                 f"({similarity:.0%} of its words)"
             )
-            evidence = (("closest_source", sid), ("similarity", similarity))
-            where_src = dict(source_id=sid, source_start=ss, source_end=se)
-        out.append(Finding(
-            FindingType.QUOTE_NOT_FOUND, quotation.start, quotation.end, message,
-            evidence=evidence, **where_src,  # type: ignore[arg-type]
-        ))
+            out.append(Finding(
+                FindingType.QUOTE_NOT_FOUND, quotation.start, quotation.end, message,
+                source_id=sid, source_start=ss, source_end=se,
+                evidence=(("closest_source", sid), ("similarity", similarity)),
+            ))
 
     for warning in quote_warnings:
         at = regex.search(r"offset (\d+)", warning)
@@ -656,6 +649,17 @@ def _cites_missing_work(quotation: Quotation, resolved: Sequence[_Resolved]) -> 
         and r.mark.covers[0] < quotation.end and quotation.start < r.mark.covers[1]
     ]
     return bool(covering) and all(r.source_id is None for r in covering)
+
+
+def _about(
+    p: Passage, kind: str, message: str, evidence: tuple[tuple[str, object], ...] = ()
+) -> Finding:
+    """A finding on a passage, pointing at both of its spans."""
+    return Finding(
+        kind, p.query_start, p.query_end, message,
+        source_id=p.source_id, source_start=p.source_start, source_end=p.source_end,
+        evidence=evidence,
+    )
 
 
 def _describe(d: Difference) -> str:
@@ -718,7 +722,7 @@ _CAPITAL = regex.compile(r"^\p{Lu}")
 
 
 def _drift(
-    q: Prepared, s: Prepared, p: Passage, label: str, where: dict[str, object]
+    q: Prepared, s: Prepared, p: Passage, label: str
 ) -> list[Finding]:
     """Numbers, names or negation that differ between a passage and its source.
 
@@ -749,11 +753,10 @@ def _drift(
             )
     if not changed:
         return []
-    return [Finding(
-        FindingType.DRIFT, p.query_start, p.query_end,
+    return [_about(
+        p, FindingType.DRIFT,
         f"differs from {label} in facts: " + "; ".join(changed[:4]),
-        evidence=(("changes", tuple(changed)),),
-        **where,  # type: ignore[arg-type]
+        (("changes", tuple(changed)),),
     )]
 
 
@@ -823,7 +826,7 @@ def _neighbours(word: str) -> set[str]:
 
 
 def _shared_errors(
-    text: str, p: Passage, source: Document | None, label: str, where: dict[str, object]
+    text: str, p: Passage, source: Document | None, label: str
 ) -> list[Finding]:
     """Rare lower-case words (misspellings, coinages) the passage shares with its source."""
     if source is None:
@@ -835,10 +838,9 @@ def _shared_errors(
     for word in shared:
         found = regex.search(rf"(?<![\p{{L}}]){word}(?![\p{{L}}])", text, pos=p.query_start, endpos=p.query_end)
         at = found.start() if found else p.query_start
-        out.append(Finding(
-            FindingType.SHARED_ERROR, at, at + len(word),
-            f"“{word}”, {_oddity(word)}, also appears in {label}",
-            evidence=(("word", word),),
-            **where,  # type: ignore[arg-type]
+        out.append(replace(
+            _about(p, FindingType.SHARED_ERROR,
+                   f"“{word}”, {_oddity(word)}, also appears in {label}", (("word", word),)),
+            start=at, end=at + len(word),
         ))
     return out

@@ -20,6 +20,7 @@ import numpy as np
 from scipy import sparse
 
 from stemmatic.align.diff import WordAlignment, align_words, differences
+from stemmatic.align.edges import char_span, trim_lines
 from stemmatic.align.extend import (
     Fragment,
     cluster,
@@ -52,7 +53,7 @@ COPY_SHARE = 0.6
 BOUNDARY_RUN = 2
 # A fragment must be at least this similar as a whole to be reported; a paraphrase of a
 # single sentence needs more, since topically close texts share many single sentences.
-FRAGMENT_COSINE = 0.45
+FRAGMENT_COSINE = 0.4
 SINGLE_SENTENCE_COSINE = 0.6
 # Trimming: a sentence at the end of a fragment needs this share of the fragment's
 # median evidence, and at least the floor.
@@ -64,6 +65,8 @@ TRIM_FLOOR = 0.1
 # Paraphrases of one query region spread over a source this many times longer are a
 # summary of that stretch of the source, reported as one passage.
 SUMMARY_RATIO = 3.0
+# A summary mostly made of one copied passage is that copy.
+SUMMARY_COPIED = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +109,7 @@ def align(query: Document, source: Document, settings: Settings | None = None) -
     found = _combine(copies, paraphrases)
     if settings.paraphrase:
         whole = _summaries(q, s, vectors, found, settings)
-    chosen = _resolve_overlaps(found + whole)
+    chosen = _resolve_overlaps(found, whole)
     passages = [
         Passage(
             query_start=c.q_span[0],
@@ -305,8 +308,12 @@ def _place_paraphrase(
     if 3 * (s1 - s0) < q_words:
         # A passage much longer than its source is elaboration, not reuse.
         return None
-    q_span = (int(q.sent_start[fragment.q_first]), int(q.sent_end[fragment.q_last]))
-    s_span = (int(s.sent_start[fragment.s_first]), int(s.sent_end[fragment.s_last]))
+    q_ids = q.tokens.ids[q0:q1][q.content[q0:q1]]
+    s_ids = s.tokens.ids[s0:s1][s.content[s0:s1]]
+    q0, q1 = trim_lines(q, q0, q1, s_ids)
+    s0, s1 = trim_lines(s, s0, s1, q_ids)
+    q_span = char_span(q, q0, q1)
+    s_span = char_span(s, s0, s1)
     alignment = align_words(q.tokens, q0, q1, s.tokens, s0, s1)
     return _Candidate(
         q_span, s_span, Kind.PARAPHRASE, cosine, q_words, alignment, "sentence", fragment
@@ -379,6 +386,7 @@ def _summaries(
     s_found = _sentences_inside(s, [c.s_span for c in candidates])
     out = []
     q_copied = _sentences_inside(q, [c.q_span for c in candidates if c.kind is Kind.COPY])
+    copies = [c for c in candidates if c.kind is Kind.COPY]
     for found in summaries(q, s, vectors, q_found, s_found, q_copied):
         fragment = Fragment(found.q_first, found.q_last, found.s_first, found.s_last, 0)
         q0, q1 = token_range(q, found.q_first, found.q_last)
@@ -387,6 +395,9 @@ def _summaries(
         s0, s1 = token_range(s, found.s_first, found.s_last)
         q_span = (int(q.sent_start[found.q_first]), int(q.sent_end[found.q_last]))
         s_span = (int(s.sent_start[found.s_first]), int(s.sent_end[found.s_last]))
+        copied = max((_overlap(c.q_span, q_span) for c in copies), default=0)
+        if copied >= SUMMARY_COPIED * (q_span[1] - q_span[0]):
+            continue
         alignment = align_words(q.tokens, q0, q1, s.tokens, s0, s1)
         out.append(_Candidate(
             q_span, s_span, Kind.PARAPHRASE, fragment_cosine(vectors, fragment), q1 - q0,

@@ -148,6 +148,10 @@ def run_corpus(
     settings = settings or Settings()
     if min_words is not None:
         settings = settings.replace(min_words=min_words)
+    if engine == "spark":
+        from stemmatic.corpus import spark
+
+        spark.require()  # before anything is written
     source = Path(input)
     out = _prepare_output(source, Path(output))
     work = out / "_work" / engine
@@ -163,8 +167,6 @@ def run_corpus(
             source, work, settings, max_df=max_df, workers=workers, progress=report
         )
     else:
-        from stemmatic.corpus import spark
-
         run = spark.run(source, work, settings, max_df=max_df, progress=report)
 
     report("write", 0, 1)

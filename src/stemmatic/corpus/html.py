@@ -14,7 +14,6 @@ from __future__ import annotations
 import html
 import json
 import math
-from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -73,10 +72,11 @@ def render(stemma: Stemma, by_pair: Mapping[tuple[str, str], Sequence[Mapping[st
 
     svg = [
         f'<svg width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img">',
-        "<defs><marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" "
-        "markerUnits=\"userSpaceOnUse\" markerWidth=\"10\" markerHeight=\"10\" "
-        "orient=\"auto\">"
-        "<path d=\"M 0 0 L 10 5 L 0 10 z\" fill=\"#555\"/></marker></defs>",
+        (
+            '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" '
+            'markerUnits="userSpaceOnUse" markerWidth="10" markerHeight="10" orient="auto">'
+            '<path d="M 0 0 L 10 5 L 0 10 z" fill="#555"/></marker></defs>'
+        ),
     ]
     for edge in edges:
         x1, y1 = positions[edge["earlier"]]
@@ -172,11 +172,11 @@ def _layout(graph: nx.DiGraph) -> dict[str, tuple[float, float]]:
         for depth, layer in enumerate(layers):
             if depth:
                 # Barycenter ordering: a node under the texts it came from.
-                def centre(n: str) -> tuple[float, str]:
+                centre = {}
+                for n in layer:
                     parents = [slot[p] for p in dag.predecessors(n) if p in slot]
-                    return (sum(parents) / len(parents) if parents else 0.0, n)
-
-                layer.sort(key=centre)
+                    centre[n] = (sum(parents) / len(parents) if parents else 0.0, n)
+                layer.sort(key=centre.__getitem__)
             for i, node in enumerate(layer):
                 slot[node] = float(i)
                 positions[node] = (MARGIN + (offset + i) * X_STEP, MARGIN + depth * Y_STEP)

@@ -25,6 +25,9 @@ from stemmatic.types import Document, Skipped
 # What the reader yields: a document with its series, or an input that was skipped.
 Item = tuple[Document, str | None] | Skipped
 
+# Files Spark and Hadoop write next to the parts of a Parquet dataset: not documents.
+DATASET_FILES = frozenset({"_SUCCESS", "_metadata", "_common_metadata"})
+
 
 def iter_documents(source: str | os.PathLike[str], settings: Settings) -> Iterator[Item]:
     """Yield the documents of a folder, a JSON Lines file or a Parquet file or dataset.
@@ -60,6 +63,8 @@ def iter_documents(source: str | os.PathLike[str], settings: Settings) -> Iterat
             yield entry
             continue
         file, relative = entry
+        if not explicit and relative[-1] in DATASET_FILES:
+            continue
         for item in ingest._read_input(file, relative, explicit, settings, taken, seen_files):
             if isinstance(item, Skipped):
                 yield item

@@ -235,7 +235,7 @@ class Stemma:
     """The stemma graph and the edges it was built from.
 
     Attributes:
-        graph: nodes are :class:`Node` ids; each edge has ``chars`` (its weight),
+        graph: nodes are :class:`Node` ids; each edge has ``chars`` (also as ``weight``),
             ``passages``, ``confidence``, ``basis``, ``pairs`` (the document edges) and
             ``indirect`` (a path through another node may explain it).
         nodes: every node, by id.
@@ -344,8 +344,11 @@ def _merge(
         agree = list(edges)
     confidence = sum(e.chars * e.confidence for e in agree) / total
     heaviest = max(agree, key=lambda e: (e.chars, e.earlier, e.later)) if agree else edges[0]
+    chars = sum(e.chars for e in edges)
     return earlier, later, {
-        "chars": sum(e.chars for e in edges),
+        # "weight" is what graph tools (Gephi, networkx algorithms) read as the weight.
+        "weight": chars,
+        "chars": chars,
         "passages": sum(e.passages for e in edges),
         "confidence": round(confidence, 4),
         "basis": heaviest.basis if vote != 0 else "none",

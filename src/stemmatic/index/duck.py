@@ -387,8 +387,8 @@ class DuckIndex:
     def _take_key(self, n: int) -> int:
         """Reserve ``n`` document keys and return the first (``n=0`` peeks)."""
         if self._next_key is None:
-            row = self._con.execute("SELECT coalesce(max(key), 0) + 1 FROM documents").fetchone()
-            self._next_key = int(row[0]) if row else 1
+            rows = self._con.execute("SELECT coalesce(max(key), 0) + 1 FROM documents").fetchall()
+            self._next_key = int(rows[0][0]) if rows else 1
         key = self._next_key
         self._next_key += n
         return key
@@ -408,15 +408,15 @@ class DuckIndex:
             return False
         self._check_open()
         return (
-            self._con.execute("SELECT 1 FROM documents WHERE id = ?", [doc_id]).fetchone()
-            is not None
+            len(self._con.execute("SELECT 1 FROM documents WHERE id = ?", [doc_id]).fetchall())
+            > 0
         )
 
     def count(self) -> int:
         """The number of stored documents."""
         self._check_open()
-        row = self._con.execute("SELECT count(*) FROM documents").fetchone()
-        return int(row[0]) if row else 0
+        rows = self._con.execute("SELECT count(*) FROM documents").fetchall()
+        return int(rows[0][0]) if rows else 0
 
     def __len__(self) -> int:
         return self.count()
@@ -436,11 +436,14 @@ class DuckIndex:
             KeyError: no document has this id.
         """
         self._check_open()
-        row = self._con.execute(
+        rows = self._con.execute(
             "SELECT id, text, path, title, author, date, format, encoding, excluded, warnings "
             "FROM documents WHERE id = ?",
             [doc_id],
-        ).fetchone()
+        ).fetchall()
+        # Fetch every row (there is at most one): DuckDB refuses further work on a
+        # connection whose last result was not read to the end.
+        row = rows[0] if rows else None
         if row is None:
             raise KeyError(doc_id)
         return Document(
@@ -558,9 +561,8 @@ def index_info(path: str | PathLike[str]) -> dict[str, Any]:
         if info["readable"]:
             docs = con.execute(
                 "SELECT count(*), coalesce(sum(length), 0), coalesce(sum(tokens), 0) FROM documents"
-            ).fetchone()
-            prints = con.execute("SELECT count(*) FROM fingerprints").fetchone()
-            assert docs is not None and prints is not None
+            ).fetchall()[0]
+            prints = con.execute("SELECT count(*) FROM fingerprints").fetchall()[0]
             info.update(
                 documents=int(docs[0]),
                 characters=int(docs[1]),

@@ -1,0 +1,526 @@
+"""Reliability figures: hostile inputs through the real CLI, and an index killed mid-write.
+
+Every generator of ``tests/hostile.py`` is run through ``stemmatic trace`` in a subprocess,
+once as the query and once inside a corpus, and so are a 50 MB file on a single line,
+100,000 tiny files in one folder, unreadable files, and a few inputs that failed when this
+bench was written (names that are not UTF-8, a damaged index).  Then ``stemmatic index add``
+is killed with SIGKILL at random moments, and the index is checked after each kill.
+
+Recorded: hostile inputs tried, crashes (a traceback, a timeout, or an exit status other
+than 0 and 2; the target is 0), wrong outcomes (a bad file read, a good one refused, a
+report that is not valid UTF-8 JSON), kills survived, documents lost or half-stored (the
+target is 0), and the peak memory on the largest input.  Results go to
+``bench/results/reliability.json`` and ``docs/reliability.md``.
+
+Run::
+
+    python bench/reliability.py            # everything: about 10 minutes on 2 cores
+    python bench/reliability.py --quick    # 20,000 files, 10 kills, no 50 MB query
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import shutil
+import signal
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+
+import hostile  # noqa: E402 - tests/hostile.py, found through the path set above
+from hostile import CASES, Run, prose  # noqa: E402
+
+RESULTS = ROOT / "bench" / "results" / "reliability.json"
+DOC = ROOT / "docs" / "reliability.md"
+
+
+def _log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _json(run: Run) -> dict[str, Any] | None:
+    """The report, when stdout is valid UTF-8 JSON (strictly, as any consumer reads it)."""
+    try:
+        return json.loads(run.raw_stdout.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return None
+
+
+def _record(name: str, mode: str, expected: str, run: Run, ok: bool, note: str = "") -> dict[str, Any]:
+    message = run.stderr.strip().splitlines()[-1] if run.stderr.strip() else ""
+    row = {
+        "input": name,
+        "mode": mode,
+        "expected": expected,
+        "exit": run.code,
+        "ok": ok and not run.crashed,
+        "crash": run.crashed,
+        "seconds": round(run.seconds, 2),
+        "peak_rss_mb": round(run.peak_rss_mb, 1),
+        "message": message[:300],
+    }
+    if note:
+        row["note"] = note
+    status = "CRASH" if run.crashed else ("ok" if row["ok"] else "WRONG")
+    _log(f"  {status:5} {name:26} {mode:7} exit {run.code:3}  {run.seconds:6.1f} s "
+         f"{run.peak_rss_mb:7.0f} MB  {message[:90]}")
+    return row
+
+
+def _covers(data: dict[str, Any] | None, source_id: str, passage: str, side: str) -> bool:
+    if data is None:
+        return False
+    wanted = len(" ".join(passage.split()))
+    return any(
+        p["source_id"] == source_id and len(" ".join(p[f"{side}_text"].split())) >= 0.8 * wanted
+        for p in data["passages"]
+    )
+
+
+# ------------------------------------------------------------------------------------ hostile
+
+
+def hostile_cases(work: Path) -> list[dict[str, Any]]:
+    """Each case of tests/hostile.py as the query and inside a corpus."""
+    rows: list[dict[str, Any]] = []
+    good = work / "good"
+    good.mkdir(parents=True)
+    source_text = prose(1000, 300)
+    (good / "source.txt").write_text(source_text, encoding="utf-8")
+    passage = " ".join(source_text.split()[60:120])
+    query = work / "query.txt"
+    query.write_text(f"My own words. {passage} My own words again.\n", encoding="utf-8")
+    for case in CASES:
+        folder = work / "cases" / case.name
+        folder.mkdir(parents=True)
+        path = case.make(folder)
+        # As the query.
+        if case.outcome == "refused":
+            run = hostile.run(["trace", path, "--sources", good, "-f", "json"], timeout=120)
+            lines = run.stderr.strip().splitlines()
+            ok = run.code == 2 and len(lines) == 1 and case.reason in lines[0].split(f"{path}: ", 1)[-1].lower()
+        else:
+            copies = work / "copies" / case.name
+            copies.mkdir(parents=True)
+            (copies / "copy.txt").write_text(f"{prose(3000, 40)} {case.planted} {prose(3001, 40)}",
+                                             encoding="utf-8")
+            run = hostile.run(["trace", path, "--sources", copies, "-f", "json", "--no-paraphrase"],
+                              timeout=120)
+            ok = run.code == 0 and _covers(_json(run), "copy.txt", case.planted, "query")
+        rows.append(_record(case.name, "query", case.outcome, run, ok))
+        # Inside a corpus.
+        corpus = work / "corpora" / case.name
+        corpus.mkdir(parents=True)
+        inside = case.make(corpus)
+        shutil.copy(good / "source.txt", corpus / "good.txt")
+        if case.outcome == "refused":
+            run = hostile.run(["trace", query, "--sources", corpus, "-f", "json"], timeout=120)
+            data = _json(run)
+            skipped = {s["path"]: s["reason"].lower() for s in data["skipped"]} if data else {}
+            ok = run.code == 0 and case.reason in skipped.get(os.fsdecode(inside), "") and _covers(
+                data, "good.txt", passage, "query")
+        else:
+            planted = work / "copies" / f"{case.name}.txt"
+            planted.write_text(f"{prose(3000, 40)} {case.planted} {prose(3001, 40)}", encoding="utf-8")
+            run = hostile.run(["trace", planted, "--sources", corpus, "-f", "json", "--no-paraphrase"],
+                              timeout=120)
+            ok = run.code == 0 and _covers(_json(run), inside.name, case.planted, "source")
+        rows.append(_record(case.name, "corpus", case.outcome, run, ok))
+    return rows
+
+
+def extra_cases(work: Path) -> list[dict[str, Any]]:
+    """Inputs beyond the generators: permissions, limits, odd names in reports and indexes."""
+    rows: list[dict[str, Any]] = []
+    folder = work / "extra"
+    folder.mkdir()
+    good = folder / "good.txt"
+    good.write_text(prose(1100, 200), encoding="utf-8")
+    query = folder / "query.txt"
+    query.write_text(" ".join(prose(1100, 200).split()[:60]), encoding="utf-8")
+
+    # chmod 000, read by a process without root's permission override.
+    try:
+        prefix = hostile.drop_file_access()
+    except FileNotFoundError:
+        prefix = None
+    if prefix is not None:
+        locked = folder / "locked" / "locked.txt"
+        locked.parent.mkdir()
+        locked.write_text(prose(1101, 100), encoding="utf-8")
+        shutil.copy(good, locked.parent / "good.txt")
+        locked.chmod(0)
+        run = hostile.run(["trace", locked, "--sources", good], prefix=prefix)
+        rows.append(_record("unreadable-file", "query", "refused", run,
+                            run.code == 2 and "not readable" in run.stderr))
+        run = hostile.run(["trace", query, "--sources", locked.parent, "-f", "json"], prefix=prefix)
+        data = _json(run)
+        rows.append(_record("unreadable-file", "corpus", "refused", run, run.code == 0 and data is not None
+                            and any(s["reason"] == "permission denied" for s in data["skipped"])))
+        locked.chmod(0o600)
+
+    # The per-document time limit and the size limit, from the command line.
+    slow = folder / "slow" / "slow.html"
+    slow.parent.mkdir()
+    slow.write_text("<html><body><article>" + "".join(
+        f"<p>Paragraph {i} about salt roads, tolls and merchants on the rivers.</p>"
+        for i in range(12000)) + "</article></body></html>", encoding="utf-8")
+    run = hostile.run(["trace", slow, "--sources", good, "--timeout", "0.05"])
+    rows.append(_record("slow-html-timeout", "query", "refused", run,
+                        run.code == 2 and "extraction took longer than 0.05 s" in run.stderr))
+    run = hostile.run(["trace", query, "--sources", slow.parent, "-f", "json", "--max-bytes", "100000"])
+    data = _json(run)
+    rows.append(_record("slow-html-max-bytes", "corpus", "refused", run, run.code == 0 and data is not None
+                        and "file too large" in "".join(s["reason"] for s in data["skipped"])))
+
+    # A name that is not UTF-8, in a report written to a file and in an index.
+    odd = folder / "odd"
+    odd.mkdir()
+    name = os.path.join(os.fsencode(odd), b"caf\xe9.txt")
+    with open(name, "wb") as stream:
+        stream.write(prose(1102, 150).encode())
+    odd_query = folder / "odd-query.txt"
+    odd_query.write_text(" ".join(prose(1102, 150).split()[:60]), encoding="utf-8")
+    out = folder / "odd-report.json"
+    run = hostile.run(["trace", odd_query, "--sources", odd, "-f", "json", "--output", out])
+    rows.append(_record("non-utf8-name-output", "corpus", "read", run, run.code == 0 and out.exists()))
+    run = hostile.run(["index", "add", folder / "odd.duckdb", odd])
+    rows.append(_record("non-utf8-name-index", "corpus", "read", run, run.code == 0))
+
+    # An index file damaged in the middle of its data.
+    docs = folder / "docs"
+    docs.mkdir()
+    for i in range(200):
+        (docs / f"doc-{i:03d}.txt").write_text(prose(1200 + i, 300), encoding="utf-8")
+    index = folder / "full.duckdb"
+    hostile.run(["index", "add", index, docs], timeout=300)
+    data = index.read_bytes()
+    damaged = folder / "damaged.duckdb"
+    damaged.write_bytes(data[: len(data) // 2])
+    run = hostile.run(["trace", docs / "doc-007.txt", "--index", damaged])
+    rows.append(_record("index-cut-in-half", "index", "refused", run, run.code == 2))
+    return rows
+
+
+# ------------------------------------------------------------------------------------ large
+
+
+def large_inputs(work: Path, many: int, huge_query: bool) -> dict[str, Any]:
+    out: dict[str, Any] = {"rows": []}
+    folder = work / "large"
+    corpus = folder / "corpus"
+    corpus.mkdir(parents=True)
+    huge = corpus / "huge.txt"
+    passage = hostile.write_huge_line(huge)
+    query = folder / "query.txt"
+    query.write_text(f"{prose(3000, 40)} {passage} {prose(3001, 40)}", encoding="utf-8")
+    run = hostile.run(["trace", query, "--sources", corpus, "-f", "json", "--no-paraphrase"], timeout=600)
+    out["rows"].append(_record("50mb-single-line", "corpus", "read", run,
+                               run.code == 0 and _covers(_json(run), "huge.txt", passage, "query")))
+    out["huge_source"] = {"seconds": round(run.seconds, 1), "peak_rss_mb": round(run.peak_rss_mb)}
+    if huge_query:
+        run = hostile.run(["trace", huge, "--sources", query, "-f", "json", "--no-paraphrase"], timeout=900)
+        out["rows"].append(_record("50mb-single-line", "query", "read", run,
+                                   run.code == 0 and _covers(_json(run), "query.txt", passage, "query")))
+        out["huge_query"] = {"seconds": round(run.seconds, 1), "peak_rss_mb": round(run.peak_rss_mb)}
+    run = hostile.run(["trace", huge, "--sources", query, "--max-bytes", "10000000"])
+    out["rows"].append(_record("50mb-single-line-limited", "query", "refused", run,
+                               run.code == 2 and "file too large" in run.stderr))
+
+    notes = folder / "notes"
+    started = time.monotonic()
+    hostile.write_many_files(notes, many)
+    written = time.monotonic() - started
+    target = many // 2 + 17
+    note_query = folder / "note-query.txt"
+    note_query.write_text(f"A note: {hostile.note_text(target)} The end.", encoding="utf-8")
+    run = hostile.run(["trace", note_query, "--sources", notes, "-f", "json", "--no-paraphrase"],
+                      timeout=900)
+    out["rows"].append(_record(f"{many}-tiny-files", "corpus", "read", run, run.code == 0
+                               and _covers(_json(run), f"note-{target:06d}.txt",
+                                           hostile.note_text(target).split(": ", 1)[1], "query")))
+    out["many_files"] = {"files": many, "write_seconds": round(written, 1),
+                         "trace_seconds": round(run.seconds, 1), "trace_peak_rss_mb": round(run.peak_rss_mb)}
+    run = hostile.run(["index", "add", folder / "notes.duckdb", notes], timeout=900)
+    out["rows"].append(_record(f"{many}-tiny-files", "index", "read", run,
+                               run.code == 0 and f"{many} added" in run.stdout))
+    out["many_files"].update(index_seconds=round(run.seconds, 1), index_peak_rss_mb=round(run.peak_rss_mb))
+    return out
+
+
+# ------------------------------------------------------------------------------------ kills
+
+
+def kills(work: Path, rounds: int, docs_count: int = 200) -> dict[str, Any]:
+    """Kill `index add` at random moments; count what survived and what was lost."""
+    docs = work / "kill-docs"
+    docs.mkdir()
+    expected: dict[str, tuple[str, tuple[int, int, int]]] = {}
+    for i in range(docs_count):
+        text = prose(5000 + i, 300)
+        name = f"doc-{i:04d}.txt"
+        (docs / name).write_text(text, encoding="utf-8")
+        expected[name] = (text, hostile.fingerprint_summary(text))
+    order = sorted(expected)
+    index = work / "kill.duckdb"
+    out = work / "kill.out"
+    started = time.monotonic()
+    process = hostile.start_add(index, docs, out, 10)
+    process.wait()
+    span = time.monotonic() - started
+    rng = random.Random(7)
+    killed = survived = lost = half = 0
+    for round_ in range(rounds):
+        if round_ % 3 != 2:
+            for leftover in work.glob("kill.duckdb*"):
+                leftover.unlink()
+        try:
+            before = set(hostile.stored_documents(index) or {})
+        except AssertionError:
+            before = set()
+        batch = 10 if round_ % 4 else 0
+        process = hostile.start_add(index, docs, out, batch)
+        time.sleep(rng.uniform(0.05, span))
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        killed += process.returncode == -signal.SIGKILL
+        try:
+            stored = hostile.stored_documents(index)
+        except Exception as exc:  # noqa: BLE001 - an index that cannot be read is a failure
+            _log(f"  kill {round_}: index unreadable: {exc}")
+            continue
+        stored = stored or {}
+        reported = set(hostile.reported_ids(out)) if batch else set()
+        missing = (before | reported) - set(stored)
+        broken = [i for i, (text, *sums) in stored.items()
+                  if text != expected[i][0] or tuple(sums) != expected[i][1]]
+        prefix_ok = sorted(stored) == order[: len(stored)]
+        lost += len(missing)
+        half += len(broken) + (0 if prefix_ok else 1)
+        run = None
+        if stored:
+            last = sorted(stored)[-1]
+            q = work / "kill-query.txt"
+            q.write_text(" ".join(expected[last][0].split()[100:160]), encoding="utf-8")
+            run = hostile.run(["trace", q, "--index", index, "-f", "json", "--no-paraphrase"])
+            answered = run.code == 0 and any(p["source_id"] == last for p in (_json(run) or {}).get("passages", []))
+        else:
+            answered = True
+        ok = not missing and not broken and prefix_ok and answered
+        survived += ok
+        _log(f"  kill {round_:2}: {len(stored):3} documents stored, {len(reported):3} reported, "
+             f"{len(missing)} lost, {len(broken)} broken, trace {'ok' if answered else 'FAILED'}")
+    return {"rounds": rounds, "killed": killed, "survived": survived, "documents_lost": lost,
+            "documents_half_stored": half, "documents": docs_count, "uninterrupted_seconds": round(span, 1)}
+
+
+# ------------------------------------------------------------------------------------ report
+
+
+def machine() -> dict[str, Any]:
+    return {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "platform": platform.platform(),
+        "cpu_count": os.cpu_count(),
+        "python": platform.python_version(),
+        "stemmatic": metadata.version("stemmatic"),
+        "duckdb": metadata.version("duckdb"),
+    }
+
+
+def write_doc(results: dict[str, Any]) -> None:
+    s = results["summary"]
+    m = results["machine"]
+    large = results["large"]
+    failing = [r for r in results["runs"] if not r["ok"]]
+    lines = [
+        "# Reliability",
+        "",
+        "What Stemmatic does with hostile input, with an index killed while it is written, and",
+        "with files shared between processes; how each guarantee is achieved; and the figures",
+        "measured by `python bench/reliability.py` (raw results in",
+        "`bench/results/reliability.json`).  The tests behind each guarantee are",
+        "`tests/test_hostile.py`, `tests/test_index_integrity.py` and `tests/test_determinism.py`;",
+        "the inputs are generated by `tests/hostile.py`, nothing binary is committed.",
+        "",
+        "## Figures",
+        "",
+        f"Measured {m['date']} on {m['platform']}, {m['cpu_count']} CPUs, Python {m['python']},",
+        f"Stemmatic {m['stemmatic']}, DuckDB {m['duckdb']}.",
+        "",
+        "| measure | value | target |",
+        "|---|---:|---:|",
+        f"| hostile inputs tried | {s['hostile_inputs']} | |",
+        f"| CLI runs on them | {s['runs']} | |",
+        f"| crashes (traceback, timeout, exit status not 0 or 2) | {s['crashes']} | 0 |",
+        f"| wrong outcomes (bad file read, good file refused, invalid report) | {s['wrong']} | 0 |",
+        f"| `index add` killed with SIGKILL | {s['kills']} | |",
+        f"| kills survived (index opens, whole documents, trace answers) | {s['kills_survived']} | all |",
+        f"| documents lost | {s['documents_lost']} | 0 |",
+        f"| documents half stored | {s['documents_half_stored']} | 0 |",
+        f"| peak memory, 50 MB single-line file as a source | {large['huge_source']['peak_rss_mb']} MB "
+        f"({large['huge_source']['seconds']} s) | |",
+    ]
+    if "huge_query" in large:
+        lines.append(f"| peak memory, 50 MB single-line file as the query | "
+                     f"{large['huge_query']['peak_rss_mb']} MB ({large['huge_query']['seconds']} s) | |")
+    mf = large["many_files"]
+    lines += [
+        f"| {mf['files']:,} tiny files in one folder: trace | {mf['trace_seconds']} s, "
+        f"{mf['trace_peak_rss_mb']} MB | |",
+        f"| {mf['files']:,} tiny files in one folder: index add | {mf['index_seconds']} s, "
+        f"{mf['index_peak_rss_mb']} MB | |",
+        "",
+    ]
+    if failing:
+        lines += ["Runs that missed their target when these figures were taken (each is a known",
+                  "bug with an `xfail(strict=True)` test that will flip when it is fixed):", ""]
+        for r in failing:
+            lines.append(f"* `{r['input']}` ({r['mode']}): exit {r['exit']}, {r['message'][:160]}")
+        lines.append("")
+    lines += GUARANTEES.splitlines()
+    DOC.write_text("\n".join(lines).rstrip() + "\n", encoding="utf-8")
+
+
+GUARANTEES = """\
+## How each guarantee is achieved
+
+**A bad input never stops a run, and never prints a traceback.**  Every reader raises
+`InputError` with a one-line reason for what it cannot read.  As the query, the CLI prints
+`stemmatic: error: PATH: REASON` and exits with status 2.  Inside a corpus, `collect()` turns
+the error into a `Skipped(path, reason)` entry in the report and goes on, exiting 0.  Any
+other exception reaching `cli.main` is printed as one `internal error` line and exit status 3,
+which the tests and this bench count as a crash.
+
+**Binary, empty and mis-encoded files.**  Text is decoded without changing a character: a
+byte-order mark, then BOM-less UTF-16 (NUL in every other byte), strict UTF-8, UTF-8 with a
+few damaged bytes (replaced with U+FFFD, with a warning), and Windows-1252.  NUL bytes, a
+share of control characters over 10%, or no plausible encoding at all (charset-normalizer)
+mean a binary file.  An empty file and a file of white space are refused by name.
+
+**Files that are not files.**  A path is `stat`ed before it is opened: a FIFO, a device
+(`/dev/zero` behind a link), a folder or a broken link is refused without being opened, so
+nothing blocks or reads forever.  Folder walks track folders by device and inode, so a
+link back up the tree is not followed twice, and a link loop between files fails `stat`
+with ELOOP and is skipped.  Unreadable files and folders are skipped as `permission denied`
+and `cannot list folder`.
+
+**Size limit** (`Settings.max_bytes`, `--max-bytes`, 200 MB by default).  The size is
+checked with `fstat` before reading, and at most `max_bytes + 1` bytes are read, so a file
+still growing cannot slip past.  JSON Lines records and Parquet texts are checked one by one.
+
+**Time limit** (`Settings.timeout`, `--timeout`, 120 s by default).  HTML, PDF and .docx
+parsers can hang or crash inside C code, where no signal or thread can stop them, so they
+run in one long-lived worker process (a plain `python -c` subprocess talking over pipes).
+A document that takes longer than the limit gets its worker killed and is refused with
+`extraction took longer than N s`; the worker is restarted for the next document.  A worker
+that dies (deep recursion, a segfault) costs only that document.
+
+**Zip bombs.**  A .docx is a zip.  Before python-docx opens it, the sizes in the zip's
+central directory are added up, and a file that would inflate past 200 MB, or more than
+100:1 once past 10 MB, is refused.  A member that lies about its size cannot get past this:
+`zipfile` never inflates more than the declared size and then fails the CRC check.
+
+**XML entity bombs and external entities.**  Every XML part of a .docx is streamed through
+a bare expat parser whose DOCTYPE and ENTITY handlers refuse the file, before python-docx's
+own lxml parser (which cannot be told to forbid DTDs) sees it.  Word never writes a DTD.
+HTML goes through lxml's HTML parser, which neither expands internal entities nor loads
+external ones.
+
+**No network.**  trafilatura is given the decoded page as a string and never a URL; pypdf
+and python-docx never follow links, remote go-to actions or external relationships.  The
+tests block `socket.connect`, `create_connection` and `getaddrinfo` in-process while
+ingesting HTML with `<link>`, `<script src>`, `<img src>`, `<iframe>`, `<object>`, CSS
+imports and meta refresh, a PDF with a URI link and a remote go-to action, and a .docx with
+external relationships; and they point the same files at a live server on 127.0.0.1 while
+the real CLI and its extraction worker run: the server receives no connection.
+
+**Ids are data.**  Document ids from JSON Lines and Parquet (`../../etc/passwd`, `/abs/x`,
+`a/../../b`) are never used to build a path: the only files written are the named
+`--output` and the index.  The JSON report escapes everything as JSON strings.
+
+**An index killed mid-write holds only whole documents.**  `DuckIndex.add` writes each batch
+of whole documents (their rows, their fingerprints and the `updated` stamp) in one DuckDB
+transaction.  A process killed at any point leaves the write-ahead log with whatever had
+not committed, and DuckDB drops it when the file is next opened.  The tests kill
+`stemmatic index add` with SIGKILL at random moments, on fresh indexes and on indexes a
+killed run left behind, and check after each kill that every document reported as
+committed is there, that every stored document has exactly the fingerprints a fresh
+computation gives, that what is stored is whole transactions in order, and that
+`trace --index` finds a passage planted from a stored document.
+
+**Sharing an index between processes.**  DuckDB lets one process open a file read-write, or
+any number open it read-only, never both; a conflicting open fails at once.  So while
+`index add` writes, `trace --index` is refused with `index ... is being written by another
+process; wait for it to finish` (it never sees a half-written index), a second `index add`
+is refused the same way, and `index add` is refused while a reader has the file open.
+Readers never block each other.
+
+**Other format versions and settings.**  An index records its format version, winnowing
+window, index settings and a digest of how it tokenizes a probe text.  An index of an
+older format is refused with "rebuild it with `stemmatic index add` into a new file", one
+of a newer format with "upgrade Stemmatic", one built with other settings with the
+settings to pass; `stemmatic index info` still describes it.
+
+**The same inputs give the same bytes.**  Folders are read in sorted order, records keep
+their ids, sources are sorted by id, passages by offsets, and the JSON writer sorts what is
+left; workers only change where alignment runs, not its result.  The tests compare the JSON
+byte for byte across shuffled arguments, folders written in different orders, shuffled
+records, indexes built in different orders, and `--workers 1`, `2` and `3`.
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="20,000 files, 10 kills, no 50 MB query")
+    parser.add_argument("--kills", type=int, default=None, help="kills of `index add` (default 30)")
+    parser.add_argument("--many", type=int, default=None, help="tiny files in one folder (100,000)")
+    args = parser.parse_args()
+    kills_n = args.kills or (10 if args.quick else 30)
+    many = args.many or (20_000 if args.quick else 100_000)
+    info = machine()
+    _log(f"{info['platform']}, {info['cpu_count']} CPUs, Python {info['python']}")
+    with tempfile.TemporaryDirectory(prefix="stemmatic-reliability-") as folder:
+        work = Path(folder)
+        _log("hostile inputs:")
+        runs = hostile_cases(work / "hostile")
+        _log("more inputs:")
+        runs += extra_cases(work)
+        _log("large inputs:")
+        large = large_inputs(work, many, huge_query=not args.quick)
+        runs += large.pop("rows")
+        _log("kills:")
+        killed = kills(work, kills_n)
+    inputs = {r["input"] for r in runs}
+    summary = {
+        "hostile_inputs": len(inputs),
+        "runs": len(runs),
+        "crashes": sum(r["crash"] for r in runs),
+        "wrong": sum(not r["ok"] and not r["crash"] for r in runs),
+        "kills": killed["killed"],
+        "kills_survived": killed["survived"],
+        "documents_lost": killed["documents_lost"],
+        "documents_half_stored": killed["documents_half_stored"],
+        "peak_rss_mb_largest_input": max(
+            large["huge_source"]["peak_rss_mb"], large.get("huge_query", {}).get("peak_rss_mb", 0)),
+    }
+    results = {"machine": info, "summary": summary, "large": large, "kills": killed, "runs": runs}
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    write_doc(results)
+    print(json.dumps(summary, indent=2))
+
+
+if __name__ == "__main__":
+    main()
