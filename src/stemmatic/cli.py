@@ -291,6 +291,88 @@ def _fill_texts(data: dict[str, Any]) -> None:
         doc["text"] = text
 
 
+@cli.command()
+@click.argument("input_path", metavar="INPUT", type=click.Path(path_type=Path))
+@click.option("--output", "-o", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder to write passages/, clusters/, graph.json, graph.graphml and "
+                   "stemma.html into.")
+@click.option("--engine", type=click.Choice(["local", "spark"]), default="local",
+              show_default=True,
+              help="local: DuckDB and worker processes; spark: PySpark "
+                   "(pip install 'stemmatic[spark]').")
+@click.option("--max-df", type=click.IntRange(min=2), default=100, show_default=True,
+              help="Fingerprints shared by more documents than this are dropped as boilerplate.")
+@click.option("--jsonl", is_flag=True, help="Also write every table as JSON Lines.")
+@click.option("--workers", "-w", type=click.IntRange(min=1), default=None,
+              help="Worker processes of the local engine.  [default: one per core]")
+@_settings_options
+def corpus(
+    input_path: Path,
+    output: Path,
+    engine: str,
+    max_df: int,
+    jsonl: bool,
+    workers: int | None,
+    **options: Any,
+) -> None:
+    """Find all reuse among the documents of a corpus and infer who copied whom.
+
+    INPUT is a folder of documents, a JSON Lines file or a Parquet dataset; records have
+    `id` and `text`, and optionally `title`, `author`, `date` and `series`.  Every pair of
+    documents sharing fingerprints is aligned with the same functions `trace` uses.
+
+    \b
+    Examples:
+      stemmatic corpus archive/ --output reuse/
+      stemmatic corpus papers.jsonl --output reuse/ --min-words 20 --max-df 50 --jsonl
+      stemmatic corpus dataset.parquet --output reuse/ --engine spark
+    """
+    from stemmatic.corpus import run_corpus
+
+    settings = _settings(**options)
+    console = Console(stderr=True)
+    with _stage_progress(console) as progress:
+        result = run_corpus(
+            input_path,
+            output,
+            engine=engine,
+            settings=settings,
+            max_df=max_df,
+            jsonl=jsonl,
+            progress=progress,
+            workers=workers,
+        )
+    for item in result.skipped:
+        console.print(f"[yellow]skipped[/] {item.path}: {item.reason}", highlight=False)
+    click.echo(
+        f"{output}: {result.documents} documents, {len(result.skipped)} skipped, "
+        f"{result.candidate_pairs} candidate pairs, {result.passages} passages in "
+        f"{result.aligned_pairs} pairs, {result.clusters} clusters, {result.edges} stemma edges; "
+        f"{result.dropped_fingerprints} boilerplate fingerprints dropped "
+        f"({result.seconds:.1f} s, {result.engine} engine)"
+    )
+
+
+@contextmanager
+def _stage_progress(console: Console) -> Iterator[Any]:
+    """Progress bars for a multi-stage run, one per stage, on a terminal only."""
+    if not console.is_terminal:
+        yield None
+        return
+    with Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+        TimeElapsedColumn(), console=console, transient=True,
+    ) as bar:
+        tasks: dict[str, Any] = {}
+
+        def progress(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=total or None)
+            bar.update(tasks[stage], completed=done, total=total or None)
+
+        yield progress
+
+
 @cli.group()
 def index() -> None:
     """Build and inspect on-disk corpus indexes (DuckDB files)."""
