@@ -14,9 +14,8 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-import pytest
-
 import hostile
+import pytest
 from hostile import prose
 
 ORDERS = 5
@@ -29,7 +28,7 @@ def _files() -> dict[str, bytes]:
         "a/one.txt": texts[0].encode(),
         "a/two.md": ("# Two\n\n" + texts[1]).encode(),
         "b/three.html": f"<html><head><title>Three</title></head><body><article><p>{texts[2]}</p>"
-                        f"</article></body></html>".encode(),
+        f"</article></body></html>".encode(),
         "b/four.pdf": hostile.pdf_with_text(texts[3]),
         "b/deep/five.docx": hostile.docx_with_text(texts[4]),
         "c/six.txt": texts[5].encode("utf-16-le"),
@@ -119,8 +118,9 @@ def test_folders_written_in_different_orders_give_identical_json(workdir: Path, 
         _write(workdir / "src", files, order)
         assert _trace(run_cli, "--sources", "src") == reference, order
     # Folders given in another order, and a folder's sub-folders given one by one.
-    assert _trace(run_cli, "--sources", "src/c", "src/b", "src/a", "src/bad", "src/records.jsonl") == \
-        _trace(run_cli, "--sources", "src/records.jsonl", "src/a", "src/bad", "src/b", "src/c")
+    assert _trace(
+        run_cli, "--sources", "src/c", "src/b", "src/a", "src/bad", "src/records.jsonl"
+    ) == _trace(run_cli, "--sources", "src/records.jsonl", "src/a", "src/bad", "src/b", "src/c")
 
 
 def test_shuffled_corpus_records_give_identical_json(workdir: Path, run_cli) -> None:
@@ -153,7 +153,9 @@ def test_workers_in_a_subprocess_give_identical_bytes(workdir: Path) -> None:
     files = _files()
     _write(workdir / "src", files, sorted(files))
     runs = [
-        hostile.run(["trace", "query.txt", "--sources", "src", "-f", "json", "--workers", w], cwd=workdir)
+        hostile.run(
+            ["trace", "query.txt", "--sources", "src", "-f", "json", "--workers", w], cwd=workdir
+        )
         for w in ("1", "2")
     ]
     for run in runs:
@@ -190,8 +192,6 @@ def test_repeated_runs_give_identical_json(workdir: Path, run_cli) -> None:
     assert _trace(run_cli, "--sources", "src") == first
 
 
-@pytest.mark.xfail(strict=True, reason="bug: ids of files with the same name depend on the "
-                   "order of the arguments: the first one read is 'x.txt', the next 'b/x.txt'")
 def test_same_file_names_in_two_folders_in_either_order(workdir: Path, run_cli) -> None:
     (workdir / "a").mkdir()
     (workdir / "b").mkdir()
@@ -219,8 +219,6 @@ def test_same_file_given_twice_counts_once(workdir: Path, run_cli) -> None:
         assert len(data["skipped"]) == 1 and "same file as" in data["skipped"][0]["reason"]
 
 
-@pytest.mark.xfail(strict=True, reason="bug: of two paths to the same file, the one listed first "
-                   "is kept, so the source's id and path depend on the order of the arguments")
 def test_same_file_given_twice_in_either_order(workdir: Path, run_cli) -> None:
     (workdir / "src").mkdir()
     (workdir / "src" / "real.txt").write_text(prose(7300, 120), encoding="utf-8")

@@ -538,8 +538,9 @@ def test_parquet_without_text_column_and_corrupt(tmp_path: Path) -> None:
     bad = write(tmp_path / "bad.parquet", b"PAR1 this is not parquet PAR1")
     docs, skipped = collect([path, bad])
     assert docs == []
-    assert skipped[0] == Skipped(str(path), "Parquet file has no 'text' column")
-    assert skipped[1].path == str(bad) and "not a valid Parquet file" in skipped[1].reason
+    reasons = {item.path: item.reason for item in skipped}
+    assert reasons[str(path)] == "Parquet file has no 'text' column"
+    assert "not a valid Parquet file" in reasons[str(bad)]
 
 
 # --- collect --------------------------------------------------------------------------------
@@ -618,8 +619,12 @@ def test_collect_makes_ids_unique(tmp_path: Path) -> None:
         [tmp_path / "one", tmp_path / "two", tmp_path / "three" / "deep" / "x.txt"]
     )
     assert skipped == []
-    assert [d.id for d in docs] == ["x.txt", "two/x.txt", "deep/x.txt"]
-    assert len({d.id for d in docs}) == 3
+    # Every file sharing a name gets its folder in front, whatever the argument order.
+    assert sorted(d.id for d in docs) == ["deep/x.txt", "one/x.txt", "two/x.txt"]
+    again, _ = collect(
+        [tmp_path / "three" / "deep" / "x.txt", tmp_path / "two", tmp_path / "one"]
+    )
+    assert sorted((d.id, d.text) for d in again) == sorted((d.id, d.text) for d in docs)
     # The same file reached twice is read once.
     docs, skipped = collect([tmp_path / "one", tmp_path / "one" / "x.txt"])
     assert [d.id for d in docs] == ["x.txt"]

@@ -138,7 +138,6 @@ def collect(
     documents: list[Document] = []
     skipped: list[Skipped] = []
     taken: set[str] = set()
-    seen_files: dict[tuple[int, int], str] = {}
 
     def done(item: Document | Skipped) -> None:
         if isinstance(item, Document):
@@ -149,23 +148,74 @@ def collect(
         if progress is not None:
             progress(1)
 
+    # Plan first, read after: which files there are, which are the same file, and what
+    # each is called are decided from the whole set, so neither the order of the
+    # arguments nor the order of a folder's listing changes any id.
+    entries: list[tuple[str, tuple[str, ...], bool]] = []
     for given in paths:
         root = os.fspath(given)
         if os.path.isdir(root):
             for entry in _walk(root):
                 if isinstance(entry, Skipped):
                     done(entry)
-                    continue
-                file, relative = entry
-                for item in _read_input(file, relative, False, settings, taken, seen_files):
-                    done(item)
+                else:
+                    entries.append((entry[0], entry[1], False))
         elif os.path.lexists(root):
-            relative = (os.path.basename(root),)
-            for item in _read_input(root, relative, True, settings, taken, seen_files):
-                done(item)
+            entries.append((root, (os.path.basename(root),), True))
         else:
             done(Skipped(root, "no such file or folder"))
+    entries.sort(key=lambda e: (os.path.abspath(e[0]), e[1]))
+    entries = _distinct_files(entries, done)
+    ids = _plan_ids([(path, relative) for path, relative, _ in entries
+                     if FORMATS.get(PurePath(path).suffix.lower()) not in _RECORD_FORMATS])
+    for path, relative, explicit in entries:
+        for item in _read_input(path, relative, explicit, settings, taken, ids.get(path)):
+            done(item)
     return documents, skipped
+
+
+def _distinct_files(
+    entries: list[tuple[str, tuple[str, ...], bool]],
+    done: Callable[[Document | Skipped], None],
+) -> list[tuple[str, tuple[str, ...], bool]]:
+    """Keep one path to each file: a link, or a file inside a folder also given, is the
+    same document read twice.  The first in sorted order is kept."""
+    kept: list[tuple[str, tuple[str, ...], bool]] = []
+    seen: dict[tuple[int, int], str] = {}
+    for path, relative, explicit in entries:
+        key = _inode(path)
+        if key is not None and key in seen:
+            done(Skipped(path, f"same file as {seen[key]}"))
+            continue
+        if key is not None:
+            seen[key] = path
+        kept.append((path, relative, explicit))
+    return kept
+
+
+def _plan_ids(files: list[tuple[str, tuple[str, ...]]]) -> dict[str, str]:
+    """An id for each file: its relative path, or with as many parent folders in front
+    as make every one of the files sharing that relative path unique."""
+    groups: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
+    for path, relative in files:
+        groups.setdefault("/".join(relative), []).append((path, relative))
+    ids: dict[str, str] = {}
+    for base, members in groups.items():
+        if len(members) == 1:
+            ids[members[0][0]] = base
+            continue
+        parts = {path: Path(os.path.abspath(path)).parts[1:] for path, _ in members}
+        depth = len(members[0][1])
+        longest = max(len(p) for p in parts.values())
+        while depth <= longest:
+            names = {path: "/".join(p[-depth:]) for path, p in parts.items()}
+            if len(set(names.values())) == len(names):
+                break
+            depth += 1
+        for number, (path, _) in enumerate(sorted(members), start=1):
+            name = "/".join(parts[path][-depth:])
+            ids[path] = name if list(names.values()).count(name) == 1 else f"{name}#{number}"
+    return ids
 
 
 def _read_input(
@@ -174,7 +224,7 @@ def _read_input(
     explicit: bool,
     settings: Settings,
     taken: set[str],
-    seen_files: dict[tuple[int, int], str],
+    doc_id: str | None,
 ) -> Iterator[Document | Skipped]:
     """Read one file found by ``collect``: a document, records, or the reason it is skipped."""
     suffix = PurePath(path).suffix.lower()
@@ -184,18 +234,6 @@ def _read_input(
             return
         yield Skipped(path, _unsupported(suffix))
         return
-    try:
-        info = os.stat(path)
-    except OSError:
-        info = None
-    if info is not None:
-        # The same file reached twice (a link, or a file inside a folder also given):
-        # reading it again would only produce duplicate matches.
-        key = (info.st_dev, info.st_ino)
-        if key in seen_files:
-            yield Skipped(path, f"same file as {seen_files[key]}")
-            return
-        seen_files[key] = path
     if fmt in _RECORD_FORMATS:
         try:
             _check_file(path)
@@ -211,23 +249,14 @@ def _read_input(
             else:
                 yield found
         return
+    doc_id = doc_id or "/".join(relative)
+    if doc_id in taken:
+        yield Skipped(path, f"duplicate id {doc_id!r}")
+        return
     try:
-        yield load(path, settings, doc_id=_unique_id(path, relative, taken))
+        yield load(path, settings, doc_id=doc_id)
     except InputError as exc:
         yield Skipped(path, exc.reason)
-
-
-def _unique_id(path: str, relative: tuple[str, ...], taken: set[str]) -> str:
-    """The relative path as id, or with as many parent folders in front as make it unique."""
-    parts = Path(os.path.abspath(path)).parts[1:]  # without the root "/"
-    for extra in range(len(parts) - len(relative) + 1):
-        candidate = "/".join(parts[len(parts) - len(relative) - extra :])
-        if candidate not in taken:
-            return candidate
-    number = 2
-    while f"{candidate}#{number}" in taken:
-        number += 1
-    return f"{candidate}#{number}"
 
 
 def _walk(root: str) -> Iterator[tuple[str, tuple[str, ...]] | Skipped]:
