@@ -26,7 +26,6 @@ import os
 import platform
 import random
 import shutil
-import signal
 import sys
 import tempfile
 import time
@@ -38,8 +37,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-import hostile  # noqa: E402 - tests/hostile.py, found through the path set above
-from hostile import CASES, Run, prose  # noqa: E402
+import hostile
+from hostile import CASES, Run, prose
 
 RESULTS = ROOT / "bench" / "results" / "reliability.json"
 DOC = ROOT / "docs" / "reliability.md"
@@ -57,7 +56,9 @@ def _json(run: Run) -> dict[str, Any] | None:
         return None
 
 
-def _record(name: str, mode: str, expected: str, run: Run, ok: bool, note: str = "") -> dict[str, Any]:
+def _record(
+    name: str, mode: str, expected: str, run: Run, ok: bool, note: str = ""
+) -> dict[str, Any]:
     message = run.stderr.strip().splitlines()[-1] if run.stderr.strip() else ""
     row = {
         "input": name,
@@ -73,8 +74,10 @@ def _record(name: str, mode: str, expected: str, run: Run, ok: bool, note: str =
     if note:
         row["note"] = note
     status = "CRASH" if run.crashed else ("ok" if row["ok"] else "WRONG")
-    _log(f"  {status:5} {name:26} {mode:7} exit {run.code:3}  {run.seconds:6.1f} s "
-         f"{run.peak_rss_mb:7.0f} MB  {message[:90]}")
+    _log(
+        f"  {status:5} {name:26} {mode:7} exit {run.code:3}  {run.seconds:6.1f} s "
+        f"{run.peak_rss_mb:7.0f} MB  {message[:90]}"
+    )
     return row
 
 
@@ -109,14 +112,20 @@ def hostile_cases(work: Path) -> list[dict[str, Any]]:
         if case.outcome == "refused":
             run = hostile.run(["trace", path, "--sources", good, "-f", "json"], timeout=120)
             lines = run.stderr.strip().splitlines()
-            ok = run.code == 2 and len(lines) == 1 and case.reason in lines[0].split(f"{path}: ", 1)[-1].lower()
+            ok = (
+                run.code == 2
+                and len(lines) == 1
+                and case.reason in lines[0].split(f"{path}: ", 1)[-1].lower()
+            )
         else:
             copies = work / "copies" / case.name
             copies.mkdir(parents=True)
-            (copies / "copy.txt").write_text(f"{prose(3000, 40)} {case.planted} {prose(3001, 40)}",
-                                             encoding="utf-8")
-            run = hostile.run(["trace", path, "--sources", copies, "-f", "json", "--no-paraphrase"],
-                              timeout=120)
+            (copies / "copy.txt").write_text(
+                f"{prose(3000, 40)} {case.planted} {prose(3001, 40)}", encoding="utf-8"
+            )
+            run = hostile.run(
+                ["trace", path, "--sources", copies, "-f", "json", "--no-paraphrase"], timeout=120
+            )
             ok = run.code == 0 and _covers(_json(run), "copy.txt", case.planted, "query")
         rows.append(_record(case.name, "query", case.outcome, run, ok))
         # Inside a corpus.
@@ -128,13 +137,20 @@ def hostile_cases(work: Path) -> list[dict[str, Any]]:
             run = hostile.run(["trace", query, "--sources", corpus, "-f", "json"], timeout=120)
             data = _json(run)
             skipped = {s["path"]: s["reason"].lower() for s in data["skipped"]} if data else {}
-            ok = run.code == 0 and case.reason in skipped.get(os.fsdecode(inside), "") and _covers(
-                data, "good.txt", passage, "query")
+            ok = (
+                run.code == 0
+                and case.reason in skipped.get(os.fsdecode(inside), "")
+                and _covers(data, "good.txt", passage, "query")
+            )
         else:
             planted = work / "copies" / f"{case.name}.txt"
-            planted.write_text(f"{prose(3000, 40)} {case.planted} {prose(3001, 40)}", encoding="utf-8")
-            run = hostile.run(["trace", planted, "--sources", corpus, "-f", "json", "--no-paraphrase"],
-                              timeout=120)
+            planted.write_text(
+                f"{prose(3000, 40)} {case.planted} {prose(3001, 40)}", encoding="utf-8"
+            )
+            run = hostile.run(
+                ["trace", planted, "--sources", corpus, "-f", "json", "--no-paraphrase"],
+                timeout=120,
+            )
             ok = run.code == 0 and _covers(_json(run), inside.name, case.planted, "source")
         rows.append(_record(case.name, "corpus", case.outcome, run, ok))
     return rows
@@ -162,27 +178,67 @@ def extra_cases(work: Path) -> list[dict[str, Any]]:
         shutil.copy(good, locked.parent / "good.txt")
         locked.chmod(0)
         run = hostile.run(["trace", locked, "--sources", good], prefix=prefix)
-        rows.append(_record("unreadable-file", "query", "refused", run,
-                            run.code == 2 and "not readable" in run.stderr))
+        rows.append(
+            _record(
+                "unreadable-file",
+                "query",
+                "refused",
+                run,
+                run.code == 2 and "not readable" in run.stderr,
+            )
+        )
         run = hostile.run(["trace", query, "--sources", locked.parent, "-f", "json"], prefix=prefix)
         data = _json(run)
-        rows.append(_record("unreadable-file", "corpus", "refused", run, run.code == 0 and data is not None
-                            and any(s["reason"] == "permission denied" for s in data["skipped"])))
+        rows.append(
+            _record(
+                "unreadable-file",
+                "corpus",
+                "refused",
+                run,
+                run.code == 0
+                and data is not None
+                and any(s["reason"] == "permission denied" for s in data["skipped"]),
+            )
+        )
         locked.chmod(0o600)
 
     # The per-document time limit and the size limit, from the command line.
     slow = folder / "slow" / "slow.html"
     slow.parent.mkdir()
-    slow.write_text("<html><body><article>" + "".join(
-        f"<p>Paragraph {i} about salt roads, tolls and merchants on the rivers.</p>"
-        for i in range(12000)) + "</article></body></html>", encoding="utf-8")
+    slow.write_text(
+        "<html><body><article>"
+        + "".join(
+            f"<p>Paragraph {i} about salt roads, tolls and merchants on the rivers.</p>"
+            for i in range(12000)
+        )
+        + "</article></body></html>",
+        encoding="utf-8",
+    )
     run = hostile.run(["trace", slow, "--sources", good, "--timeout", "0.05"])
-    rows.append(_record("slow-html-timeout", "query", "refused", run,
-                        run.code == 2 and "extraction took longer than 0.05 s" in run.stderr))
-    run = hostile.run(["trace", query, "--sources", slow.parent, "-f", "json", "--max-bytes", "100000"])
+    rows.append(
+        _record(
+            "slow-html-timeout",
+            "query",
+            "refused",
+            run,
+            run.code == 2 and "extraction took longer than 0.05 s" in run.stderr,
+        )
+    )
+    run = hostile.run(
+        ["trace", query, "--sources", slow.parent, "-f", "json", "--max-bytes", "100000"]
+    )
     data = _json(run)
-    rows.append(_record("slow-html-max-bytes", "corpus", "refused", run, run.code == 0 and data is not None
-                        and "file too large" in "".join(s["reason"] for s in data["skipped"])))
+    rows.append(
+        _record(
+            "slow-html-max-bytes",
+            "corpus",
+            "refused",
+            run,
+            run.code == 0
+            and data is not None
+            and "file too large" in "".join(s["reason"] for s in data["skipped"]),
+        )
+    )
 
     # A name that is not UTF-8, in a report written to a file and in an index.
     odd = folder / "odd"
@@ -194,7 +250,9 @@ def extra_cases(work: Path) -> list[dict[str, Any]]:
     odd_query.write_text(" ".join(prose(1102, 150).split()[:60]), encoding="utf-8")
     out = folder / "odd-report.json"
     run = hostile.run(["trace", odd_query, "--sources", odd, "-f", "json", "--output", out])
-    rows.append(_record("non-utf8-name-output", "corpus", "read", run, run.code == 0 and out.exists()))
+    rows.append(
+        _record("non-utf8-name-output", "corpus", "read", run, run.code == 0 and out.exists())
+    )
     run = hostile.run(["index", "add", folder / "odd.duckdb", odd])
     rows.append(_record("non-utf8-name-index", "corpus", "read", run, run.code == 0))
 
@@ -205,9 +263,9 @@ def extra_cases(work: Path) -> list[dict[str, Any]]:
         (docs / f"doc-{i:03d}.txt").write_text(prose(1200 + i, 300), encoding="utf-8")
     index = folder / "full.duckdb"
     hostile.run(["index", "add", index, docs], timeout=300)
-    data = index.read_bytes()
+    whole = index.read_bytes()
     damaged = folder / "damaged.duckdb"
-    damaged.write_bytes(data[: len(data) // 2])
+    damaged.write_bytes(whole[: len(whole) // 2])
     run = hostile.run(["trace", docs / "doc-007.txt", "--index", damaged])
     rows.append(_record("index-cut-in-half", "index", "refused", run, run.code == 2))
     return rows
@@ -216,27 +274,59 @@ def extra_cases(work: Path) -> list[dict[str, Any]]:
 # ------------------------------------------------------------------------------------ large
 
 
-def large_inputs(work: Path, many: int, huge_query: bool) -> dict[str, Any]:
+def large_inputs(many: int, huge_query: bool) -> dict[str, Any]:
+    with hostile.scratch("stemmatic-reliability-large-") as folder:
+        return _large_inputs(folder, many, huge_query)
+
+
+def _large_inputs(folder: Path, many: int, huge_query: bool) -> dict[str, Any]:
     out: dict[str, Any] = {"rows": []}
-    folder = work / "large"
     corpus = folder / "corpus"
     corpus.mkdir(parents=True)
     huge = corpus / "huge.txt"
     passage = hostile.write_huge_line(huge)
     query = folder / "query.txt"
     query.write_text(f"{prose(3000, 40)} {passage} {prose(3001, 40)}", encoding="utf-8")
-    run = hostile.run(["trace", query, "--sources", corpus, "-f", "json", "--no-paraphrase"], timeout=600)
-    out["rows"].append(_record("50mb-single-line", "corpus", "read", run,
-                               run.code == 0 and _covers(_json(run), "huge.txt", passage, "query")))
+    run = hostile.run(
+        ["trace", query, "--sources", corpus, "-f", "json", "--no-paraphrase"], timeout=600
+    )
+    out["rows"].append(
+        _record(
+            "50mb-single-line",
+            "corpus",
+            "read",
+            run,
+            run.code == 0 and _covers(_json(run), "huge.txt", passage, "query"),
+        )
+    )
     out["huge_source"] = {"seconds": round(run.seconds, 1), "peak_rss_mb": round(run.peak_rss_mb)}
     if huge_query:
-        run = hostile.run(["trace", huge, "--sources", query, "-f", "json", "--no-paraphrase"], timeout=900)
-        out["rows"].append(_record("50mb-single-line", "query", "read", run,
-                                   run.code == 0 and _covers(_json(run), "query.txt", passage, "query")))
-        out["huge_query"] = {"seconds": round(run.seconds, 1), "peak_rss_mb": round(run.peak_rss_mb)}
+        run = hostile.run(
+            ["trace", huge, "--sources", query, "-f", "json", "--no-paraphrase"], timeout=900
+        )
+        out["rows"].append(
+            _record(
+                "50mb-single-line",
+                "query",
+                "read",
+                run,
+                run.code == 0 and _covers(_json(run), "query.txt", passage, "query"),
+            )
+        )
+        out["huge_query"] = {
+            "seconds": round(run.seconds, 1),
+            "peak_rss_mb": round(run.peak_rss_mb),
+        }
     run = hostile.run(["trace", huge, "--sources", query, "--max-bytes", "10000000"])
-    out["rows"].append(_record("50mb-single-line-limited", "query", "refused", run,
-                               run.code == 2 and "file too large" in run.stderr))
+    out["rows"].append(
+        _record(
+            "50mb-single-line-limited",
+            "query",
+            "refused",
+            run,
+            run.code == 2 and "file too large" in run.stderr,
+        )
+    )
 
     notes = folder / "notes"
     started = time.monotonic()
@@ -245,17 +335,43 @@ def large_inputs(work: Path, many: int, huge_query: bool) -> dict[str, Any]:
     target = many // 2 + 17
     note_query = folder / "note-query.txt"
     note_query.write_text(f"A note: {hostile.note_text(target)} The end.", encoding="utf-8")
-    run = hostile.run(["trace", note_query, "--sources", notes, "-f", "json", "--no-paraphrase"],
-                      timeout=900)
-    out["rows"].append(_record(f"{many}-tiny-files", "corpus", "read", run, run.code == 0
-                               and _covers(_json(run), f"note-{target:06d}.txt",
-                                           hostile.note_text(target).split(": ", 1)[1], "query")))
-    out["many_files"] = {"files": many, "write_seconds": round(written, 1),
-                         "trace_seconds": round(run.seconds, 1), "trace_peak_rss_mb": round(run.peak_rss_mb)}
+    run = hostile.run(
+        ["trace", note_query, "--sources", notes, "-f", "json", "--no-paraphrase"], timeout=900
+    )
+    out["rows"].append(
+        _record(
+            f"{many}-tiny-files",
+            "corpus",
+            "read",
+            run,
+            run.code == 0
+            and _covers(
+                _json(run),
+                f"note-{target:06d}.txt",
+                hostile.note_text(target).split(": ", 1)[1],
+                "query",
+            ),
+        )
+    )
+    out["many_files"] = {
+        "files": many,
+        "write_seconds": round(written, 1),
+        "trace_seconds": round(run.seconds, 1),
+        "trace_peak_rss_mb": round(run.peak_rss_mb),
+    }
     run = hostile.run(["index", "add", folder / "notes.duckdb", notes], timeout=900)
-    out["rows"].append(_record(f"{many}-tiny-files", "index", "read", run,
-                               run.code == 0 and f"{many} added" in run.stdout))
-    out["many_files"].update(index_seconds=round(run.seconds, 1), index_peak_rss_mb=round(run.peak_rss_mb))
+    out["rows"].append(
+        _record(
+            f"{many}-tiny-files",
+            "index",
+            "read",
+            run,
+            run.code == 0 and f"{many} added" in run.stdout,
+        )
+    )
+    out["many_files"].update(
+        index_seconds=round(run.seconds, 1), index_peak_rss_mb=round(run.peak_rss_mb)
+    )
     return out
 
 
@@ -275,12 +391,9 @@ def kills(work: Path, rounds: int, docs_count: int = 200) -> dict[str, Any]:
     order = sorted(expected)
     index = work / "kill.duckdb"
     out = work / "kill.out"
-    started = time.monotonic()
-    process = hostile.start_add(index, docs, out, 10)
-    process.wait()
-    span = time.monotonic() - started
+    span, _ = hostile.timed_add(index, docs, out, 10)
     rng = random.Random(7)
-    killed = survived = lost = half = 0
+    killed = survived = lost = half = failures = 0
     for round_ in range(rounds):
         if round_ % 3 != 2:
             for leftover in work.glob("kill.duckdb*"):
@@ -291,38 +404,65 @@ def kills(work: Path, rounds: int, docs_count: int = 200) -> dict[str, Any]:
             before = set()
         batch = 10 if round_ % 4 else 0
         process = hostile.start_add(index, docs, out, batch)
-        time.sleep(rng.uniform(0.05, span))
-        process.send_signal(signal.SIGKILL)
-        process.wait()
-        killed += process.returncode == -signal.SIGKILL
+        if batch and round_ % 5:
+            # After a random number of committed transactions, a moment later.
+            commits = rng.randrange(1, docs_count // batch) * batch
+            was_killed = hostile.kill_add(
+                process, out, after_commits=commits, delay=rng.uniform(0, 0.05)
+            )
+        else:
+            # At a random moment: starting, reading files, creating the index, or writing.
+            delay = rng.uniform(0.05, 0.9 * span)
+            was_killed = hostile.kill_add(process, out, after_commits=None, delay=delay)
+            if not was_killed:
+                span = delay
+        killed += was_killed
         try:
             stored = hostile.stored_documents(index)
         except Exception as exc:  # noqa: BLE001 - an index that cannot be read is a failure
             _log(f"  kill {round_}: index unreadable: {exc}")
+            failures += 1
             continue
         stored = stored or {}
         reported = set(hostile.reported_ids(out)) if batch else set()
         missing = (before | reported) - set(stored)
-        broken = [i for i, (text, *sums) in stored.items()
-                  if text != expected[i][0] or tuple(sums) != expected[i][1]]
+        broken = [
+            i
+            for i, (text, *sums) in stored.items()
+            if text != expected[i][0] or tuple(sums) != expected[i][1]
+        ]
         prefix_ok = sorted(stored) == order[: len(stored)]
         lost += len(missing)
         half += len(broken) + (0 if prefix_ok else 1)
         run = None
         if stored:
-            last = sorted(stored)[-1]
+            last = max(stored)
             q = work / "kill-query.txt"
             q.write_text(" ".join(expected[last][0].split()[100:160]), encoding="utf-8")
             run = hostile.run(["trace", q, "--index", index, "-f", "json", "--no-paraphrase"])
-            answered = run.code == 0 and any(p["source_id"] == last for p in (_json(run) or {}).get("passages", []))
+            answered = run.code == 0 and any(
+                p["source_id"] == last for p in (_json(run) or {}).get("passages", [])
+            )
         else:
             answered = True
         ok = not missing and not broken and prefix_ok and answered
-        survived += ok
-        _log(f"  kill {round_:2}: {len(stored):3} documents stored, {len(reported):3} reported, "
-             f"{len(missing)} lost, {len(broken)} broken, trace {'ok' if answered else 'FAILED'}")
-    return {"rounds": rounds, "killed": killed, "survived": survived, "documents_lost": lost,
-            "documents_half_stored": half, "documents": docs_count, "uninterrupted_seconds": round(span, 1)}
+        # A run that finished before the kill came is checked all the same, not counted.
+        survived += ok and was_killed
+        failures += not ok
+        _log(
+            f"  kill {round_:2}: {len(stored):3} documents stored, {len(reported):3} reported, "
+            f"{len(missing)} lost, {len(broken)} broken, trace {'ok' if answered else 'FAILED'}"
+        )
+    return {
+        "rounds": rounds,
+        "killed": killed,
+        "survived": survived,
+        "failed_checks": failures,
+        "documents_lost": lost,
+        "documents_half_stored": half,
+        "documents": docs_count,
+        "uninterrupted_seconds": round(span, 1),
+    }
 
 
 # ------------------------------------------------------------------------------------ report
@@ -369,29 +509,53 @@ def write_doc(results: dict[str, Any]) -> None:
         f"| kills survived (index opens, whole documents, trace answers) | {s['kills_survived']} | all |",
         f"| documents lost | {s['documents_lost']} | 0 |",
         f"| documents half stored | {s['documents_half_stored']} | 0 |",
-        f"| peak memory, 50 MB single-line file as a source | {large['huge_source']['peak_rss_mb']} MB "
-        f"({large['huge_source']['seconds']} s) | |",
+        (
+            f"| peak memory, 50 MB single-line file as a source | {large['huge_source']['peak_rss_mb']} MB "
+            f"({large['huge_source']['seconds']} s) | |"
+        ),
     ]
     if "huge_query" in large:
-        lines.append(f"| peak memory, 50 MB single-line file as the query | "
-                     f"{large['huge_query']['peak_rss_mb']} MB ({large['huge_query']['seconds']} s) | |")
+        lines.append(
+            f"| peak memory, 50 MB single-line file as the query | "
+            f"{large['huge_query']['peak_rss_mb']} MB ({large['huge_query']['seconds']} s) | |"
+        )
     mf = large["many_files"]
     lines += [
-        f"| {mf['files']:,} tiny files in one folder: trace | {mf['trace_seconds']} s, "
-        f"{mf['trace_peak_rss_mb']} MB | |",
-        f"| {mf['files']:,} tiny files in one folder: index add | {mf['index_seconds']} s, "
-        f"{mf['index_peak_rss_mb']} MB | |",
+        (
+            f"| {mf['files']:,} tiny files in one folder: trace | {mf['trace_seconds']} s, "
+            f"{mf['trace_peak_rss_mb']} MB | |"
+        ),
+        (
+            f"| {mf['files']:,} tiny files in one folder: index add | {mf['index_seconds']} s, "
+            f"{mf['index_peak_rss_mb']} MB | |"
+        ),
         "",
     ]
     if failing:
-        lines += ["Runs that missed their target when these figures were taken (each is a known",
-                  "bug with an `xfail(strict=True)` test that will flip when it is fixed):", ""]
+        lines += [
+            "Runs that missed their target when these figures were taken (each is a known",
+            "bug with an `xfail(strict=True)` test that will flip when it is fixed):",
+            "",
+        ]
         for r in failing:
-            lines.append(f"* `{r['input']}` ({r['mode']}): exit {r['exit']}, {r['message'][:160]}")
+            why = KNOWN_BUGS.get(r["input"], r["message"][:160])
+            lines.append(f"* `{r['input']}` ({r['mode']}): exit {r['exit']}; {why}")
         lines.append("")
     lines += GUARANTEES.splitlines()
     DOC.write_text("\n".join(lines).rstrip() + "\n", encoding="utf-8")
 
+
+# What goes wrong on the inputs that missed their target when this bench was written.
+KNOWN_BUGS = {
+    "deep-html": "refused as 'no text in HTML page'; libxml2 stops at 2,048 levels of "
+    "nesting and the text below is dropped without a word",
+    "non-utf8-name": "the report carries the name's raw bytes: it is not valid UTF-8 JSON",
+    "non-utf8-name-output": "`--output` fails on the name's lone surrogates (internal error)",
+    "non-utf8-name-index": "DuckDB refuses the id's lone surrogates (internal error); nothing "
+    "of the folder is indexed",
+    "index-cut-in-half": "a read error after the index opened escapes as duckdb.IOException "
+    "(internal error)",
+}
 
 GUARANTEES = """\
 ## How each guarantee is achieved
@@ -448,7 +612,9 @@ the real CLI and its extraction worker run: the server receives no connection.
 
 **Ids are data.**  Document ids from JSON Lines and Parquet (`../../etc/passwd`, `/abs/x`,
 `a/../../b`) are never used to build a path: the only files written are the named
-`--output` and the index.  The JSON report escapes everything as JSON strings.
+`--output` and the index.  The JSON report escapes everything as JSON strings.  Not yet
+true of the text report: it passes the ESC characters of ids and texts to the terminal
+(`test_text_report_does_not_pass_terminal_escapes`, an expected failure until fixed).
 
 **An index killed mid-write holds only whole documents.**  `DuckIndex.add` writes each batch
 of whole documents (their rows, their fingerprints and the `updated` stamp) in one DuckDB
@@ -477,16 +643,48 @@ settings to pass; `stemmatic index info` still describes it.
 their ids, sources are sorted by id, passages by offsets, and the JSON writer sorts what is
 left; workers only change where alignment runs, not its result.  The tests compare the JSON
 byte for byte across shuffled arguments, folders written in different orders, shuffled
-records, indexes built in different orders, and `--workers 1`, `2` and `3`.
+records, indexes built in different orders, and `--workers 1`, `2` and `3`.  Not yet
+true when two files share a name in different folders, or one file is reached by two
+paths: the one listed first keeps the short id (expected failures in
+`tests/test_determinism.py` until fixed).
+
+## What the test suite runs, and why
+
+* The 50 MB single-line file is traced as a *source* in the tests (20 to 30 s); as the
+  *query* it takes as long again, so only this bench runs that.  Peak memory is bounded
+  in the tests at 3 GB; the figure above is what it is today, about 33 times the file
+  (the tokens of six million words, as Python objects, are most of it).
+* The tests write 20,000 tiny files into one folder (`STEMMATIC_MANY_FILES` changes the
+  number) and trace a query against them in about 11 s; 100,000 take 40 to 100 s to
+  trace and as long to index on two cores, depending on what else runs, beyond the minute
+  a test may take, so this bench runs that many.  The cost is linear, under 1 ms a file.
+  Such folders are written to tmpfs (`/dev/shm`) when there is one: on a disk mounted
+  with `discard`, deleting 100,000 files takes minutes.
+* `index add` is killed at least 22 times in the tests (about 45 s) and 30 times here:
+  most kills wait for a random number of committed transactions, so that they land
+  inside the writes however busy the machine is; the others come at a random moment.
+* As root, `chmod 000` does not stop a reader, so the permission tests run the CLI under
+  `setpriv --bounding-set=-dac_override,-dac_read_search`: still root, but bound by the
+  file modes.
 """
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="20,000 files, 10 kills, no 50 MB query")
+    parser.add_argument(
+        "--quick", action="store_true", help="20,000 files, 10 kills, no 50 MB query"
+    )
     parser.add_argument("--kills", type=int, default=None, help="kills of `index add` (default 30)")
     parser.add_argument("--many", type=int, default=None, help="tiny files in one folder (100,000)")
+    parser.add_argument(
+        "--doc-only",
+        action="store_true",
+        help="only rewrite docs/reliability.md from the saved results",
+    )
     args = parser.parse_args()
+    if args.doc_only:
+        write_doc(json.loads(RESULTS.read_text(encoding="utf-8")))
+        return
     kills_n = args.kills or (10 if args.quick else 30)
     many = args.many or (20_000 if args.quick else 100_000)
     info = machine()
@@ -498,7 +696,7 @@ def main() -> None:
         _log("more inputs:")
         runs += extra_cases(work)
         _log("large inputs:")
-        large = large_inputs(work, many, huge_query=not args.quick)
+        large = large_inputs(many, huge_query=not args.quick)
         runs += large.pop("rows")
         _log("kills:")
         killed = kills(work, kills_n)
@@ -513,7 +711,8 @@ def main() -> None:
         "documents_lost": killed["documents_lost"],
         "documents_half_stored": killed["documents_half_stored"],
         "peak_rss_mb_largest_input": max(
-            large["huge_source"]["peak_rss_mb"], large.get("huge_query", {}).get("peak_rss_mb", 0)),
+            large["huge_source"]["peak_rss_mb"], large.get("huge_query", {}).get("peak_rss_mb", 0)
+        ),
     }
     results = {"machine": info, "summary": summary, "large": large, "kills": killed, "runs": runs}
     RESULTS.parent.mkdir(parents=True, exist_ok=True)

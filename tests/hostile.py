@@ -22,6 +22,7 @@ import functools
 import io
 import os
 import random
+import shutil
 import signal
 import struct
 import subprocess
@@ -30,8 +31,9 @@ import tempfile
 import time
 import zipfile
 import zlib
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 # ----------------------------------------------------------------------------- texts
@@ -144,8 +146,7 @@ def _pdf(
     for offset in offsets:
         out.write(b"%010d 00000 n \n" % offset)
     out.write(
-        b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n"
-        % (len(objects) + 1, xref)
+        b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
     )
     return out.getvalue()
 
@@ -174,11 +175,18 @@ def pdf_with_text(text: str, link: str = "") -> bytes:
     if not link:
         return _pdf(b"\n".join(ops), b"<< /Font << /F1 5 0 R >> >>")
     url = link.encode()
-    annotation = (b"<< /Type /Annot /Subtype /Link /Rect [50 700 300 720] /A << /S /URI /URI ("
-                  + url + b") >> >>")
+    annotation = (
+        b"<< /Type /Annot /Subtype /Link /Rect [50 700 300 720] /A << /S /URI /URI ("
+        + url
+        + b") >> >>"
+    )
     remote = b"<< /S /GoToR /F << /FS /URL /F (" + url + b"/remote.pdf) >> /D [0 /Fit] >>"
-    return _pdf(b"\n".join(ops), b"<< /Font << /F1 5 0 R >> >>", [annotation, remote],
-                b" /Annots [6 0 R] /AA << /O 7 0 R >>")
+    return _pdf(
+        b"\n".join(ops),
+        b"<< /Font << /F1 5 0 R >> >>",
+        [annotation, remote],
+        b" /Annots [6 0 R] /AA << /O 7 0 R >>",
+    )
 
 
 def pdf_image_only() -> bytes:
@@ -246,19 +254,30 @@ def _document_xml(
     text: str, doctype: bytes = b"", body_entity: bytes = b"", link: bool = False
 ) -> bytes:
     paragraphs = b"".join(
-        b"<w:p><w:r><w:t>" + para.replace("&", "&amp;").replace("<", "&lt;").encode() + b"</w:t></w:r></w:p>"
-        for para in text.split("\n") if para
+        b"<w:p><w:r><w:t>"
+        + para.replace("&", "&amp;").replace("<", "&lt;").encode()
+        + b"</w:t></w:r></w:p>"
+        for para in text.split("\n")
+        if para
     )
     if body_entity:
         paragraphs += b"<w:p><w:r><w:t>" + body_entity + b"</w:t></w:r></w:p>"
     namespaces = _W
     if link:
-        namespaces += b' xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"'
-        paragraphs += (b'<w:p><w:hyperlink r:id="rIdLink"><w:r><w:t>the link</w:t></w:r>'
-                       b"</w:hyperlink></w:p>")
+        namespaces += (
+            b' xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"'
+        )
+        paragraphs += (
+            b'<w:p><w:hyperlink r:id="rIdLink"><w:r><w:t>the link</w:t></w:r></w:hyperlink></w:p>'
+        )
     return (
-        b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n' + doctype
-        + b"<w:document " + namespaces + b"><w:body>" + paragraphs + b"</w:body></w:document>"
+        b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        + doctype
+        + b"<w:document "
+        + namespaces
+        + b"><w:body>"
+        + paragraphs
+        + b"</w:body></w:document>"
     )
 
 
@@ -336,18 +355,55 @@ def _zip_stored_raw(members: Sequence[tuple[str, bytes, int, int, int]]) -> byte
     for name, raw, crc, declared, method in members:
         offset = out.tell()
         encoded = name.encode()
-        out.write(struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, method, 0, 0x21,
-                              crc, len(raw), declared, len(encoded), 0))
+        out.write(
+            struct.pack(
+                "<IHHHHHIIIHH",
+                0x04034B50,
+                20,
+                0,
+                method,
+                0,
+                0x21,
+                crc,
+                len(raw),
+                declared,
+                len(encoded),
+                0,
+            )
+        )
         out.write(encoded)
         out.write(raw)
-        central.write(struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, method, 0, 0x21,
-                                  crc, len(raw), declared, len(encoded), 0, 0, 0, 0, 0, offset))
+        central.write(
+            struct.pack(
+                "<IHHHHHHIIIHHHHHII",
+                0x02014B50,
+                20,
+                20,
+                0,
+                method,
+                0,
+                0x21,
+                crc,
+                len(raw),
+                declared,
+                len(encoded),
+                0,
+                0,
+                0,
+                0,
+                0,
+                offset,
+            )
+        )
         central.write(encoded)
     start = out.tell()
     directory = central.getvalue()
     out.write(directory)
-    out.write(struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(members), len(members),
-                          len(directory), start, 0))
+    out.write(
+        struct.pack(
+            "<IHHHHIIH", 0x06054B50, 0, 0, len(members), len(members), len(directory), start, 0
+        )
+    )
     return out.getvalue()
 
 
@@ -408,8 +464,13 @@ def html_deep(depth: int = 100_000, text: str = "") -> bytes:
     """``depth`` nested <div>s with a paragraph of text at the bottom."""
     body = text or prose(31, 60)
     return (
-        b"<html><head><title>Deep</title></head><body>" + b"<div>" * depth
-        + b"<p>" + body.encode() + b"</p>" + b"</div>" * depth + b"</body></html>"
+        b"<html><head><title>Deep</title></head><body>"
+        + b"<div>" * depth
+        + b"<p>"
+        + body.encode()
+        + b"</p>"
+        + b"</div>" * depth
+        + b"</body></html>"
     )
 
 
@@ -465,16 +526,15 @@ class Hostile:
     outcome: str
     reason: str = ""
     planted: str = ""
-    tags: frozenset[str] = field(default_factory=frozenset)
 
 
 def _writer(filename: str | bytes, data: Callable[[], bytes]) -> Maker:
     def make(folder: Path) -> Path:
         if isinstance(filename, bytes):
-            path = os.path.join(os.fsencode(folder), filename)
-            with open(path, "wb") as stream:
+            raw = os.path.join(os.fsencode(folder), filename)
+            with open(raw, "wb") as stream:
                 stream.write(data())
-            return Path(os.fsdecode(path))
+            return Path(os.fsdecode(raw))
         path = folder / filename
         path.write_bytes(data())
         return path
@@ -507,6 +567,10 @@ def _symlink_loop(folder: Path) -> Path:
     a, b = folder / "loop-a.txt", folder / "loop-b.txt"
     os.symlink("loop-b.txt", a)
     os.symlink("loop-a.txt", b)
+    # Folder links back to the folder and to its parent: a walk must not go round forever.
+    (folder / "sub").mkdir()
+    os.symlink("..", folder / "sub" / "up")
+    os.symlink(".", folder / "again")
     return a
 
 
@@ -530,6 +594,10 @@ def _broken_link(folder: Path) -> Path:
     return path
 
 
+def _script_file(name: str, seed: int) -> bytes:
+    return (script_text(name) + "\n" + prose(seed, 40)).encode()
+
+
 def _text(seed: int) -> Callable[[], bytes]:
     return lambda: prose(seed, 150).encode()
 
@@ -537,58 +605,111 @@ def _text(seed: int) -> Callable[[], bytes]:
 # The hostile cases, in the order the bench reports them.  ``planted`` passages are the
 # whole text (read cases): a query made of a sentence of it must find it.
 CASES: tuple[Hostile, ...] = (
-    Hostile("binary-with-nul", _writer("binary.txt", lambda: _random_bytes(1, 65536, nul=True)),
-            "refused", "binary file"),
-    Hostile("binary-no-nul", _writer("noise.md", lambda: _random_bytes(2, 65536, nul=False)),
-            "refused", "binary file"),
-    Hostile("binary-as-html", _writer("noise.html", lambda: _random_bytes(3, 65536, nul=True)),
-            "refused", "binary file"),
-    Hostile("invalid-utf8", _writer("damaged.txt", lambda: _damaged_utf8(_accented_prose())),
-            "read", planted=prose(41, 120)),
-    Hostile("latin1", _writer("latin1.txt", lambda: _accented_prose().encode("latin-1")),
-            "read", planted=prose(41, 120)),
-    Hostile("utf16le-no-bom", _writer("utf16le.txt", lambda: prose(42, 120).encode("utf-16-le")),
-            "read", planted=prose(42, 120)),
-    Hostile("utf16be-no-bom", _writer("utf16be.txt", lambda: prose(43, 120).encode("utf-16-be")),
-            "read", planted=prose(43, 120)),
+    Hostile(
+        "binary-with-nul",
+        _writer("binary.txt", lambda: _random_bytes(1, 65536, nul=True)),
+        "refused",
+        "binary file",
+    ),
+    Hostile(
+        "binary-no-nul",
+        _writer("noise.md", lambda: _random_bytes(2, 65536, nul=False)),
+        "refused",
+        "binary file",
+    ),
+    Hostile(
+        "binary-as-html",
+        _writer("noise.html", lambda: _random_bytes(3, 65536, nul=True)),
+        "refused",
+        "binary file",
+    ),
+    Hostile(
+        "invalid-utf8",
+        _writer("damaged.txt", lambda: _damaged_utf8(_accented_prose())),
+        "read",
+        planted=prose(41, 120),
+    ),
+    Hostile(
+        "latin1",
+        _writer("latin1.txt", lambda: _accented_prose().encode("latin-1")),
+        "read",
+        planted=prose(41, 120),
+    ),
+    Hostile(
+        "utf16le-no-bom",
+        _writer("utf16le.txt", lambda: prose(42, 120).encode("utf-16-le")),
+        "read",
+        planted=prose(42, 120),
+    ),
+    Hostile(
+        "utf16be-no-bom",
+        _writer("utf16be.txt", lambda: prose(43, 120).encode("utf-16-be")),
+        "read",
+        planted=prose(43, 120),
+    ),
     Hostile("empty", _writer("empty.txt", lambda: b""), "refused", "empty file"),
-    Hostile("whitespace-only",
-            _writer("blank.md", lambda: b" \n\t\r\n   \xe3\x80\x80\n\xef\xbb\xbf \xe2\x80\x8b\n"),
-            "refused", "empty document"),
+    Hostile(
+        "whitespace-only",
+        _writer("blank.md", lambda: b" \n\t\r\n   \xe3\x80\x80\n\xef\xbb\xbf \xe2\x80\x8b\n"),
+        "refused",
+        "empty document",
+    ),
     # Past libxml2's 2,048 levels: the text cannot be reached, and the refusal must say why.
     Hostile("deep-html", _writer("deep.html", lambda: html_deep(100_000)), "refused", "nested"),
-    Hostile("html-no-text", _writer("notext.html",
-                                    lambda: b"<html><body>" + b"<div></div>" * 1000 + b"</body></html>"),
-            "refused", "no text"),
+    Hostile(
+        "html-no-text",
+        _writer("notext.html", lambda: b"<html><body>" + b"<div></div>" * 1000 + b"</body></html>"),
+        "refused",
+        "no text",
+    ),
     Hostile("pdf-malformed", _writer("malformed.pdf", pdf_malformed), "refused", "not a valid pdf"),
-    Hostile("pdf-truncated", _writer("truncated.pdf", lambda: pdf_truncated(prose(51, 300))),
-            "refused", "pdf"),
+    Hostile(
+        "pdf-truncated",
+        _writer("truncated.pdf", lambda: pdf_truncated(prose(51, 300))),
+        "refused",
+        "pdf",
+    ),
     Hostile("pdf-xref-loop", _writer("xrefloop.pdf", pdf_xref_loop), "read", planted=prose(5, 40)),
-    Hostile("pdf-encrypted", _writer("encrypted.pdf", lambda: pdf_encrypted(prose(52, 100))),
-            "refused", "encrypted pdf"),
+    Hostile(
+        "pdf-encrypted",
+        _writer("encrypted.pdf", lambda: pdf_encrypted(prose(52, 100))),
+        "refused",
+        "encrypted pdf",
+    ),
     Hostile("pdf-image-only", _writer("scan.pdf", pdf_image_only), "refused", "no text layer"),
     # "not a valid .docx: ..." or "could not parse .docx: ..." (a zlib error), both clear.
     Hostile("docx-corrupt", _writer("corrupt.docx", docx_corrupt), "refused", ".docx: "),
     Hostile("docx-not-a-zip", _writer("text.docx", docx_not_a_zip), "refused", "not a valid .docx"),
     Hostile("docx-zip-bomb", _writer("bomb.docx", docx_zip_bomb), "refused", "zip bomb"),
-    Hostile("docx-lying-bomb", _writer("liar.docx", docx_lying_bomb), "refused",
-            "not a valid .docx"),
-    Hostile("docx-billion-laughs", _writer("laughs.docx", docx_billion_laughs), "refused",
-            "entities"),
-    Hostile("docx-external-entity", _writer("xxe.docx", docx_external_entity), "refused",
-            "entities"),
+    Hostile(
+        "docx-lying-bomb", _writer("liar.docx", docx_lying_bomb), "refused", "not a valid .docx"
+    ),
+    Hostile(
+        "docx-billion-laughs", _writer("laughs.docx", docx_billion_laughs), "refused", "entities"
+    ),
+    Hostile(
+        "docx-external-entity", _writer("xxe.docx", docx_external_entity), "refused", "entities"
+    ),
     Hostile("symlink-loop", _symlink_loop, "refused", "symbolic links"),
     Hostile("broken-link", _broken_link, "refused", "broken symbolic link"),
     Hostile("fifo", _fifo, "refused", "not a regular file"),
     Hostile("endless-dev-zero", _endless, "refused", "not a regular file"),
-    Hostile("unsupported-type", _writer("old.doc", lambda: b"\xd0\xcf\x11\xe0" + bytes(600)),
-            "refused", "unsupported file type .doc"),
-    Hostile("non-utf8-name", _writer(b"caf\xe9-\xff.txt", _text(61)), "read",
-            planted=prose(61, 150)),
+    Hostile(
+        "unsupported-type",
+        _writer("old.doc", lambda: b"\xd0\xcf\x11\xe0" + bytes(600)),
+        "refused",
+        "unsupported file type .doc",
+    ),
+    Hostile(
+        "non-utf8-name", _writer(b"caf\xe9-\xff.txt", _text(61)), "read", planted=prose(61, 150)
+    ),
     *(
-        Hostile(f"script-{name}", _writer(f"{name}.txt", lambda name=name: (
-            script_text(name) + "\n" + prose(70 + i, 40)).encode()),
-            "read", planted=script_text(name))
+        Hostile(
+            f"script-{name}",
+            _writer(f"{name}.txt", functools.partial(_script_file, name, 70 + i)),
+            "read",
+            planted=script_text(name),
+        )
         for i, name in enumerate(SCRIPTS)
     ),
 )
@@ -632,6 +753,23 @@ def write_many_files(folder: Path, count: int = 100_000) -> None:
             os.close(fd)
 
 
+@contextmanager
+def scratch(prefix: str) -> Iterator[Path]:
+    """A temporary folder, on tmpfs (/dev/shm) when there is one, removed afterwards.
+
+    Removing 100,000 files from a disk mounted with ``discard`` takes minutes (each unlink
+    waits for the device); from tmpfs it takes a second.  Pytest's ``tmp_path`` is kept
+    and removed by a later session, which would then pay that cost.
+    """
+    shm = Path("/dev/shm")
+    base = shm if shm.is_dir() and os.access(shm, os.W_OK) else None
+    folder = Path(tempfile.mkdtemp(prefix=prefix, dir=base))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def note_text(i: int) -> str:
     """The text of ``note-{i:06d}.txt`` written by :func:`write_many_files`."""
     return f"Note {i}: " + " ".join(words(1_000_000 + i, 14)) + ".\n"
@@ -652,8 +790,10 @@ def jsonl_with_hostile_ids(path: Path) -> list[str]:
         "<script>alert(1)</script>",
     ]
     with open(path, "w", encoding="utf-8") as stream:
-        for i, doc_id in enumerate(ids):
-            stream.write(json.dumps({"id": doc_id, "text": prose(100 + i, 80)}) + "\n")
+        stream.writelines(
+            json.dumps({"id": doc_id, "text": prose(100 + i, 80)}) + "\n"
+            for i, doc_id in enumerate(ids)
+        )
     return ids
 
 
@@ -683,13 +823,21 @@ class Run:
         return self.traceback or self.timed_out or self.code not in (0, 2)
 
 
-def command(*args: str | os.PathLike[str]) -> list[str]:
+Arg = str | bytes | os.PathLike[str]
+
+
+def command(*args: Arg) -> list[str | bytes]:
     """The argv running the installed ``stemmatic`` entry point with this Python."""
-    return [sys.executable, "-c", "from stemmatic.cli import main; main()", *map(os.fspath, args)]
+    return [
+        sys.executable,
+        "-c",
+        "from stemmatic.cli import main; main()",
+        *(os.fspath(arg) for arg in args),
+    ]
 
 
 def run(
-    args: Sequence[str | os.PathLike[str]] | Sequence[str | bytes],
+    args: Sequence[Arg],
     *,
     timeout: float = 60.0,
     cwd: str | os.PathLike[str] | None = None,
@@ -709,14 +857,19 @@ def run(
         The run; ``peak_rss_mb`` comes from ``wait4`` and covers the worker processes the
         CLI started and reaped.
     """
-    argv = [*prefix, *command(*args)]  # type: ignore[arg-type]
+    argv = [*prefix, *command(*args)]
     environment = {**os.environ, "PYTHONUNBUFFERED": "1", "COLUMNS": "200", **(env or {})}
     environment.pop("STEMMATIC_DEBUG", None)
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.monotonic()
         process = subprocess.Popen(
-            argv, stdout=out, stderr=err, stdin=subprocess.DEVNULL, cwd=cwd,
-            env=environment, start_new_session=True,
+            argv,
+            stdout=out,
+            stderr=err,
+            stdin=subprocess.DEVNULL,
+            cwd=cwd,
+            env=environment,
+            start_new_session=True,
         )
         deadline = started + timeout
         timed_out = False
@@ -741,7 +894,7 @@ def run(
         raw = out.read()
         code = 124 if timed_out else process.returncode
         return Run(
-            args=tuple(os.fsdecode(a) for a in args),  # type: ignore[arg-type]
+            args=tuple(os.fsdecode(a) for a in args),
             code=code,
             stdout=raw.decode("utf-8", "replace"),
             stderr=err.read().decode("utf-8", "replace"),
@@ -799,7 +952,9 @@ main()
 """
 
 
-def start_add(index: Path, docs: Path, out: Path, batch: int, pause: float = 0.0) -> subprocess.Popen[bytes]:
+def start_add(
+    index: Path, docs: Path, out: Path, batch: int, pause: float = 0.0
+) -> subprocess.Popen[bytes]:
     """Start ``stemmatic index add INDEX DOCS`` through :data:`ADD_DRIVER`, output to ``out``."""
     env = {**os.environ, "STEMMATIC_TEST_PAUSE": str(pause)}
     with open(out, "wb") as stream:
@@ -809,6 +964,44 @@ def start_add(index: Path, docs: Path, out: Path, batch: int, pause: float = 0.0
             stderr=subprocess.STDOUT,
             env=env,
         )
+
+
+def timed_add(index: Path, docs: Path, out: Path, batch: int) -> tuple[float, float]:
+    """Run a whole ``index add``; return its duration and when its first commit was reported.
+
+    Kill delays are drawn from these, so that most kills land while transactions commit
+    rather than while Python starts.
+    """
+    started = time.monotonic()
+    process = start_add(index, docs, out, batch)
+    first = 0.0
+    while process.poll() is None:
+        if not first and reported_ids(out):
+            first = time.monotonic() - started
+        time.sleep(0.01)
+    if process.returncode != 0:
+        raise RuntimeError(f"index add failed: {out.read_text(errors='replace')}")
+    span = time.monotonic() - started
+    return span, first or span
+
+
+def kill_add(
+    process: subprocess.Popen[bytes], out: Path, *, after_commits: int | None, delay: float
+) -> bool:
+    """SIGKILL a running ``index add``; return whether the kill came before it finished.
+
+    With ``after_commits``, wait until that many documents were reported committed (or the
+    process ended), then ``delay`` seconds; without, just ``delay`` seconds.  Waiting for
+    reports, not for a time measured earlier, keeps the kills inside the writes however
+    busy the machine is.
+    """
+    if after_commits is not None:
+        while process.poll() is None and len(reported_ids(out)) < after_commits:
+            time.sleep(0.005)
+    time.sleep(delay)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    return process.returncode == -signal.SIGKILL
 
 
 def reported_ids(out: Path) -> list[str]:

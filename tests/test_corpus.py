@@ -352,6 +352,25 @@ def test_direct_without_evidence_is_a_coin_toss() -> None:
     assert sure.confidence > 0.8
 
 
+def test_large_stemmas_are_drawn_in_part(monkeypatch: pytest.MonkeyPatch) -> None:
+    from stemmatic.corpus import html
+    from stemmatic.corpus.stemma import build_stemma
+
+    pairs = [
+        PairEvidence(f"d{i}", f"d{i + 1}", 1000, 1000, 100 + i, 500 + i, passages=1)
+        for i in range(6)
+    ]
+    stemma = build_stemma(pairs, {})
+    assert stemma.graph.number_of_nodes() == 7
+    assert all(stemma.graph.has_edge(f"d{i}", f"d{i + 1}") for i in range(6))
+    monkeypatch.setattr(html, "MAX_NODES", 4)
+    page = html.render(stemma, {})
+    assert "Showing 4 of 7 nodes" in page
+    assert page.count('class="node"') == 4
+    # The heaviest edges are kept: those of d4 -> d5 and d5 -> d6.
+    assert ">d6<" in page and ">d0<" not in page
+
+
 def test_parse_and_compare_dates() -> None:
     assert parse_date("1851") == (1851,)
     assert parse_date("1851-03-07T10:00:00Z") == (1851, 3, 7)

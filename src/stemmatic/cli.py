@@ -114,7 +114,7 @@ def cli() -> None:
 
 
 @cli.command()
-@click.argument("query", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("query", type=click.Path(path_type=Path))
 @click.argument("more_sources", nargs=-1, type=click.Path(path_type=Path), metavar="")
 @click.option("--sources", "-s", "sources", multiple=True, type=click.Path(path_type=Path),
               help="Source files or folders (read recursively).  Several may follow one "

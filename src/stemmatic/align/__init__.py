@@ -20,7 +20,7 @@ import numpy as np
 from scipy import sparse
 
 from stemmatic.align.diff import WordAlignment, align_words, differences
-from stemmatic.align.edges import char_span, trim_lines
+from stemmatic.align.edges import char_span, trim_units
 from stemmatic.align.extend import (
     Fragment,
     cluster,
@@ -36,6 +36,7 @@ from stemmatic.align.seeds import (
     sentence_seeds,
     sentence_vectors,
 )
+from stemmatic.align.path import best_block, best_path
 from stemmatic.align.summary import summaries
 from stemmatic.align.units import Prepared, prepare
 from stemmatic.settings import Settings
@@ -67,6 +68,7 @@ TRIM_FLOOR = 0.1
 SUMMARY_RATIO = 3.0
 # A summary mostly made of one copied passage is that copy.
 SUMMARY_COPIED = 0.5
+MERGE_WHOLE = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,8 +179,21 @@ def _paraphrases(
     s_cover = _coverage(s, matches.s_first, matches.s_last)
     out = []
     for fragment in fragments(seed_q, seed_s, gap, gap):
-        fragment = _extend(vectors, fragment)
-        trimmed = _trim(vectors, fragment, q_cover, s_cover)
+        if USE_PATH == 3:
+            old = _trim(vectors, _extend(vectors, fragment), q_cover, s_cover)
+            new = _align_path(vectors, fragment, q_cover, s_cover)
+            if old is None or new is None:
+                trimmed = old or new
+            else:
+                trimmed = Fragment(min(old.q_first, new.q_first), max(old.q_last, new.q_last),
+                                   min(old.s_first, new.s_first), max(old.s_last, new.s_last), fragment.seeds)
+        elif USE_PATH == 2:
+            trimmed = _align_block(vectors, fragment, q_cover, s_cover)
+        elif USE_PATH:
+            trimmed = _align_path(vectors, fragment, q_cover, s_cover)
+        else:
+            fragment = _extend(vectors, fragment)
+            trimmed = _trim(vectors, fragment, q_cover, s_cover)
         if trimmed is None:
             continue
         candidate = _place_paraphrase(q, s, vectors, trimmed, settings)
@@ -233,6 +248,60 @@ def _coverage(prepared: Prepared, first: np.ndarray, last: np.ndarray) -> np.nda
     return per_sentence / np.maximum(content, 1.0)
 
 
+USE_PATH = 3
+PATH_THRESHOLD = 0.25
+PATH_MARGIN = 5
+PATH_COVER = 0.0
+
+
+def _align_path(
+    vectors: SentenceVectors, fragment: Fragment, q_cover: np.ndarray, s_cover: np.ndarray
+) -> Fragment | None:
+    """The extent of a fragment as the best local alignment of the sentences around it."""
+    n_q, n_s = vectors.q_tfidf.shape[0], vectors.s_tfidf.shape[0]
+    margin = int(PATH_MARGIN)
+    qa, qb, sa, sb = fragment.q_first, fragment.q_last, fragment.s_first, fragment.s_last
+    for _ in range(4):
+        q0, q1 = max(qa - margin, 0), min(qb + margin + 1, n_q)
+        s0, s1 = max(sa - margin, 0), min(sb + margin + 1, n_s)
+        block = vectors.cosine[q0:q1, s0:s1].toarray()
+        if PATH_COVER:
+            block = np.maximum(block, PATH_COVER * np.minimum.outer(q_cover[q0:q1], s_cover[s0:s1]))
+        path = best_path(block, PATH_THRESHOLD)
+        if path is None:
+            return None
+        pa, pb, ps, pe = q0 + path.q_first, q0 + path.q_last, s0 + path.s_first, s0 + path.s_last
+        grow = (pa == q0 > 0) or (pb == q1 - 1 < n_q - 1) or (ps == s0 > 0) or (pe == s1 - 1 < n_s - 1)
+        qa, qb, sa, sb = pa, pb, ps, pe
+        if not grow:
+            break
+    return Fragment(qa, qb, sa, sb, fragment.seeds)
+
+
+def _align_block(
+    vectors: SentenceVectors, fragment: Fragment, q_cover: np.ndarray, s_cover: np.ndarray
+) -> Fragment | None:
+    """The extent of a fragment as the best block of sentences around it."""
+    n_q, n_s = vectors.q_tfidf.shape[0], vectors.s_tfidf.shape[0]
+    margin = int(PATH_MARGIN)
+    qa, qb, sa, sb = fragment.q_first, fragment.q_last, fragment.s_first, fragment.s_last
+    for _ in range(4):
+        q0, q1 = max(qa - margin, 0), min(qb + margin + 1, n_q)
+        s0, s1 = max(sa - margin, 0), min(sb + margin + 1, n_s)
+        sim = vectors.cosine[q0:q1, s0:s1].toarray()
+        if PATH_COVER:
+            sim = np.maximum(sim, PATH_COVER * np.minimum.outer(q_cover[q0:q1], s_cover[s0:s1]))
+        block = best_block(sim, PATH_THRESHOLD, (qa - q0, qb - q0, sa - s0, sb - s0))
+        if block is None:
+            return None
+        pa, pb, ps, pe = q0 + block.q_first, q0 + block.q_last, s0 + block.s_first, s0 + block.s_last
+        grow = (pa == q0 > 0) or (pb == q1 - 1 < n_q - 1) or (ps == s0 > 0) or (pe == s1 - 1 < n_s - 1)
+        qa, qb, sa, sb = pa, pb, ps, pe
+        if not grow:
+            break
+    return Fragment(qa, qb, sa, sb, fragment.seeds)
+
+
 def _extend(vectors: SentenceVectors, fragment: Fragment) -> Fragment:
     """Grow a fragment over neighbouring sentences that are still similar to the other side.
 
@@ -277,7 +346,7 @@ def _trim(
     half the fragment's median evidence.
     """
     qa, qb, sa, sb = fragment.q_first, fragment.q_last, fragment.s_first, fragment.s_last
-    block = (vectors.q_tfidf[qa : qb + 1] @ vectors.s_tfidf[sa : sb + 1].T).toarray()
+    block = vectors.cosine[qa : qb + 1, sa : sb + 1].toarray()
     q_evidence = np.maximum(block.max(axis=1), q_cover[qa : qb + 1])
     floor = max(TRIM_FLOOR, TRIM_SHARE * float(np.median(q_evidence)))
     keep = np.flatnonzero(q_evidence >= floor)
@@ -301,23 +370,54 @@ def _place_paraphrase(
     if q1 <= q0 or s1 <= s0:
         return None
     q_words = q1 - q0
-    cosine = fragment_cosine(vectors, fragment)
-    needed = SINGLE_SENTENCE_COSINE if fragment.q_first == fragment.q_last else FRAGMENT_COSINE
-    if cosine < needed or q_words < settings.min_words:
+    if q_words < settings.min_words:
         return None
     if 3 * (s1 - s0) < q_words:
         # A passage much longer than its source is elaboration, not reuse.
         return None
-    q_ids = q.tokens.ids[q0:q1][q.content[q0:q1]]
-    s_ids = s.tokens.ids[s0:s1][s.content[s0:s1]]
-    q0, q1 = trim_lines(q, q0, q1, s_ids)
-    s0, s1 = trim_lines(s, s0, s1, q_ids)
+    cosine = fragment_cosine(vectors, fragment)
+    if USE_EVIDENCE:
+        needed = EVIDENCE + (SINGLE_EXTRA if fragment.q_first == fragment.q_last else 0.0)
+        if _evidence(q, s, vectors, fragment, q0, q1, s0, s1, cosine) < needed:
+            return None
+    else:
+        needed = SINGLE_SENTENCE_COSINE if fragment.q_first == fragment.q_last else FRAGMENT_COSINE
+        if cosine < needed:
+            return None
+    q0, q1, s0, s1 = trim_units(q, q0, q1, s, s0, s1)
+    if q1 - q0 < settings.min_words:
+        return None
     q_span = char_span(q, q0, q1)
     s_span = char_span(s, s0, s1)
     alignment = align_words(q.tokens, q0, q1, s.tokens, s0, s1)
     return _Candidate(
         q_span, s_span, Kind.PARAPHRASE, cosine, q_words, alignment, "sentence", fragment
     )
+
+
+USE_EVIDENCE = 1.0
+EVIDENCE = 0.35
+SINGLE_EXTRA = 0.1
+
+
+def _evidence(
+    q: Prepared, s: Prepared, vectors: SentenceVectors, fragment: Fragment,
+    q0: int, q1: int, s0: int, s1: int, cosine: float,
+) -> float:
+    """How clearly a fragment is reuse: its similarity beyond what the texts share anyway.
+
+    Three views of similarity are averaged: the cosine of the two sides as wholes, the
+    share of the query side's content words found on the source side, and how well each
+    source sentence is matched by some query sentence of the fragment.  From this the
+    background similarity of the two texts is subtracted, so that texts on one topic
+    need more evidence than unrelated ones.
+    """
+    q_ids = q.tokens.ids[q0:q1][q.content[q0:q1]]
+    s_ids = s.tokens.ids[s0:s1][s.content[s0:s1]]
+    contained = float(np.isin(q_ids, s_ids).mean()) if len(q_ids) else 0.0
+    block = vectors.cosine[fragment.q_first : fragment.q_last + 1, fragment.s_first : fragment.s_last + 1]
+    matched = float(block.max(axis=0).toarray().mean())
+    return (cosine + contained + matched) / 3 - vectors.background()
 
 
 def _merge_summaries(
@@ -363,6 +463,9 @@ def _merge_summaries(
         s_span = (int(s.sent_start[whole.s_first]), int(s.sent_end[whole.s_last]))
         if (s_span[1] - s_span[0]) < SUMMARY_RATIO * (q_span[1] - q_span[0]):
             continue
+        if MERGE_WHOLE and whole.s_last - whole.s_first + 1 >= MERGE_WHOLE * s.n_sentences:
+            whole = Fragment(whole.q_first, whole.q_last, 0, s.n_sentences - 1, whole.seeds)
+            s_span = (int(s.sent_start[0]), int(s.sent_end[-1]))
         q0, q1 = token_range(q, whole.q_first, whole.q_last)
         s0, s1 = token_range(s, whole.s_first, whole.s_last)
         alignment = align_words(q.tokens, q0, q1, s.tokens, s0, s1)

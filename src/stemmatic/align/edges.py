@@ -1,54 +1,92 @@
-"""Edges of passages placed on whole sentences: drop lines the other side does not support.
+"""Edges of passages placed on whole sentences: drop units that explain nothing.
 
-A sentence of extracted text often runs over line breaks that carry no full stop: a
-heading, a list item or a caption joins the sentence after it.  A paraphrase placed
-on whole sentences then starts with a heading that was never reused.  Splitting every
-sentence at line breaks would cost more than it gains (wrapped prose breaks lines in
-the middle of sentences, and shorter units make sentence similarity noisy), so lines
-are considered only at the two edges of a passage: a line there stays when enough of
-its content words occur on the other side of the passage.
+A paraphrase is found as a run of similar sentences, and its ends are where the runs
+of evidence stop.  Two things make those ends too generous:
+
+* the sentence next to a reused passage usually shares its topic, so it looks similar
+  to the other side, but only through words the passage itself already has;
+* a sentence of extracted text often runs over line breaks without a full stop, so a
+  heading, a list item or a caption joins the sentence after it.
+
+So the edges are refined on *units*, lines or sentences within a line: a unit at an
+edge stays only when some of its words occur on the other side and nowhere else on
+its own side, that is when it explains something the rest of the passage does not.
+Splitting every sentence at line breaks from the start would cost more than it gains
+(wrapped prose breaks lines in mid-sentence, and short units make similarity noisy),
+so units are considered only here, at the edges.
 """
 
 from __future__ import annotations
 
 import numpy as np
-import regex
 
 from stemmatic.align.units import Prepared
 
-# A line at the edge of a passage stays when this share of its content words occurs
-# on the other side.
-LINE_SUPPORT = 0.3
-# A line of at most this many words that does not end a sentence is a heading, a
-# label or a list item: structure around a passage rather than part of it.
-HEADING_WORDS = 8
+# An edge unit stays when this share of its content words occurs on the other side
+# and nowhere else on its own side.
+NOVELTY = 0.1
 
 
-def trim_lines(
-    prepared: Prepared, first: int, stop: int, other: np.ndarray
-) -> tuple[int, int]:
-    """Token range ``[first, stop)`` without the unsupported lines at its edges.
+def trim_units(
+    q: Prepared, q0: int, q1: int, s: Prepared, s0: int, s1: int
+) -> tuple[int, int, int, int]:
+    """Drop units (lines, or sentences within a line) at the edges of both sides that
+    explain none of the other side's words.
 
-    Args:
-        prepared: the text the range belongs to.
-        first, stop: a token range placed on whole sentences.
-        other: ids of the content words of the other side of the passage.
-
-    Returns:
-        The narrowed token range; never empty when the input is not.
+    A sentence next to a reused passage often shares its topic, so many of its words
+    occur on the other side too, but they are words the passage itself already has.  An
+    edge unit stays only when enough of its words occur on the other side and nowhere
+    else on its own side: the unit must explain something the rest does not.
     """
-    if stop - first < 2:
+    for _ in range(4):
+        nq = _trim_side(q, q0, q1, s.tokens.ids[s0:s1][s.content[s0:s1]])
+        ns = _trim_side(s, s0, s1, q.tokens.ids[nq[0]:nq[1]][q.content[nq[0]:nq[1]]])
+        if nq == (q0, q1) and ns == (s0, s1):
+            break
+        (q0, q1), (s0, s1) = nq, ns
+    return q0, q1, s0, s1
+
+
+def _trim_side(prepared: Prepared, first: int, stop: int, other: np.ndarray) -> tuple[int, int]:
+    units = _units(prepared, first, stop)
+    if len(units) < 2:
         return first, stop
-    lines = _lines(prepared, first, stop)
-    if len(lines) < 2:
-        return first, stop
-    supported = [
-        _supported(prepared, a, b, other) and not _heading(prepared, a, b) for a, b in lines
-    ]
-    if not any(supported):
-        return first, stop
-    keep = [i for i, ok in enumerate(supported) if ok]
-    return lines[keep[0]][0], lines[keep[-1]][1]
+    lo, hi = 0, len(units) - 1
+    while lo < hi and not _novel(prepared, units, lo, lo + 1, hi + 1, other):
+        lo += 1
+    while hi > lo and not _novel(prepared, units, hi, lo, hi, other):
+        hi -= 1
+    return units[lo][0], units[hi][1]
+
+
+def _novel(
+    prepared: Prepared, units: list[tuple[int, int]], k: int, rest_lo: int, rest_hi: int,
+    other: np.ndarray,
+) -> bool:
+    """Whether unit ``k`` explains enough of ``other`` that units ``rest_lo..rest_hi-1``
+    (the rest of the span) do not."""
+    a, b = units[k]
+    ids = prepared.tokens.ids[a:b][prepared.content[a:b]]
+    if not len(ids):
+        return False
+    r0, r1 = units[rest_lo][0], units[rest_hi - 1][1]
+    if k < rest_lo:
+        rest = prepared.tokens.ids[r0:r1][prepared.content[r0:r1]]
+    else:
+        rest = prepared.tokens.ids[r0:a][prepared.content[r0:a]]
+    novel = np.isin(ids, other) & ~np.isin(ids, rest)
+    return float(novel.mean()) >= NOVELTY
+
+
+def _units(prepared: Prepared, first: int, stop: int) -> list[tuple[int, int]]:
+    """Token ranges of the lines of ``[first, stop)``, split further at sentence ends."""
+    out = []
+    for a, b in _lines(prepared, first, stop):
+        sent = prepared.tok_sent[a:b]
+        cuts = np.flatnonzero(np.diff(sent)) + 1
+        bounds = [0, *cuts.tolist(), b - a]
+        out.extend((a + x, a + y) for x, y in zip(bounds, bounds[1:]))
+    return out
 
 
 def char_span(prepared: Prepared, first: int, stop: int) -> tuple[int, int]:
@@ -86,34 +124,3 @@ def _lines(prepared: Prepared, first: int, stop: int) -> list[tuple[int, int]]:
     ]
     bounds = [0, *breaks, len(starts)]
     return [(first + a, first + b) for a, b in zip(bounds, bounds[1:])]
-
-
-_SENTENCE_END = regex.compile(r"""[.!?…]["'”’»)\]]*\s*$""")
-
-
-def _heading(prepared: Prepared, a: int, b: int) -> bool:
-    """Whether tokens ``[a, b)`` form a short line standing on its own: it does not end a
-    sentence, the text before it does (or it opens the text), and the next line starts
-    with a capital letter."""
-    if b - a > HEADING_WORDS:
-        return False
-    tokens = prepared.tokens
-    text = tokens.text
-    line_start = text.rfind("\n", 0, int(tokens.starts[a])) + 1
-    line_end = text.find("\n", int(tokens.ends[b - 1]))
-    if line_end < 0:
-        return False
-    if _SENTENCE_END.match(text, int(tokens.ends[b - 1]), line_end):
-        return False
-    before = text[:line_start].rstrip()
-    if before and not _SENTENCE_END.search(before[-3:] + " "):
-        return False
-    after = text[line_end : line_end + 40].lstrip()
-    return bool(after) and after[0].isupper()
-
-
-def _supported(prepared: Prepared, a: int, b: int, other: np.ndarray) -> bool:
-    ids = prepared.tokens.ids[a:b][prepared.content[a:b]]
-    if not len(ids):
-        return False
-    return float(np.isin(ids, other).mean()) >= LINE_SUPPORT

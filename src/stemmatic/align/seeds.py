@@ -62,12 +62,23 @@ def ngram_matches(query: Prepared, source: Prepared, n: int, *, stopwords: bool)
 
 @dataclass(frozen=True, slots=True)
 class SentenceVectors:
-    """tf-idf rows (L2-normalized) and binary rows of the query's and source's sentences."""
+    """tf-idf rows (L2-normalized) and binary rows of the query's and source's sentences,
+    and the cosine of every query sentence with every source sentence."""
 
     q_tfidf: sparse.csr_matrix
     s_tfidf: sparse.csr_matrix
     q_binary: sparse.csr_matrix
     s_binary: sparse.csr_matrix
+    cosine: sparse.csr_matrix
+
+    def background(self) -> float:
+        """The similarity the two texts share anyway: the median over query sentences of
+        their best cosine with a source sentence.  Texts on one topic share words in
+        most sentences; reuse must stand out from that."""
+        if not self.cosine.shape[0] or not self.cosine.shape[1]:
+            return 0.0
+        best = self.cosine.max(axis=1).toarray().ravel()
+        return float(np.median(best))
 
 
 def sentence_vectors(query: Prepared, source: Prepared) -> SentenceVectors:
@@ -90,16 +101,16 @@ def sentence_vectors(query: Prepared, source: Prepared) -> SentenceVectors:
     df = np.asarray(q_bin.sum(axis=0)).ravel() + np.asarray(s_bin.sum(axis=0)).ravel()
     isf = np.log((n_q + n_s) / np.maximum(df, 1.0))
     isf = np.maximum(isf, 0.05)  # a word in every sentence still counts a little
-    return SentenceVectors(
-        _l2(q_tf.multiply(isf).tocsr()), _l2(s_tf.multiply(isf).tocsr()), q_bin, s_bin
-    )
+    q_tfidf = _l2(q_tf.multiply(isf).tocsr())
+    s_tfidf = _l2(s_tf.multiply(isf).tocsr())
+    return SentenceVectors(q_tfidf, s_tfidf, q_bin, s_bin, (q_tfidf @ s_tfidf.T).tocsr())
 
 
 def sentence_seeds(
     vectors: SentenceVectors, cosine: float, dice: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Sentence pairs ``(qi, sj)`` whose cosine and Dice both pass, with their cosine."""
-    cos = (vectors.q_tfidf @ vectors.s_tfidf.T).tocoo()
+    cos = vectors.cosine.tocoo()
     if cos.nnz == 0:
         empty = np.empty(0, dtype=np.int64)
         return empty, empty, np.empty(0)

@@ -151,7 +151,7 @@ def evidence(
         if len(members) < MIN_SENTENCES:
             continue
         q_chars = max(1, int(q.sent_end[last] - q.sent_start[first]))
-        cos = (vectors.q_tfidf[members] @ vectors.s_tfidf.T).toarray()
+        cos = vectors.cosine[members].toarray()
         best = cos.max(axis=1)
         points = np.unique(cos.argmax(axis=1)[best >= POINT_COSINE])
         regions = 1 + int((np.diff(points) > REGION_GAP).sum()) if len(points) else 0

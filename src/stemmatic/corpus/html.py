@@ -143,10 +143,12 @@ def _shown_nodes(graph: nx.DiGraph) -> list[str]:
     if graph.number_of_nodes() <= MAX_NODES:
         return list(graph.nodes)
     chosen: dict[str, None] = {}
-    for u, v, _ in sorted(graph.edges(data=True), key=lambda e: (-e[2].get("chars", 0), e[0], e[1])):
-        if len(chosen) + 2 > MAX_NODES:
+    heaviest = sorted(graph.edges(data=True), key=lambda e: (-e[2].get("chars", 0), e[0], e[1]))
+    for u, v, _ in heaviest:
+        if len(chosen) + (u not in chosen) + (v not in chosen) <= MAX_NODES:
+            chosen[u] = chosen[v] = None
+        if len(chosen) >= MAX_NODES:
             break
-        chosen[u] = chosen[v] = None
     return list(chosen)
 
 

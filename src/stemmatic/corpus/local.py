@@ -9,8 +9,9 @@ A corpus larger than memory streams through it:
    (:data:`~stemmatic.corpus.work.PAIRS_SQL`), spilling to the work folder when the join
    does not fit in :data:`MEMORY_LIMIT`;
 3. DuckDB streams each pair with both its documents
-   (:data:`~stemmatic.corpus.work.ALIGN_INPUT_SQL`) in small batches to the workers,
-   which align them; the aligned pairs are written to a Parquet file as they come back.
+   (:data:`~stemmatic.corpus.work.ALIGN_INPUT_SQL`), sorted by the first document, in
+   small batches to the workers, which align them; the aligned pairs are written to a
+   Parquet file as they come back.
 
 At most a few batches are in flight at a time, so memory stays bounded whatever the
 size of the corpus.  Small corpora are done in this process: starting worker processes
@@ -21,9 +22,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections import deque
 from collections.abc import Callable
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +54,7 @@ Progress = Callable[[str, int, int], None]
 BATCH_CHARS = 2_000_000
 BATCH_DOCS = 2_000
 # Candidate pairs sent to a worker at a time.
-ALIGN_BATCH = 16
+ALIGN_BATCH = 64
 # Work kept in flight per worker: enough to keep every worker busy, few enough to bound
 # the memory the batches take.
 IN_FLIGHT_PER_WORKER = 3
@@ -147,11 +147,20 @@ def _load(
     """Read, store and fingerprint every document; returns (documents, skipped)."""
     skipped: list[Skipped] = []
     rows: list[dict[str, Any]] = []
-    pending: deque[Future[pa.RecordBatch]] = deque()
+    pending: set[Future[pa.RecordBatch]] = set()
     key = batch_chars = total_chars = 0
 
     def store_fingerprints(batch: pa.RecordBatch) -> None:
         _insert(con, "fingerprints", batch, FINGERPRINT_SCHEMA)
+
+    def drain(limit: int) -> None:
+        # Whichever batches finish first: waiting for the oldest would leave a worker
+        # idle behind a slow batch.
+        while len(pending) > limit:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                pending.discard(future)
+                store_fingerprints(future.result())
 
     def flush() -> None:
         nonlocal batch_chars
@@ -163,9 +172,8 @@ def _load(
         _insert(con, "documents", batch, DOCUMENT_SCHEMA)
         texts = batch.select(["key", "text"])
         if pool.ready(total_chars >= POOL_MIN_CHARS):
-            pending.append(pool.submit(fingerprint_batch, texts, settings))
-            while len(pending) > pool.in_flight:
-                store_fingerprints(pending.popleft().result())
+            pending.add(pool.submit(fingerprint_batch, texts, settings))
+            drain(pool.in_flight)
         else:
             store_fingerprints(fingerprint_batch(texts, settings))
         report("read", key, 0)
@@ -182,8 +190,7 @@ def _load(
         if batch_chars >= BATCH_CHARS or len(rows) >= BATCH_DOCS:
             flush()
     flush()
-    while pending:
-        store_fingerprints(pending.popleft().result())
+    drain(0)
     report("read", key, key)
     return key, skipped
 
@@ -198,8 +205,8 @@ def _align(
 ) -> None:
     """Align every candidate pair, writing the aligned pairs to ``path``."""
     done = 0
-    # Each batch in flight with the number of pairs it holds.
-    pending: deque[tuple[Future[pa.RecordBatch], int]] = deque()
+    # Each batch in flight, with the number of pairs it holds.
+    pending: dict[Future[pa.RecordBatch], int] = {}
     report("align", 0, candidates)
     with pq.ParquetWriter(path, ALIGNED_SCHEMA) as writer:
 
@@ -210,20 +217,26 @@ def _align(
             done += pairs
             report("align", done, candidates)
 
+        def drain(limit: int) -> None:
+            # Whichever batches finish first (the output is sorted at the end anyway).
+            while len(pending) > limit:
+                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    collect(future.result(), pending.pop(future))
+
         use_pool = pool.ready(candidates >= POOL_MIN_PAIRS)
-        for batch in con.sql(ALIGN_INPUT_SQL).to_arrow_reader(ALIGN_BATCH):
+        # Sorted by the first document, so a worker gets a document's pairs together and
+        # prepares it once (align caches prepared texts); DuckDB spills the sort if needed.
+        ordered = f"{ALIGN_INPUT_SQL} ORDER BY a_key, b_key"
+        for batch in con.sql(ordered).to_arrow_reader(ALIGN_BATCH):
             if not batch.num_rows:
                 continue
             if not use_pool:
                 collect(align_batch(batch, settings), batch.num_rows)
                 continue
-            pending.append((pool.submit(align_batch, batch, settings), batch.num_rows))
-            while len(pending) > pool.in_flight:
-                future, pairs = pending.popleft()
-                collect(future.result(), pairs)
-        while pending:
-            future, pairs = pending.popleft()
-            collect(future.result(), pairs)
+            pending[pool.submit(align_batch, batch, settings)] = batch.num_rows
+            drain(pool.in_flight)
+        drain(0)
 
 
 def _insert(

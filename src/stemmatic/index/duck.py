@@ -49,6 +49,7 @@ A :class:`DuckIndex` is not safe to share between threads.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import time
@@ -58,7 +59,7 @@ from importlib import metadata
 from os import PathLike
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, TypeVar, cast
 
 import duckdb
 import numpy as np
@@ -159,6 +160,32 @@ _CANDIDATES_SQL = """
 OnWait = Callable[[str], None]
 
 
+_Method = TypeVar("_Method", bound=Callable[..., Any])
+
+
+def _guarded(method: _Method) -> _Method:
+    """Turn a DuckDB failure while reading into a clear error.
+
+    A file cut short or overwritten in places still opens, and fails only when the
+    damaged blocks are read.
+    """
+
+    @functools.wraps(method)
+    def wrapper(self: DuckIndex, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except duckdb.Error as exc:
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise _error(
+                f"index {self.path} cannot be read, it is damaged ({reason}); rebuild it with "
+                "`stemmatic index add` into a new file",
+                self.path,
+            ) from None
+
+    return cast(_Method, wrapper)
+
+
+
 class DuckIndex:
     """A DuckDB-backed :class:`~stemmatic.index.store.IndexStore`.  Use :meth:`open`."""
 
@@ -225,6 +252,14 @@ class DuckIndex:
                 _initialize(con, settings)
             meta = dict(con.execute("SELECT key, value FROM meta").fetchall())
             _check_meta(meta, file, settings)
+        except duckdb.Error as exc:
+            con.close()
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise _error(
+                f"index {file} cannot be read, it is damaged ({reason}); rebuild it with "
+                "`stemmatic index add` into a new file",
+                file,
+            ) from None
         except BaseException:
             con.close()
             raise
@@ -403,6 +438,7 @@ class DuckIndex:
 
     # -- reading ---------------------------------------------------------------------
 
+    @_guarded
     def __contains__(self, doc_id: object) -> bool:
         if not isinstance(doc_id, str):
             return False
@@ -412,6 +448,7 @@ class DuckIndex:
             > 0
         )
 
+    @_guarded
     def count(self) -> int:
         """The number of stored documents."""
         self._check_open()
@@ -421,6 +458,7 @@ class DuckIndex:
     def __len__(self) -> int:
         return self.count()
 
+    @_guarded
     def documents(self) -> list[DocumentInfo]:
         """Every stored document's metadata, without its text, ordered by id."""
         self._check_open()
@@ -429,6 +467,7 @@ class DuckIndex:
         ).fetchall()
         return [DocumentInfo(*row) for row in rows]
 
+    @_guarded
     def get(self, doc_id: str) -> Document:
         """The stored document, text included.
 
@@ -459,6 +498,7 @@ class DuckIndex:
             warnings=tuple(json.loads(row[9])),
         )
 
+    @_guarded
     def candidates(self, query_tokens: Tokens, limit: int) -> list[tuple[str, float]]:
         """Sources sharing the most stored fingerprints with the query, best first.
 

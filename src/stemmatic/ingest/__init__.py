@@ -93,9 +93,9 @@ def load(
     if is_blank(found.text):
         raise InputError("empty document (only white space)", path=name)
     return Document(
-        id=doc_id if doc_id is not None else os.path.basename(name),
+        id=printable(doc_id if doc_id is not None else os.path.basename(name)),
         text=found.text,
-        path=name,
+        path=printable(name),
         title=found.title,
         author=found.author,
         date=found.date,
@@ -104,6 +104,19 @@ def load(
         excluded=found.excluded,
         warnings=found.warnings,
     )
+
+
+def printable(name: str) -> str:
+    """A file name as text that can be written anywhere.
+
+    A name that is not valid UTF-8 reaches Python with lone surrogates, which no UTF-8
+    output (JSON, a terminal, DuckDB) accepts; its odd bytes are shown as ``\\xNN``.
+    """
+    try:
+        name.encode("utf-8")
+        return name
+    except UnicodeEncodeError:
+        return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def collect(
@@ -144,7 +157,7 @@ def collect(
             documents.append(item)
             taken.add(item.id)
         else:
-            skipped.append(item)
+            skipped.append(Skipped(printable(item.path), item.reason))
         if progress is not None:
             progress(1)
 
@@ -249,7 +262,7 @@ def _read_input(
             else:
                 yield found
         return
-    doc_id = doc_id or "/".join(relative)
+    doc_id = printable(doc_id or "/".join(relative))
     if doc_id in taken:
         yield Skipped(path, f"duplicate id {doc_id!r}")
         return
@@ -344,7 +357,7 @@ def _read(path: str, max_bytes: int) -> bytes:
             if max_bytes and size > max_bytes:
                 raise InputError(_too_large(size, max_bytes), path=path)
             # Read at most one byte past the limit: a file still growing cannot slip past.
-            data = stream.read(max_bytes + 1) if max_bytes else stream.read()
+            data = stream.read(min(size, max_bytes) + 1) if max_bytes else stream.read()
     except PermissionError:
         raise InputError("permission denied", path=path) from None
     except OSError as exc:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+import zlib
 from datetime import datetime
 from typing import TYPE_CHECKING
 from xml.parsers import expat
@@ -91,7 +92,9 @@ def _check_xml(archive: zipfile.ZipFile) -> None:
             ) from exc
         except expat.ExpatError as exc:
             raise InputError(f"not a valid .docx: bad XML in {member.filename}: {exc}") from exc
-        except (zipfile.BadZipFile, NotImplementedError, RuntimeError, OSError, EOFError) as exc:
+        except (
+            zipfile.BadZipFile, NotImplementedError, RuntimeError, OSError, EOFError, zlib.error
+        ) as exc:
             raise InputError(f"not a valid .docx: {member.filename}: {exc}") from exc
 
 

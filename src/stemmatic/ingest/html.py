@@ -33,12 +33,22 @@ def extract(data: bytes, path: str) -> Extracted:
         InputError: the file is binary, the page cannot be parsed, or it has no text.
     """
     html, encoding, warnings = _decode(data, path)
+    too_deep = _too_deep(html)
     text, title, author, date = _main_text(html)
     if not text.strip():
         text, title = _visible_text(html)
         if not text.strip():
+            if too_deep:
+                raise InputError(
+                    f"HTML nested more than {_MAX_DEPTH} elements deep; the parser cannot "
+                    "read text that deep"
+                )
             raise InputError("no text in HTML page")
         warnings.append("no main text found: using all visible text of the page")
+    if too_deep:
+        warnings.append(
+            f"part of the page is nested more than {_MAX_DEPTH} elements deep and was not read"
+        )
     return Extracted(
         text=text,
         title=title,
@@ -72,6 +82,28 @@ def _declared_charset(head: bytes) -> str | None:
         return None
     # A page that claims UTF-8 or UTF-16 but is not valid UTF-8 falls through to load_text.
     return None if name.startswith(("utf-8", "utf-16", "utf-32")) else name
+
+
+# libxml2 stops building the tree at this depth, whatever its options.
+_MAX_DEPTH = 2048
+
+
+def _too_deep(html: str) -> bool:
+    """Whether libxml2 gives up on part of the page for its nesting depth.
+
+    It drops what lies deeper without raising, so its error log is the only sign.  Only
+    a page with more tags than the limit can reach it, so most pages skip the extra parse.
+    """
+    if html.count("<") <= _MAX_DEPTH:
+        return False
+    import lxml.etree
+
+    parser = lxml.etree.HTMLParser(huge_tree=True, recover=True)
+    try:
+        lxml.etree.fromstring(html.encode("utf-8", "surrogatepass"), parser=parser)
+    except (lxml.etree.LxmlError, ValueError):
+        return False
+    return any("depth" in entry.message.casefold() for entry in parser.error_log)
 
 
 def _main_text(html: str) -> tuple[str, str | None, str | None, str | None]:

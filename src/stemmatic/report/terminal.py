@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from rich import box
@@ -513,6 +513,47 @@ class _Renderer:
             )
 
 
+# Control characters from documents (ESC above all) would reach the terminal as commands:
+# each is shown as its Unicode "control picture" instead, one character for one, so every
+# offset still points at the same place.
+_CONTROLS = {c: 0x2400 + c for c in range(0x20) if chr(c) not in "\t\n\r"}
+_CONTROLS.update({0x7F: 0x2421})
+_CONTROLS.update({c: 0xFFFD for c in range(0x80, 0xA0)})
+
+
+def _safe(text: str | None) -> str | None:
+    return text.translate(_CONTROLS) if text is not None else None
+
+
+def _defanged(report: Report) -> Report:
+    def doc(d: Document) -> Document:
+        return replace(
+            d, id=_safe(d.id) or "", text=_safe(d.text) or "", path=_safe(d.path),
+            title=_safe(d.title), author=_safe(d.author), date=_safe(d.date),
+            warnings=tuple(_safe(w) or "" for w in d.warnings),
+        )
+
+    return replace(
+        report,
+        query=doc(report.query),
+        sources=tuple(doc(d) for d in report.sources),
+        passages=tuple(replace(p, source_id=_safe(p.source_id) or "") for p in report.passages),
+        citations=tuple(
+            replace(c, text=_safe(c.text) or "", source_id=_safe(c.source_id))
+            for c in report.citations
+        ),
+        findings=tuple(
+            replace(f, message=_safe(f.message) or "", source_id=_safe(f.source_id))
+            for f in report.findings
+        ),
+        skipped=tuple(
+            replace(k, path=_safe(k.path) or "", reason=_safe(k.reason) or "")
+            for k in report.skipped
+        ),
+        warnings=tuple(_safe(w) or "" for w in report.warnings),
+    )
+
+
 def render_terminal(
     report: Report,
     console: Console,
@@ -541,6 +582,7 @@ def render_terminal(
     """
     if quiet and verbose:
         raise SettingsError("quiet and verbose cannot be combined")
+    report = _defanged(report)
     if excerpt_chars < 20:
         raise SettingsError(f"excerpt_chars must be at least 20, not {excerpt_chars}")
     if max_items is not None and max_items < 1:
