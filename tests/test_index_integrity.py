@@ -362,11 +362,6 @@ def test_index_cut_short_in_its_header_is_refused(
     assert "index" in err
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: a read error after DuckIndex.open (truncated or "
-    "damaged data blocks) escapes as duckdb.IOException: 'internal error', exit 3",
-)
 @pytest.mark.parametrize("damage", ["cut-in-half", "garbage-block"])
 def test_index_damaged_in_its_data_is_refused(
     damage: str, built_index: bytes, corpus, tmp_path: Path, run_cli
