@@ -38,6 +38,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
 import hostile
+
+from stemmatic.ingest import printable
 from hostile import CASES, Run, prose
 
 RESULTS = ROOT / "bench" / "results" / "reliability.json"
@@ -139,7 +141,7 @@ def hostile_cases(work: Path) -> list[dict[str, Any]]:
             skipped = {s["path"]: s["reason"].lower() for s in data["skipped"]} if data else {}
             ok = (
                 run.code == 0
-                and case.reason in skipped.get(os.fsdecode(inside), "")
+                and case.reason in skipped.get(printable(os.fsdecode(inside)), "")
                 and _covers(data, "good.txt", passage, "query")
             )
         else:
@@ -151,7 +153,9 @@ def hostile_cases(work: Path) -> list[dict[str, Any]]:
                 ["trace", planted, "--sources", corpus, "-f", "json", "--no-paraphrase"],
                 timeout=120,
             )
-            ok = run.code == 0 and _covers(_json(run), inside.name, case.planted, "source")
+            ok = run.code == 0 and _covers(
+                _json(run), printable(inside.name), case.planted, "source"
+            )
         rows.append(_record(case.name, "corpus", case.outcome, run, ok))
     return rows
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import regex
 from rapidfuzz.distance import Levenshtein
 
 from stemmatic.normalize import Tokens, fold_typography, normal_form
@@ -59,9 +60,12 @@ def differences(query: Tokens, source: Tokens, alignment: WordAlignment) -> tupl
                 qs, qe = int(query.starts[i]), int(query.ends[i])
                 ss, se = int(source.starts[j]), int(source.ends[j])
                 qw, sw = qt[qs:qe], st[ss:se]
-                if qw == sw:
-                    continue
-                out.append(Difference(qw, sw, classify_words(qw, sw), qs, qe, ss, se))
+                if qw != sw:
+                    out.append(Difference(qw, sw, classify_words(qw, sw), qs, qe, ss, se))
+                if i + 1 < i2:
+                    out.extend(_mark_differences(
+                        qt, qe, int(query.starts[i + 1]), st, se, int(source.starts[j + 1])
+                    ))
             continue
         qs = int(query.starts[i1]) if i2 > i1 else _gap_position(query, i1)
         qe = int(query.ends[i2 - 1]) if i2 > i1 else qs
@@ -74,6 +78,53 @@ def differences(query: Tokens, source: Tokens, alignment: WordAlignment) -> tupl
         }[tag]
         out.append(Difference(qt[qs:qe], st[ss:se], kind, qs, qe, ss, se))
     return tuple(out)
+
+
+def _mark_differences(
+    qt: str, qs: int, qe: int, st: str, ss: int, se: int
+) -> list[Difference]:
+    """Typographic differences in the marks between two pairs of matched words.
+
+    Tokens hold only words, so the marks between them are compared here, one mark at a
+    time: curly against straight quotes, an em dash against a double hyphen.  White space
+    (line breaks) is not a difference, and when the marks differ in more than typography
+    (a comma added or dropped) nothing is reported: the word alignment does not see
+    punctuation.
+    """
+    q_gap, s_gap = qt[qs:qe], st[ss:se]
+    if q_gap == s_gap:
+        return []
+    q_marks = [m for m in _MARK.finditer(q_gap) if not m.group().isspace()]
+    s_marks = [m for m in _MARK.finditer(s_gap) if not m.group().isspace()]
+    if len(q_marks) != len(s_marks):
+        return []
+    out = []
+    for qm, sm in zip(q_marks, s_marks):
+        if _fold_mark(qm.group()) != _fold_mark(sm.group()):
+            return []
+        if qm.group() != sm.group():
+            out.append(Difference(
+                qm.group(), sm.group(), DiffType.TYPOGRAPHY,
+                qs + qm.start(), qs + qm.end(), ss + sm.start(), ss + sm.end(),
+            ))
+    return out
+
+
+def same_marks(query_gap: str, source_gap: str) -> bool:
+    """Whether the marks between two words agree, typography and white space aside."""
+    q = [_fold_mark(m.group()) for m in _MARK.finditer(query_gap) if not m.group().isspace()]
+    s = [_fold_mark(m.group()) for m in _MARK.finditer(source_gap) if not m.group().isspace()]
+    return q == s
+
+
+# A mark: a run of dashes (a double hyphen stands for a dash), a run of white space, or
+# any other single character.
+_MARK = regex.compile(r"[-\u2010-\u2015\u2212]+|\s+|.", regex.DOTALL)
+
+
+def _fold_mark(mark: str) -> str:
+    folded = fold_typography(mark)
+    return "-" if folded and set(folded) == {"-"} else folded
 
 
 def classify_words(query_word: str, source_word: str) -> DiffType:

@@ -18,6 +18,8 @@ so units are considered only here, at the edges.
 
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
 
 from stemmatic.align.units import Prepared
@@ -31,62 +33,62 @@ def trim_units(
     q: Prepared, q0: int, q1: int, s: Prepared, s0: int, s1: int
 ) -> tuple[int, int, int, int]:
     """Drop units (lines, or sentences within a line) at the edges of both sides that
-    explain none of the other side's words.
+    explain too little of the other side.
 
     A sentence next to a reused passage often shares its topic, so many of its words
     occur on the other side too, but they are words the passage itself already has.  An
     edge unit stays only when enough of its words occur on the other side and nowhere
-    else on its own side: the unit must explain something the rest does not.
+    else on its own side: the unit must explain something the rest does not.  Each side
+    is trimmed against the other in turn until neither changes.
     """
     for _ in range(4):
-        nq = _trim_side(q, q0, q1, s.tokens.ids[s0:s1][s.content[s0:s1]])
-        ns = _trim_side(s, s0, s1, q.tokens.ids[nq[0]:nq[1]][q.content[nq[0]:nq[1]]])
+        nq = _trim_side(q, q0, q1, _words(s, s0, s1))
+        ns = _trim_side(s, s0, s1, _words(q, *nq))
         if nq == (q0, q1) and ns == (s0, s1):
             break
         (q0, q1), (s0, s1) = nq, ns
     return q0, q1, s0, s1
 
 
-def _trim_side(prepared: Prepared, first: int, stop: int, other: np.ndarray) -> tuple[int, int]:
+def _words(prepared: Prepared, first: int, stop: int) -> set[int]:
+    return set(prepared.tokens.ids[first:stop][prepared.content[first:stop]].tolist())
+
+
+def _trim_side(prepared: Prepared, first: int, stop: int, other: set[int]) -> tuple[int, int]:
     units = _units(prepared, first, stop)
     if len(units) < 2:
         return first, stop
+    ids = prepared.tokens.ids
+    content = prepared.content
+    words = [ids[a:b][content[a:b]].tolist() for a, b in units]
+    counts = Counter(w for unit in words for w in unit)
     lo, hi = 0, len(units) - 1
-    while lo < hi and not _novel(prepared, units, lo, lo + 1, hi + 1, other):
+    while lo < hi and not _novel(words[lo], counts, other):
+        counts.subtract(words[lo])
         lo += 1
-    while hi > lo and not _novel(prepared, units, hi, lo, hi, other):
+    while hi > lo and not _novel(words[hi], counts, other):
+        counts.subtract(words[hi])
         hi -= 1
     return units[lo][0], units[hi][1]
 
 
-def _novel(
-    prepared: Prepared, units: list[tuple[int, int]], k: int, rest_lo: int, rest_hi: int,
-    other: np.ndarray,
-) -> bool:
-    """Whether unit ``k`` explains enough of ``other`` that units ``rest_lo..rest_hi-1``
-    (the rest of the span) do not."""
-    a, b = units[k]
-    ids = prepared.tokens.ids[a:b][prepared.content[a:b]]
-    if not len(ids):
+def _novel(unit: list[int], counts: Counter[int], other: set[int]) -> bool:
+    """Whether enough words of ``unit`` occur in ``other`` and nowhere else in the span
+    whose word counts (``unit`` included) are ``counts``."""
+    if not unit:
         return False
-    r0, r1 = units[rest_lo][0], units[rest_hi - 1][1]
-    if k < rest_lo:
-        rest = prepared.tokens.ids[r0:r1][prepared.content[r0:r1]]
-    else:
-        rest = prepared.tokens.ids[r0:a][prepared.content[r0:a]]
-    novel = np.isin(ids, other) & ~np.isin(ids, rest)
-    return float(novel.mean()) >= NOVELTY
+    own = Counter(unit)
+    novel = sum(1 for w in unit if w in other and counts[w] == own[w])
+    return novel >= NOVELTY * len(unit)
 
 
 def _units(prepared: Prepared, first: int, stop: int) -> list[tuple[int, int]]:
     """Token ranges of the lines of ``[first, stop)``, split further at sentence ends."""
-    out = []
-    for a, b in _lines(prepared, first, stop):
-        sent = prepared.tok_sent[a:b]
-        cuts = np.flatnonzero(np.diff(sent)) + 1
-        bounds = [0, *cuts.tolist(), b - a]
-        out.extend((a + x, a + y) for x, y in zip(bounds, bounds[1:]))
-    return out
+    cut = prepared.new_line[first + 1 : stop] | (
+        prepared.tok_sent[first + 1 : stop] != prepared.tok_sent[first : stop - 1]
+    )
+    bounds = [first, *(np.flatnonzero(cut) + first + 1).tolist(), stop]
+    return list(zip(bounds, bounds[1:]))
 
 
 def char_span(prepared: Prepared, first: int, stop: int) -> tuple[int, int]:
@@ -109,18 +111,3 @@ def char_span(prepared: Prepared, first: int, stop: int) -> tuple[int, int]:
     while end > start and text[end - 1].isspace():
         end -= 1
     return start, end
-
-
-def _lines(prepared: Prepared, first: int, stop: int) -> list[tuple[int, int]]:
-    """Token ranges of the lines of tokens ``[first, stop)``."""
-    tokens = prepared.tokens
-    text = tokens.text
-    starts = tokens.starts[first:stop]
-    ends = tokens.ends[first:stop]
-    # A line break lies between token k-1 and token k when the gap between them holds one.
-    breaks = [
-        k for k in range(1, len(starts))
-        if "\n" in text[int(ends[k - 1]) : int(starts[k])]
-    ]
-    bounds = [0, *breaks, len(starts)]
-    return [(first + a, first + b) for a, b in zip(bounds, bounds[1:])]

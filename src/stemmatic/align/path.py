@@ -17,6 +17,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from stemmatic.align.extend import Fragment
+from stemmatic.align.seeds import SentenceVectors
+
+# Sentences on each side of a fragment that the alignment may reach; when the best path
+# reaches the edge of this window, the window grows.
+MARGIN = 5
+GROWTH = 4
+
 
 @dataclass(frozen=True, slots=True)
 class Path:
@@ -73,68 +81,30 @@ def best_path(similarity: np.ndarray, threshold: float) -> Path | None:
     return Path(best_start[0], best_end[0], best_start[1], best_end[1], best)
 
 
-@dataclass(frozen=True, slots=True)
-class Block:
-    """Rows ``q_first..q_last`` against columns ``s_first..s_last`` (inclusive)."""
+def path_extent(
+    vectors: SentenceVectors, fragment: Fragment, threshold: float, q_limits: tuple[int, int]
+) -> Fragment | None:
+    """The extent of a fragment as the best local alignment of the sentences around it.
 
-    q_first: int
-    q_last: int
-    s_first: int
-    s_last: int
-    score: float
-
-
-def best_block(
-    similarity: np.ndarray, threshold: float, start: tuple[int, int, int, int]
-) -> Block | None:
-    """Grow or shrink a block of ``similarity`` from ``start`` while its score rises.
-
-    The score of a block is, over its rows and its columns, the similarity of each with
-    its best partner inside the block, minus ``threshold``: every sentence of the block
-    must be matched on the other side, in any order (a rewritten passage may reorder
-    its sentences), and one sentence may match several.
-
-    Args:
-        similarity: a dense matrix, query sentences by source sentences.
-        threshold: the similarity a sentence needs to add to a block rather than cost it.
-        start: the first block, as (first row, last row, first column, last column).
-
-    Returns:
-        The block reached when no move of one edge by one or two sentences raises the
-        score, or None when its score is not positive.
+    The query side stays within query sentences ``q_limits`` (first and last,
+    inclusive).  Returns None when no sentence pair near the fragment reaches
+    ``threshold``.
     """
-    n_rows, n_cols = similarity.shape
-
-    def score(a: int, b: int, c: int, d: int) -> float:
-        block = similarity[a : b + 1, c : d + 1]
-        return float((block.max(axis=1) - threshold).sum() + (block.max(axis=0) - threshold).sum())
-
-    a, b, c, d = start
-    current = score(a, b, c, d)
-    while True:
-        best_move, best_score = None, current
-        for move in _moves(a, b, c, d, n_rows, n_cols):
-            value = score(*move)
-            if value > best_score + 1e-12:
-                best_move, best_score = move, value
-        if best_move is None:
+    n_s = vectors.cosine.shape[1]
+    q_lo, q_hi = q_limits
+    qa, qb, sa, sb = fragment.q_first, fragment.q_last, fragment.s_first, fragment.s_last
+    for _ in range(GROWTH):
+        q0, q1 = max(qa - MARGIN, q_lo), min(qb + MARGIN + 1, q_hi + 1)
+        s0, s1 = max(sa - MARGIN, 0), min(sb + MARGIN + 1, n_s)
+        path = best_path(vectors.block(q0, q1, s0, s1), threshold)
+        if path is None:
+            return None
+        qa, qb = q0 + path.q_first, q0 + path.q_last
+        sa, sb = s0 + path.s_first, s0 + path.s_last
+        at_edge = (
+            (qa == q0 > q_lo) or (qb == q1 - 1 < q_hi)
+            or (sa == s0 > 0) or (sb == s1 - 1 < n_s - 1)
+        )
+        if not at_edge:
             break
-        (a, b, c, d), current = best_move, best_score
-    if current <= 0.0:
-        return None
-    return Block(a, b, c, d, current)
-
-
-def _moves(
-    a: int, b: int, c: int, d: int, n_rows: int, n_cols: int
-) -> list[tuple[int, int, int, int]]:
-    out = []
-    for step in (1, 2):
-        for move in (
-            (a - step, b, c, d), (a + step, b, c, d), (a, b - step, c, d), (a, b + step, c, d),
-            (a, b, c - step, d), (a, b, c + step, d), (a, b, c, d - step), (a, b, c, d + step),
-        ):
-            na, nb, nc, nd = move
-            if 0 <= na <= nb < n_rows and 0 <= nc <= nd < n_cols:
-                out.append(move)
-    return out
+    return Fragment(qa, qb, sa, sb, fragment.seeds)

@@ -19,6 +19,9 @@ from stemmatic.fingerprint import fingerprint
 
 # An n-gram that occurs more often than this in one source is boilerplate there.
 MAX_REPEATS = 20
+# The sentence cosines are kept as a dense matrix up to this many cells (8 bytes each),
+# since the later stages read many small blocks of it, which sparse matrices make slow.
+DENSE_CELLS = 4_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,15 +73,19 @@ class SentenceVectors:
     q_binary: sparse.csr_matrix
     s_binary: sparse.csr_matrix
     cosine: sparse.csr_matrix
+    dense: np.ndarray | None
 
-    def background(self) -> float:
-        """The similarity the two texts share anyway: the median over query sentences of
-        their best cosine with a source sentence.  Texts on one topic share words in
-        most sentences; reuse must stand out from that."""
-        if not self.cosine.shape[0] or not self.cosine.shape[1]:
-            return 0.0
-        best = self.cosine.max(axis=1).toarray().ravel()
-        return float(np.median(best))
+    def best(self) -> np.ndarray:
+        """Each query sentence's highest cosine with a source sentence."""
+        if self.dense is not None:
+            return self.dense.max(axis=1) if self.dense.shape[1] else np.zeros(len(self.dense))
+        return self.cosine.max(axis=1).toarray().ravel()
+
+    def block(self, q0: int, q1: int, s0: int, s1: int) -> np.ndarray:
+        """Cosines of query sentences ``[q0, q1)`` with source sentences ``[s0, s1)``."""
+        if self.dense is not None:
+            return self.dense[q0:q1, s0:s1]
+        return self.cosine[q0:q1, s0:s1].toarray()
 
 
 def sentence_vectors(query: Prepared, source: Prepared) -> SentenceVectors:
@@ -90,20 +97,40 @@ def sentence_vectors(query: Prepared, source: Prepared) -> SentenceVectors:
     q_rows, q_ids = _sentence_terms(query)
     s_rows, s_ids = _sentence_terms(source)
     vocab, inverse = np.unique(np.concatenate([q_ids, s_ids]), return_inverse=True)
-    q_cols, s_cols = inverse[: len(q_ids)], inverse[len(q_ids) :]
     n_q, n_s, n_v = query.n_sentences, source.n_sentences, len(vocab)
-    q_tf = sparse.csr_matrix((np.ones(len(q_cols)), (q_rows, q_cols)), shape=(n_q, n_v))
-    s_tf = sparse.csr_matrix((np.ones(len(s_cols)), (s_rows, s_cols)), shape=(n_s, n_v))
-    q_tf.sum_duplicates()
-    s_tf.sum_duplicates()
-    q_bin = (q_tf > 0).astype(np.float64)
-    s_bin = (s_tf > 0).astype(np.float64)
-    df = np.asarray(q_bin.sum(axis=0)).ravel() + np.asarray(s_bin.sum(axis=0)).ravel()
+    q_tf = _term_counts(q_rows, inverse[: len(q_ids)], n_q, n_v)
+    s_tf = _term_counts(s_rows, inverse[len(q_ids) :], n_s, n_v)
+    df = np.bincount(q_tf.indices, minlength=n_v) + np.bincount(s_tf.indices, minlength=n_v)
     isf = np.log((n_q + n_s) / np.maximum(df, 1.0))
     isf = np.maximum(isf, 0.05)  # a word in every sentence still counts a little
-    q_tfidf = _l2(q_tf.multiply(isf).tocsr())
-    s_tfidf = _l2(s_tf.multiply(isf).tocsr())
-    return SentenceVectors(q_tfidf, s_tfidf, q_bin, s_bin, (q_tfidf @ s_tfidf.T).tocsr())
+    q_tfidf = _weighted(q_tf, isf)
+    s_tfidf = _weighted(s_tf, isf)
+    cosine = (q_tfidf @ s_tfidf.T).tocsr()
+    dense = cosine.toarray() if n_q * n_s <= DENSE_CELLS else None
+    return SentenceVectors(q_tfidf, s_tfidf, _binary(q_tf), _binary(s_tf), cosine, dense)
+
+
+def _term_counts(rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int) -> sparse.csr_matrix:
+    """Sentence-by-term counts as a canonical CSR matrix (sorted, no duplicates)."""
+    keys, counts = np.unique(rows.astype(np.int64) * n_cols + cols, return_counts=True)
+    row_of = keys // max(n_cols, 1)
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(row_of, minlength=n_rows))])
+    return sparse.csr_matrix(
+        (counts.astype(np.float64), keys % max(n_cols, 1), indptr), shape=(n_rows, n_cols)
+    )
+
+
+def _weighted(tf: sparse.csr_matrix, isf: np.ndarray) -> sparse.csr_matrix:
+    """tf-isf rows, each scaled to unit length."""
+    data = tf.data * isf[tf.indices]
+    rows = np.repeat(np.arange(tf.shape[0]), np.diff(tf.indptr))
+    norms = np.sqrt(np.bincount(rows, weights=data * data, minlength=tf.shape[0]))
+    norms[norms == 0] = 1.0
+    return sparse.csr_matrix((data / norms[rows], tf.indices, tf.indptr), shape=tf.shape)
+
+
+def _binary(tf: sparse.csr_matrix) -> sparse.csr_matrix:
+    return sparse.csr_matrix((np.ones(len(tf.data)), tf.indices, tf.indptr), shape=tf.shape)
 
 
 def sentence_seeds(
@@ -129,9 +156,3 @@ def sentence_seeds(
 def _sentence_terms(prepared: Prepared) -> tuple[np.ndarray, np.ndarray]:
     positions = np.flatnonzero(prepared.content)
     return prepared.tok_sent[positions], prepared.tokens.ids[positions]
-
-
-def _l2(matrix: sparse.csr_matrix) -> sparse.csr_matrix:
-    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
-    norms[norms == 0] = 1.0
-    return sparse.csr_matrix(sparse.diags(1.0 / norms) @ matrix)

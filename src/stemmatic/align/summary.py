@@ -8,8 +8,9 @@ source.  Two observations find it as a whole instead:
 * nearly every content word of a summary sentence occurs somewhere in the source
   (names, figures, key terms), whereas a sentence that merely shares the topic reuses
   far fewer of them;
-* the source sentences that the summary sentences resemble most are spread over most
-  of the source, whereas a paraphrased passage draws on one stretch of it.
+* the source sentences that the summary sentences resemble most lie in several
+  regions spread over most of the source, whereas a paraphrased passage draws on one
+  stretch of it.
 
 A run of such sentences, much shorter than a source whose extent it spans, is reported
 as a summary of the whole source.
@@ -21,8 +22,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from stemmatic.align.candidate import Candidate, overlap
+from stemmatic.align.diff import align_words
+from stemmatic.align.extend import Fragment, fragment_cosine, token_range
 from stemmatic.align.seeds import SentenceVectors
 from stemmatic.align.units import Prepared
+from stemmatic.settings import Settings
+from stemmatic.types import Kind
 
 # A sentence reuses the source when this share of its content words occurs in it.
 CONTAINMENT = 0.6
@@ -45,22 +51,13 @@ REGION_GAP = 2
 # sentences: it draws on the whole source, not on one passage of it.
 MIN_REGIONS = 3
 SPREAD = 0.4
-# The members together are this close to the whole source.
+# The reusing sentences together are this close to the whole source.
 WHOLE_COSINE = 0.25
-# Sentences already inside passages found as copies or paraphrases prove nothing more;
-# the others must still be close to sentences of the rest of the source.
+# Sentences inside passages already found as copies or paraphrases prove nothing more;
+# the others must still be this close to sentences of the rest of the source.
 UNEXPLAINED_COSINE = 0.25
-
-
-@dataclass(frozen=True, slots=True)
-class Summary:
-    """Query sentences ``q_first..q_last`` summarize source sentences ``s_first..s_last``."""
-
-    q_first: int
-    q_last: int
-    s_first: int
-    s_last: int
-    cosine: float
+# A summary mostly made of one copied passage is that copy.
+COPIED = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,37 +90,56 @@ class Evidence:
     unexplained_best: float
     cosine: float
 
+    def is_summary(self) -> bool:
+        return (
+            self.members >= MIN_SENTENCES
+            and self.ratio >= RATIO
+            and self.containment >= MEAN_CONTAINMENT
+            and self.mean_best >= MEAN_BEST_COSINE
+            and self.regions >= MIN_REGIONS
+            and self.spread >= SPREAD
+            and self.cosine >= WHOLE_COSINE
+            and (self.unexplained == 0 or self.unexplained_best >= UNEXPLAINED_COSINE)
+        )
 
-def summaries(
+
+def find_summaries(
     q: Prepared,
     s: Prepared,
     vectors: SentenceVectors,
-    q_found: np.ndarray,
-    s_found: np.ndarray,
-    q_copied: np.ndarray,
-) -> list[Summary]:
-    """Runs of query sentences that summarize the whole source.
+    found: list[Candidate],
+    settings: Settings,
+) -> list[Candidate]:
+    """Runs of query sentences that summarize the whole source, as candidates.
 
-    ``q_found`` and ``s_found`` mark the sentences of each side inside passages already
-    found as copies or paraphrases.  A run counts as a summary only through its other
-    sentences and the rest of the source: a copied or paraphrased passage among
-    sentences that merely share the source's topic is not a summary.  ``q_copied``
-    marks the query sentences inside copies: a copy stays a copy, and a summary never
-    runs across one.
+    Args:
+        found: the copies and paraphrases already found.  A run counts as a summary only
+            through its other sentences and the rest of the source: a passage among
+            sentences that merely share the source's topic is not a summary.
     """
+    q_found = _inside(q, [c.q_span for c in found])
+    s_found = _inside(s, [c.s_span for c in found])
+    copies = [c.q_span for c in found if c.kind is Kind.COPY]
     out = []
-    for e in evidence(q, s, vectors, q_found, s_found, q_copied):
-        if (
-            e.members >= MIN_SENTENCES
-            and e.ratio >= RATIO
-            and e.containment >= MEAN_CONTAINMENT
-            and e.mean_best >= MEAN_BEST_COSINE
-            and e.regions >= MIN_REGIONS
-            and e.spread >= SPREAD
-            and e.cosine >= WHOLE_COSINE
-            and (e.unexplained == 0 or e.unexplained_best >= UNEXPLAINED_COSINE)
+    for e in evidence(q, s, vectors, q_found, s_found):
+        if not e.is_summary():
+            continue
+        q0, q1 = token_range(q, e.first, e.last)
+        if q1 - q0 < settings.min_words:
+            continue
+        q_span = (int(q.sent_start[e.first]), int(q.sent_end[e.last]))
+        if max((overlap(c, q_span) for c in copies), default=0) >= COPIED * (
+            q_span[1] - q_span[0]
         ):
-            out.append(Summary(e.first, e.last, 0, s.n_sentences - 1, e.cosine))
+            continue
+        whole = Fragment(e.first, e.last, 0, s.n_sentences - 1, e.members)
+        s0, s1 = token_range(s, 0, s.n_sentences - 1)
+        s_span = (int(s.sent_start[0]), int(s.sent_end[-1]))
+        alignment = align_words(q.tokens, q0, q1, s.tokens, s0, s1)
+        out.append(Candidate(
+            q_span, s_span, Kind.PARAPHRASE, fragment_cosine(vectors, whole), q1 - q0,
+            alignment, "summary", whole,
+        ))
     return out
 
 
@@ -133,9 +149,13 @@ def evidence(
     vectors: SentenceVectors,
     q_found: np.ndarray,
     s_found: np.ndarray,
-    q_copied: np.ndarray,
 ) -> list[Evidence]:
-    """The evidence for every run of query sentences that reuse the source's words."""
+    """The evidence for every run of query sentences that reuse the source's words and
+    could be a summary (long enough, short enough for the source, reusing enough).
+
+    ``q_found`` and ``s_found`` mark the sentences of each side inside passages already
+    found.
+    """
     if q.n_sentences < MIN_SENTENCES or not s.n_sentences:
         return []
     share, counted = _containment(q, s)
@@ -143,15 +163,25 @@ def evidence(
     if reusing.sum() < MIN_SENTENCES:
         return []
     s_chars = int(s.sent_end[-1] - s.sent_start[0])
+    runs = []
+    for first, last in _runs(reusing, counted, q.sent_par):
+        members = np.flatnonzero(reusing[first : last + 1]) + first
+        q_chars = max(1, int(q.sent_end[last] - q.sent_start[first]))
+        # Runs too short, too long for the source or reusing too little can never be
+        # summaries: the costlier evidence is not gathered for them.
+        if (
+            len(members) >= MIN_SENTENCES
+            and s_chars >= RATIO * q_chars
+            and share[members].mean() >= MEAN_CONTAINMENT
+        ):
+            runs.append((first, last, members, q_chars))
+    if not runs:
+        return []
     rest = vectors.s_tfidf[np.flatnonzero(~s_found)]
     whole = np.asarray(vectors.s_tfidf.sum(axis=0)).ravel()
     out = []
-    for first, last in _runs(reusing, counted, np.zeros_like(reusing)):
-        members = np.flatnonzero(reusing[first : last + 1]) + first
-        if len(members) < MIN_SENTENCES:
-            continue
-        q_chars = max(1, int(q.sent_end[last] - q.sent_start[first]))
-        cos = vectors.cosine[members].toarray()
+    for first, last, members, q_chars in runs:
+        cos = vectors.block(first, last + 1, 0, s.n_sentences)[members - first]
         best = cos.max(axis=1)
         points = np.unique(cos.argmax(axis=1)[best >= POINT_COSINE])
         regions = 1 + int((np.diff(points) > REGION_GAP).sum()) if len(points) else 0
@@ -175,6 +205,15 @@ def _cosine(a: np.ndarray, b: np.ndarray) -> float:
     return float(a @ b) / denominator if denominator else 0.0
 
 
+def _inside(prepared: Prepared, spans: list[tuple[int, int]]) -> np.ndarray:
+    """Mask of the sentences whose middle lies inside one of ``spans``."""
+    inside = np.zeros(prepared.n_sentences, dtype=bool)
+    middle = (prepared.sent_start + prepared.sent_end) // 2
+    for start, end in spans:
+        inside |= (middle >= start) & (middle < end)
+    return inside
+
+
 def _containment(q: Prepared, s: Prepared) -> tuple[np.ndarray, np.ndarray]:
     """Share of each query sentence's content words found anywhere in the source, and
     whether the sentence has enough content words to be counted."""
@@ -187,21 +226,20 @@ def _containment(q: Prepared, s: Prepared) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _runs(
-    reusing: np.ndarray, counted: np.ndarray, breaks: np.ndarray
+    reusing: np.ndarray, counted: np.ndarray, paragraph: np.ndarray
 ) -> list[tuple[int, int]]:
-    """Maximal runs of reusing sentences; sentences too short to count do not break a
-    run, nor does a single other sentence between two reusing ones.  A sentence marked
-    in ``breaks`` always ends a run."""
+    """Maximal runs of reusing sentences inside one paragraph.  Sentences too short to
+    count do not break a run, nor does a single other sentence between two reusing
+    ones."""
     runs: list[tuple[int, int]] = []
     start = last = -1
     misses = 0
     for i in range(len(reusing)):
-        if breaks[i]:
-            if start >= 0:
-                runs.append((start, last))
+        if start >= 0 and paragraph[i] != paragraph[start]:
+            runs.append((start, last))
             start = last = -1
             misses = 0
-        elif reusing[i]:
+        if reusing[i]:
             if start < 0:
                 start = i
             last = i

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import OrderedDict
 from dataclasses import dataclass
 from threading import Lock
@@ -10,7 +11,7 @@ import numpy as np
 
 from stemmatic.fingerprint import content_positions
 from stemmatic.normalize import Tokens, tokenize
-from stemmatic.segment import sentences
+from stemmatic.segment import paragraphs, sentences
 from stemmatic.settings import Settings
 
 
@@ -24,7 +25,11 @@ class Prepared:
             spans the extractor excluded).
         sent_start, sent_end: character span of each sentence.
         sent_first, sent_stop: token range ``[first, stop)`` of each sentence.
+        sent_par: paragraph index of every sentence (paragraphs are separated by blank
+            lines).
         tok_sent: sentence index of every token.
+        new_line: True for the tokens that start a line (a line break lies between the
+            token and the one before it).
     """
 
     tokens: Tokens
@@ -33,7 +38,9 @@ class Prepared:
     sent_end: np.ndarray
     sent_first: np.ndarray
     sent_stop: np.ndarray
+    sent_par: np.ndarray
     tok_sent: np.ndarray
+    new_line: np.ndarray
 
     @property
     def n_sentences(self) -> int:
@@ -85,4 +92,18 @@ def _prepare(text: str, settings: Settings, excluded: tuple[tuple[int, int], ...
     tok_sent = np.clip(tok_sent, 0, max(len(spans) - 1, 0))
     first = np.searchsorted(tok_sent, np.arange(len(spans)), side="left")
     stop = np.searchsorted(tok_sent, np.arange(len(spans)), side="right")
-    return Prepared(tokens, content, sent_start, sent_end, first, stop, tok_sent)
+    breaks = np.array([m.start() for m in _NEWLINE.finditer(text)], dtype=np.int64)
+    # A line starts at a token when more line breaks precede it than precede the end of
+    # the token before it.
+    before = np.searchsorted(breaks, tokens.starts)
+    new_line = np.zeros(n, dtype=bool)
+    if n > 1:
+        new_line[1:] = before[1:] > np.searchsorted(breaks, tokens.ends[:-1])
+    par_start = np.array([a for a, _ in paragraphs(text)], dtype=np.int64)
+    sent_par = np.maximum(np.searchsorted(par_start, sent_start, side="right") - 1, 0)
+    return Prepared(
+        tokens, content, sent_start, sent_end, first, stop, sent_par, tok_sent, new_line
+    )
+
+
+_NEWLINE = re.compile("\n")

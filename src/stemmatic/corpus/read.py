@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
-from pathlib import Path
+from pathlib import Path, PurePath
 
 from stemmatic import ingest
 from stemmatic.errors import InputError
@@ -47,30 +47,43 @@ def iter_documents(source: str | os.PathLike[str], settings: Settings) -> Iterat
     root = os.fspath(source)
     if not os.path.lexists(root):
         raise InputError("no such file or folder", path=root)
-    taken: set[str] = set()
-    seen_files: dict[tuple[int, int], str] = {}
-    series = _SeriesMap()
+    # The steps of collect(), with its own helpers, so that ids and skip reasons are
+    # exactly those of `stemmatic trace --sources`: the list of files (paths only) is
+    # planned first, then the files are read and their documents yielded one by one.
+    planned: list[Item] = []
+    entries: list[tuple[str, tuple[str, ...], bool]] = []
     if os.path.isdir(root):
-        # The walk and the per-file reader are collect()'s own, so ids and skip reasons
-        # are exactly those of `stemmatic trace --sources`.
-        entries: Iterator[tuple[str, tuple[str, ...]] | Skipped] = ingest._walk(root)
-        explicit = False
+        for entry in ingest._walk(root):
+            if isinstance(entry, Skipped):
+                planned.append(_printable(entry))
+            elif entry[1][-1] not in DATASET_FILES:
+                entries.append((entry[0], entry[1], False))
     else:
-        entries = iter([(root, (os.path.basename(root),))])
-        explicit = True
-    for entry in entries:
-        if isinstance(entry, Skipped):
-            yield entry
-            continue
-        file, relative = entry
-        if not explicit and relative[-1] in DATASET_FILES:
-            continue
-        for item in ingest._read_input(file, relative, explicit, settings, taken, seen_files):
+        entries.append((root, (os.path.basename(root),), True))
+    entries.sort(key=lambda e: (os.path.abspath(e[0]), e[1]))
+    entries = ingest._distinct_files(entries, lambda item: planned.append(_printable(item)))
+    ids = ingest._plan_ids(
+        [(path, relative) for path, relative, _ in entries if not _is_records(path)]
+    )
+    yield from planned
+    taken: set[str] = set()
+    series = _SeriesMap()
+    for path, relative, explicit in entries:
+        for item in ingest._read_input(path, relative, explicit, settings, taken, ids.get(path)):
             if isinstance(item, Skipped):
-                yield item
+                yield _printable(item)
                 continue
             taken.add(item.id)
             yield item, series.get(item)
+
+
+def _is_records(path: str) -> bool:
+    return ingest.FORMATS.get(PurePath(path).suffix.lower()) in ("jsonl", "parquet")
+
+
+def _printable(item: Document | Skipped) -> Skipped:
+    assert isinstance(item, Skipped)
+    return Skipped(ingest.printable(item.path), item.reason)
 
 
 class _SeriesMap:

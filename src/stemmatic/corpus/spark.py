@@ -119,12 +119,23 @@ def run(
     params = _parameters(source, settings, max_df)
     resumed: list[str] = []
 
-    counts = _done(work / "documents", params["documents"])
+    def reuse(stage: str) -> dict[str, Any] | None:
+        """The counts of a complete stage to reuse, or None: it must be made.
+
+        Once one stage is made again, every stage after it is too.
+        """
+        if len(resumed) < STAGES.index(stage):
+            return None
+        counts = _done(work / stage, params[stage])
+        if counts is not None:
+            resumed.append(stage)
+        return counts
+
+    counts = reuse("documents")
     if counts is None:
         counts = _documents_stage(source, work / "documents", settings, report)
         _mark(work / "documents", params["documents"], counts)
     else:
-        resumed.append("documents")
         report("read", counts["documents"], counts["documents"])
     skipped = _read_skipped(work / "documents" / "_skipped.jsonl")
 
@@ -135,7 +146,7 @@ def run(
         documents.createOrReplaceTempView("documents")
 
         stage = work / "fingerprints"
-        if _done(stage, params["fingerprints"]) is None:
+        if reuse("fingerprints") is None:
             report("fingerprints", 0, 1)
             schema = _ddl(FINGERPRINT_SCHEMA)
             fingerprints = documents.select("key", "text").mapInArrow(
@@ -144,12 +155,10 @@ def run(
             fingerprints.write.mode("overwrite").parquet(str(stage))
             _mark(stage, params["fingerprints"], {})
             report("fingerprints", 1, 1)
-        else:
-            resumed.append("fingerprints")
         spark.read.parquet(str(stage)).createOrReplaceTempView("fingerprints")
 
         stage = work / "pairs"
-        pair_counts = _done(stage, params["pairs"])
+        pair_counts = reuse("pairs")
         if pair_counts is None:
             report("pairs", 0, 1)
             spark.sql(pairs_sql(max_df)).write.mode("overwrite").parquet(str(stage))
@@ -158,13 +167,11 @@ def run(
             pair_counts = {"candidate_pairs": int(candidates), "dropped_fingerprints": dropped}
             _mark(stage, params["pairs"], pair_counts)
             report("pairs", 1, 1)
-        else:
-            resumed.append("pairs")
         spark.read.parquet(str(stage)).createOrReplaceTempView("pairs")
         candidates = pair_counts["candidate_pairs"]
 
         stage = work / "aligned"
-        if _done(stage, params["aligned"]) is None:
+        if reuse("aligned") is None:
             report("align", 0, candidates)
             partitions = max(
                 spark.sparkContext.defaultParallelism, -(-candidates // PAIRS_PER_PARTITION)
@@ -180,8 +187,6 @@ def run(
             aligned.write.mode("overwrite").parquet(str(stage))
             _mark(stage, params["aligned"], {})
             report("align", candidates, candidates)
-        else:
-            resumed.append("aligned")
     finally:
         if owned:
             spark.stop()
