@@ -32,9 +32,9 @@ from stemmatic.types import Document, Passage
 
 __all__ = ["align", "prepare", "Prepared"]
 
-# A paraphrase mostly covered by copies found inside it gives way to them; so does one
-# whose words outside the copies are less than this share reused.
-COPY_SHARE = 0.6
+# A paraphrase with copies inside stands for them only when at least this many of its
+# content words lie outside the copies, and at least this share of those is reused.
+REST_WORDS = 4
 REST_REUSED = 0.5
 
 
@@ -87,21 +87,22 @@ def _combine(
 ) -> list[Candidate]:
     """Choose between a paraphrase and the copies found inside it.
 
-    The copies are kept (their word-exact boundaries are better) when they cover most of
-    the paraphrase's query span, or when the rest of it is not reuse: a quotation inside
-    a sentence of one's own makes that sentence look similar to the source, but only
-    the quoted words were taken.  Otherwise the paraphrase stands for the whole passage,
-    the copies inside it included.
+    The paraphrase stands for the whole passage, the copies inside it included, when
+    its words outside the copies are reused too (a rewritten passage with some
+    sentences left as they were).  Otherwise the copies are kept, with their word-exact
+    boundaries: a quotation inside a sentence of one's own makes that sentence look
+    similar to the source, but only the quoted words were taken; and a verbatim passage
+    found as whole sentences adds only the unrelated words that share its first and
+    last sentence.
     """
     kept_copies = list(copies)
     out = []
     for p in paraphrases:
         inside = [c for c in copies if overlap(c.q_span, p.q_span)]
-        covered = sum(overlap(c.q_span, p.q_span) for c in inside)
-        if covered >= COPY_SHARE * (p.q_span[1] - p.q_span[0]):
-            continue
-        if inside and _rest_reused(q, s, p, inside) < REST_REUSED:
-            continue
+        if inside:
+            words, reused = _rest_reused(q, s, p, inside)
+            if words < REST_WORDS or reused < REST_REUSED:
+                continue
         out.append(p)
         kept_copies = [
             c for c in kept_copies
@@ -110,9 +111,11 @@ def _combine(
     return kept_copies + out
 
 
-def _rest_reused(q: Prepared, s: Prepared, p: Candidate, inside: list[Candidate]) -> float:
-    """Share of the content words of ``p``'s query side outside the copies ``inside``
-    that occur on ``p``'s source side."""
+def _rest_reused(
+    q: Prepared, s: Prepared, p: Candidate, inside: list[Candidate]
+) -> tuple[int, float]:
+    """How many content words of ``p``'s query side lie outside the copies ``inside``,
+    and which share of them occurs on ``p``'s source side."""
     q0, q1 = np.searchsorted(q.tokens.starts, p.q_span)
     s0, s1 = np.searchsorted(s.tokens.starts, p.s_span)
     rest = q.content[q0:q1].copy()
@@ -121,8 +124,8 @@ def _rest_reused(q: Prepared, s: Prepared, p: Candidate, inside: list[Candidate]
         rest[max(c0 - q0, 0) : max(c1 - q0, 0)] = False
     words = q.tokens.ids[q0:q1][rest]
     if not len(words):
-        return 0.0
-    return float(np.isin(words, s.tokens.ids[s0:s1][s.content[s0:s1]]).mean())
+        return 0, 0.0
+    return len(words), float(np.isin(words, s.tokens.ids[s0:s1][s.content[s0:s1]]).mean())
 
 
 def _resolve_overlaps(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
+
 from stemmatic.align.candidate import Candidate
 from stemmatic.align.diff import align_words, same_marks
 from stemmatic.align.extend import cluster, extend_punctuation
@@ -24,6 +26,9 @@ BOUNDARY_RUN = 2
 MAX_SKIP = 2
 BRIDGE_WINDOW = 8
 BRIDGES = 1
+# Consecutive shared n-grams whose offsets between the texts differ by more than this
+# many words belong to different copies (see `_diagonals`).
+DIAGONAL_JUMP = 10
 
 
 def find_copies(
@@ -31,13 +36,30 @@ def find_copies(
 ) -> list[Candidate]:
     """Copies and near-copies of source words in the query, on exact word boundaries."""
     out = []
-    for idx in cluster(matches.q_first, matches.s_first, settings.max_gap, settings.max_gap):
+    clusters = cluster(matches.q_first, matches.s_first, settings.max_gap, settings.max_gap)
+    for idx in (part for c in clusters for part in _diagonals(matches, c)):
         q0, q1 = int(matches.q_first[idx].min()), int(matches.q_last[idx].max()) + 1
         s0, s1 = int(matches.s_first[idx].min()), int(matches.s_last[idx].max()) + 1
         candidate = _place(q, s, q0, q1, s0, s1, settings)
         if candidate is not None:
             out.append(candidate)
     return out
+
+
+def _diagonals(matches: TokenMatches, idx: np.ndarray) -> list[np.ndarray]:
+    """Split a cluster of shared n-grams where the offset between the two texts jumps.
+
+    A copy keeps the words of its source in order, so its n-grams lie on one diagonal
+    (source position minus query position), shifted a little by each word added or
+    dropped.  Two passages copied in swapped order lie on two diagonals, close enough to
+    be one cluster; cut apart, each is a copy of its own.
+    """
+    if DIAGONAL_JUMP <= 0 or len(idx) < 2:
+        return [idx]
+    ordered = idx[np.argsort(matches.q_first[idx], kind="stable")]
+    diagonal = matches.s_first[ordered] - matches.q_first[ordered]
+    cuts = np.flatnonzero(np.abs(np.diff(diagonal)) > DIAGONAL_JUMP) + 1
+    return np.split(ordered, cuts) if len(cuts) else [ordered]
 
 
 def _place(
