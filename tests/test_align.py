@@ -4,6 +4,7 @@ every difference named; unrelated or degenerate texts give nothing."""
 from __future__ import annotations
 
 import random
+from itertools import pairwise
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -25,6 +26,13 @@ PASSAGE_WORDS = [
                  "everton", "toxteth", "wirral", "seacombe", "wallasey", "runcorn", "halton")
     for suffix in ("", "ward", "ham", "ley")
 ]
+SOURCE = (
+    "The dock was never simply a workplace; it was the city's clock, its gossip and its "
+    "school. In 1911 the organisational lessons of that summer shaped a generation of "
+    "labour leaders across the northern ports. Meanwhile the river carried timber, salt and "
+    "grain past warehouses that had stood empty since the great fire of the previous decade."
+)
+
 # British spellings in the source, American ones in the query.
 SPELLINGS = [
     ("labour", "labor"), ("organisational", "organizational"), ("colour", "color"),
@@ -71,7 +79,7 @@ def _check_spans(passages: list[Passage], query: str, source: str) -> None:
             assert query[d.query_start : d.query_end] == d.query
             assert source[d.source_start : d.source_end] == d.source
     spans = sorted((p.query_start, p.query_end) for p in passages)
-    assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:])), spans
+    assert all(a[1] <= b[0] for a, b in pairwise(spans)), spans
 
 
 @PROPERTY
@@ -214,14 +222,6 @@ def test_empty_and_one_word_texts_give_no_passage(tiny: str) -> None:
     assert align(Document("q", tiny), Document("s", tiny)) == []
 
 
-SOURCE = (
-    "The dock was never simply a workplace; it was the city's clock, its gossip and its "
-    "school. In 1911 the organisational lessons of that summer shaped a generation of "
-    "labour leaders across the northern ports. Meanwhile the river carried timber, salt and "
-    "grain past warehouses that had stood empty since the great fire of the previous decade."
-)
-
-
 def test_a_copied_sentence_starts_and_ends_on_its_words() -> None:
     # Stop words are not n-gram seeds, yet a copied sentence starts at "The" and keeps
     # its full stop.
@@ -280,7 +280,7 @@ def test_paraphrase_of_several_sentences_is_found() -> None:
 
 
 def test_a_summary_of_a_whole_source_is_one_passage() -> None:
-    source = " ".join([
+    source = " ".join([  # noqa: FLY002 - one sentence a line reads better
         "The harbour board met in March to discuss the silting of the northern channel.",
         "Engineers reported that the sandbanks had moved two hundred yards in a decade.",
         "Several captains complained that larger steamers now waited for the spring tides.",

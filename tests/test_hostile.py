@@ -291,7 +291,9 @@ def test_50_mb_single_line_source(scratch: Path, tmp_path: Path) -> None:
     code_run = hostile.run(["trace", huge, "--sources", query, "--max-bytes", "10000000"])
     assert code_run.code == 2 and not code_run.traceback
     assert "file too large: 50000000 bytes, max_bytes is 10000000" in code_run.stderr
-    assert code_run.peak_rss_mb < 300, code_run.peak_rss_mb
+    # Refused before reading: far below the 1.6 GB that reading it costs.  (About 110 MB
+    # alone; the bound leaves room for a busy machine's measurement.)
+    assert code_run.peak_rss_mb < 800, code_run.peak_rss_mb
 
 
 def test_many_files_in_one_folder(scratch: Path, tmp_path: Path) -> None:

@@ -30,7 +30,7 @@ from stemmatic.align.units import Prepared, prepare
 from stemmatic.settings import Settings
 from stemmatic.types import Document, Passage
 
-__all__ = ["align", "prepare", "Prepared"]
+__all__ = ["Prepared", "align", "prepare"]
 
 # A paraphrase with copies inside stands for them only when at least this many of its
 # content words lie outside the copies, and at least this share of those is reused.

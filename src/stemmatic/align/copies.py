@@ -21,11 +21,11 @@ COPY_RATIO = 0.7
 # Shortest run of equal words that may place a copy's boundary (shorter runs are often
 # chance matches of common words near the real copy).
 BOUNDARY_RUN = 2
-# Beyond a cluster's ends, a run of equal words at most MAX_SKIP words away, looked for
-# within BRIDGE_WINDOW words, continues the copy (a misquoted or dropped word).
+# Beyond a cluster's ends, one run of equal words at most MAX_SKIP words away, looked
+# for within BRIDGE_WINDOW words, continues the copy (a misquoted or dropped word).  More
+# than one such step lets a copy creep into the rewritten text around it.
 MAX_SKIP = 2
 BRIDGE_WINDOW = 8
-BRIDGES = 1
 # Consecutive shared n-grams whose offsets between the texts differ by more than this
 # many words belong to different copies (see `_diagonals`).
 DIAGONAL_JUMP = 10
@@ -91,18 +91,14 @@ def _place(
 def _grow(
     q: Prepared, s: Prepared, first_q: int, first_s: int, last_q: int, last_s: int
 ) -> tuple[int, int, int, int]:
-    """Extend a copy's boundaries, within the sentences they lie in, over runs of equal
+    """Extend a copy's boundaries, within the sentences they lie in, over a run of equal
     words at most MAX_SKIP differing words away, then over single equal words whose
     marks agree."""
-    for _ in range(int(BRIDGES)):
-        bridged = _bridge_left(q, s, first_q, first_s)
-        if bridged is None:
-            break
+    bridged = _bridge_left(q, s, first_q, first_s)
+    if bridged is not None:
         first_q, first_s = bridged
-    for _ in range(int(BRIDGES)):
-        bridged = _bridge_right(q, s, last_q, last_s)
-        if bridged is None:
-            break
+    bridged = _bridge_right(q, s, last_q, last_s)
+    if bridged is not None:
         last_q, last_s = bridged
     while (
         _same_sentence(q, first_q - 1, first_q) and _same_sentence(s, first_s - 1, first_s)

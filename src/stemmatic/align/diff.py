@@ -8,7 +8,7 @@ import regex
 from rapidfuzz.distance import Levenshtein
 
 from stemmatic.normalize import Tokens, fold_typography, normal_form
-from stemmatic.types import DiffType, Difference
+from stemmatic.types import Difference, DiffType
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,7 @@ so units are considered only here, at the edges.
 from __future__ import annotations
 
 from collections import Counter
+from itertools import pairwise
 
 import numpy as np
 
@@ -88,7 +89,7 @@ def _units(prepared: Prepared, first: int, stop: int) -> list[tuple[int, int]]:
         prepared.tok_sent[first + 1 : stop] != prepared.tok_sent[first : stop - 1]
     )
     bounds = [first, *(np.flatnonzero(cut) + first + 1).tolist(), stop]
-    return list(zip(bounds, bounds[1:]))
+    return list(pairwise(bounds))
 
 
 def char_span(prepared: Prepared, first: int, stop: int) -> tuple[int, int]:

@@ -3,7 +3,8 @@
 1. Seeds are sentence pairs with tf-isf cosine and Dice over thresholds (Sanchez-Perez,
    Sidorov and Gelbukh, PAN 2014), plus the sentences of shared word n-grams.
 2. Seeds are clustered in sentence space, each axis on its own, so reordered passages
-   give separate fragments (:func:`~stemmatic.align.extend.cluster`).
+   give separate fragments (:func:`~stemmatic.align.extend.cluster`); a fragment never
+   runs over a blank line of the query.
 3. A fragment's extent is the union of two estimates: its seeds grown over similar
    neighbours and trimmed at weak ends, and the best local alignment of the sentences
    around it (:func:`~stemmatic.align.path.path_extent`).  The first copes with

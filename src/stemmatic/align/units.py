@@ -51,8 +51,8 @@ def prepare(
     text: str, settings: Settings, excluded: tuple[tuple[int, int], ...] = ()
 ) -> Prepared:
     """Tokenize and segment ``text`` (cached: a source is prepared once per process)."""
-    key = (text, settings.stem, settings.fold_spelling, settings.fold_numbers,
-           settings.stopwords, excluded)
+    key: _Key = (text, settings.stem, settings.fold_spelling, settings.fold_numbers,
+                 settings.stopwords, excluded)
     with _lock:
         hit = _cache.get(key)
         if hit is not None:
@@ -69,7 +69,9 @@ def prepare(
 
 
 _CACHE_CHARS = 64_000_000
-_cache: OrderedDict[tuple[object, ...], Prepared] = OrderedDict()
+# Keyed by the text, then the settings that change tokens, then the excluded spans.
+_Key = tuple[str, bool, bool, bool, bool, tuple[tuple[int, int], ...]]
+_cache: OrderedDict[_Key, Prepared] = OrderedDict()
 _cached_chars = [0]
 _lock = Lock()
 
