@@ -314,3 +314,18 @@ def test_a_summary_of_a_whole_source_is_one_passage() -> None:
     p = passages[0]
     assert query[p.query_start : p.query_end] == summary
     assert (p.source_start, p.source_end) == (0, len(source))
+
+
+def test_two_adjacent_sentences_copied_in_swapped_order_are_two_copies() -> None:
+    a = ("Every arrival hall was also a place of departure, because the people who passed "
+         "through it were already rehearsing the stories they would tell about the crossing.")
+    b = ("Memory in a port city is never settled; it is argued over in kitchens, in churches "
+         "and at the cemetery gates on the anniversaries of the dead.")
+    source = f"Port cities are built by people who did not plan to stay. {a} {b} Nothing else."
+    query = f"My own words come first. {b} {a} And mine again."
+    passages = align(Document("q", query), Document("s", source))
+    _check_spans(passages, query, source)
+    assert [(query[p.query_start : p.query_end], p.kind) for p in passages] == [
+        (b, Kind.COPY), (a, Kind.COPY)
+    ]
+    assert [source[p.source_start : p.source_end] for p in passages] == [b, a]

@@ -26,8 +26,9 @@ BOUNDARY_RUN = 2
 # than one such step lets a copy creep into the rewritten text around it.
 MAX_SKIP = 2
 BRIDGE_WINDOW = 8
-# Consecutive shared n-grams whose offsets between the texts differ by more than this
-# many words belong to different copies (see `_diagonals`).
+# In a cluster that is no copy as a whole, consecutive shared n-grams whose offsets
+# between the texts differ by more than this many words belong to different copies
+# (see `_diagonals`).
 DIAGONAL_JUMP = 10
 
 
@@ -36,14 +37,26 @@ def find_copies(
 ) -> list[Candidate]:
     """Copies and near-copies of source words in the query, on exact word boundaries."""
     out = []
-    clusters = cluster(matches.q_first, matches.s_first, settings.max_gap, settings.max_gap)
-    for idx in (part for c in clusters for part in _diagonals(matches, c)):
-        q0, q1 = int(matches.q_first[idx].min()), int(matches.q_last[idx].max()) + 1
-        s0, s1 = int(matches.s_first[idx].min()), int(matches.s_last[idx].max()) + 1
-        candidate = _place(q, s, q0, q1, s0, s1, settings)
+    for idx in cluster(matches.q_first, matches.s_first, settings.max_gap, settings.max_gap):
+        candidate = _place_cluster(q, s, matches, idx, settings)
         if candidate is not None:
             out.append(candidate)
+            continue
+        # Two passages copied in swapped order make one cluster that is no copy as a
+        # whole (its words are out of order); each diagonal of it may be.
+        parts = _diagonals(matches, idx)
+        if len(parts) > 1:
+            placed = (_place_cluster(q, s, matches, part, settings) for part in parts)
+            out.extend(c for c in placed if c is not None)
     return out
+
+
+def _place_cluster(
+    q: Prepared, s: Prepared, matches: TokenMatches, idx: np.ndarray, settings: Settings
+) -> Candidate | None:
+    q0, q1 = int(matches.q_first[idx].min()), int(matches.q_last[idx].max()) + 1
+    s0, s1 = int(matches.s_first[idx].min()), int(matches.s_last[idx].max()) + 1
+    return _place(q, s, q0, q1, s0, s1, settings)
 
 
 def _diagonals(matches: TokenMatches, idx: np.ndarray) -> list[np.ndarray]:
@@ -54,8 +67,6 @@ def _diagonals(matches: TokenMatches, idx: np.ndarray) -> list[np.ndarray]:
     dropped.  Two passages copied in swapped order lie on two diagonals, close enough to
     be one cluster; cut apart, each is a copy of its own.
     """
-    if DIAGONAL_JUMP <= 0 or len(idx) < 2:
-        return [idx]
     ordered = idx[np.argsort(matches.q_first[idx], kind="stable")]
     diagonal = matches.s_first[ordered] - matches.q_first[ordered]
     cuts = np.flatnonzero(np.abs(np.diff(diagonal)) > DIAGONAL_JUMP) + 1
