@@ -537,13 +537,16 @@ def _by_evidence(
     return source.id
 
 
-def _attribute(passage: Passage, resolved: Sequence[_Resolved]) -> Passage:
-    covering = [
+def _covering(resolved: Sequence[_Resolved], start: int, end: int) -> list[_Resolved]:
+    """The in-text citations whose scope overlaps ``[start, end)`` of the query."""
+    return [
         r for r in resolved
-        if r.mark.style != "reference"
-        and r.mark.covers[0] < passage.query_end
-        and passage.query_start < r.mark.covers[1]
+        if r.mark.style != "reference" and r.mark.covers[0] < end and start < r.mark.covers[1]
     ]
+
+
+def _attribute(passage: Passage, resolved: Sequence[_Resolved]) -> Passage:
+    covering = _covering(resolved, passage.query_start, passage.query_end)
     if not covering:
         return replace(passage, attribution=Attribution.UNCITED)
     if any(r.source_id == passage.source_id for r in covering):
@@ -643,11 +646,7 @@ def _findings(
 
 
 def _cites_missing_work(quotation: Quotation, resolved: Sequence[_Resolved]) -> bool:
-    covering = [
-        r for r in resolved
-        if r.mark.style != "reference"
-        and r.mark.covers[0] < quotation.end and quotation.start < r.mark.covers[1]
-    ]
+    covering = _covering(resolved, quotation.start, quotation.end)
     return bool(covering) and all(r.source_id is None for r in covering)
 
 
@@ -704,16 +703,13 @@ def _mark_label(mark: CitationMark) -> str:
 
 def _covering_labels(p: Passage, resolved: Sequence[_Resolved], by_id: dict[str, Document]) -> str:
     labels = []
-    for r in resolved:
-        if r.mark.style == "reference":
-            continue
-        if r.mark.covers[0] < p.query_end and p.query_start < r.mark.covers[1]:
-            if r.source_id is not None:
-                label = _label(by_id.get(r.source_id), r.source_id)
-            else:
-                label = f"{_mark_label(r.mark)} (not in the corpus)"
-            if label not in labels:
-                labels.append(label)
+    for r in _covering(resolved, p.query_start, p.query_end):
+        if r.source_id is not None:
+            label = _label(by_id.get(r.source_id), r.source_id)
+        else:
+            label = f"{_mark_label(r.mark)} (not in the corpus)"
+        if label not in labels:
+            labels.append(label)
     return ", ".join(labels) or "another work"
 
 

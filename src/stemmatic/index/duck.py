@@ -175,12 +175,7 @@ def _guarded(method: _Method) -> _Method:
         try:
             return method(self, *args, **kwargs)
         except duckdb.Error as exc:
-            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise _error(
-                f"index {self.path} cannot be read, it is damaged ({reason}); rebuild it with "
-                "`stemmatic index add` into a new file",
-                self.path,
-            ) from None
+            raise _damaged(self.path, exc) from None
 
     return cast(_Method, wrapper)
 
@@ -254,12 +249,7 @@ class DuckIndex:
             _check_meta(meta, file, settings)
         except duckdb.Error as exc:
             con.close()
-            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise _error(
-                f"index {file} cannot be read, it is damaged ({reason}); rebuild it with "
-                "`stemmatic index add` into a new file",
-                file,
-            ) from None
+            raise _damaged(file, exc) from None
         except BaseException:
             con.close()
             raise
@@ -784,6 +774,16 @@ def _stemmatic_version() -> str:
         return metadata.version("stemmatic")
     except metadata.PackageNotFoundError:
         return "unknown"
+
+
+def _damaged(path: Path, exc: duckdb.Error) -> IndexStoreError:
+    """The error for a file that opens but fails when its blocks are read."""
+    reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return _error(
+        f"index {path} cannot be read, it is damaged ({reason}); rebuild it with "
+        "`stemmatic index add` into a new file",
+        path,
+    )
 
 
 def _error(message: str, path: Path) -> IndexStoreError:
