@@ -18,10 +18,13 @@ The corpora:
 * base texts: every PAN source document and the suspicious documents that contain no
   plagiarism (the others are made from source documents, which would add reuse that
   is not planted), in a seeded order;
-* beyond the first ~22 MB, *generations* of the same texts: each document's paragraphs
-  shuffled, and every word that is not a stop word replaced through a seeded
-  permutation of the vocabulary among words of similar frequency, so that generations
-  read like English statistically but share no phrases;
+* beyond the first ~15 MB, *generations* of the same texts: each document's paragraphs
+  shuffled, every word that is not a stop word replaced through a seeded permutation of
+  the vocabulary among words of similar frequency, and every digit through a seeded
+  permutation of the digits, so that generations read like English statistically but
+  share no phrases (numbers included: left as they were, the timetables and dates of
+  one text would pair its copies in every generation with each other, a reuse nobody
+  planted that grows with the square of the corpus size);
 * planting, within chunks of documents: a passage of 50–200 words starting at a
   paragraph of one document is copied between two paragraphs of one, two or three other
   documents; 40% of copies are lightly edited (about 4% of words replaced, 1% dropped).
@@ -118,6 +121,7 @@ class Remapper:
         ranked = sorted((w for w in counts if w not in STOPWORDS), key=lambda w: (-counts[w], w))
         self.ranked = ranked
         self._maps: dict[int, dict[str, str]] = {}
+        self._digits: dict[int, dict[int, str]] = {}
 
     def mapping(self, generation: int) -> dict[str, str]:
         if generation not in self._maps:
@@ -129,6 +133,9 @@ class Remapper:
                 rng.shuffle(shuffled)
                 mapping.update(zip(block, shuffled, strict=True))
             self._maps[generation] = mapping
+            digits = list("0123456789")
+            rng.shuffle(digits)
+            self._digits[generation] = str.maketrans("0123456789", "".join(digits))
         return self._maps[generation]
 
     def apply(self, text: str, generation: int) -> str:
@@ -146,7 +153,7 @@ class Remapper:
                 return new.capitalize()
             return new
 
-        return _WORD.sub(swap, text)
+        return _WORD.sub(swap, text).translate(self._digits[generation])
 
 
 def documents(texts: list[tuple[str, list[str]]], remap: Remapper, chars: int

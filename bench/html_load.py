@@ -157,7 +157,7 @@ def synthetic_report(
         query.extend(piece)
         return start
 
-    for index in range(passages):
+    for _ in range(passages):
         paragraph_start = len(query)
         filler: list[str] = []
         while sum(len(w) + 1 for w in filler) < filler_per_passage:
@@ -354,7 +354,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             args.keep.write_text(html, encoding="utf-8")
         figures = _browser_figures(path, args.chromium, args.runs, 1280, 800)
     print(
-        f"{figures['browser']}, viewport {figures['viewport']}: load {figures['load_ms_median']:.0f} ms "
+        f"{figures['browser']}, viewport {figures['viewport']}: "
+        f"load {figures['load_ms_median']:.0f} ms "
         f"median of {args.runs} (all: {', '.join(f'{x:.0f}' for x in figures['load_ms'])}); "
         f"click a passage {figures['click_passage_ms_median']:.0f} ms; "
         f"next finding {figures['next_finding_ms_median']:.0f} ms; target < 2000 ms"

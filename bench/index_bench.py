@@ -17,6 +17,8 @@ Run::
     python bench/index_bench.py                       # 10,000 docs, ~50M words
     python bench/index_bench.py --words 0             # 10,000 docs of natural size
     python bench/index_bench.py --docs 2000 --words 0 # a quick run
+    python bench/index_bench.py --keep idx.duckdb     # keep the index, then later:
+    python bench/index_bench.py --reuse idx.duckdb    # time the queries again
 """
 
 from __future__ import annotations
@@ -37,7 +39,6 @@ from typing import Any
 import duckdb
 
 from stemmatic.index import DuckIndex, duck, tokens_for
-from stemmatic.pipeline import trace
 from stemmatic.index.store import Fingerprints
 from stemmatic.settings import Settings
 from stemmatic.types import Document
@@ -104,7 +105,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--limit", type=int, default=50)
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--keep", type=Path, help="build the index here and keep it")
+    parser.add_argument(
+        "--reuse", type=Path,
+        help="time queries against an index kept by an earlier run (built with the same "
+             "--docs and --words), keeping that run's indexing figures from --out",
+    )
     args = parser.parse_args(argv)
+    if args.reuse:
+        return _retime(args)
 
     settings = Settings()
     texts = load_texts(args.data)
@@ -172,15 +180,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 index.get(doc_id)
             get_ms = (time.perf_counter() - start) * 1000
 
-            # The whole trace a user runs: candidates, alignment with each of them, and
-            # the quotation and citation checks.  The first run pays for tokenizing the
-            # candidates; later runs find them prepared, as a long-lived process would.
-            query_doc = Document(id="query", text=query_text)
-            trace_times = []
-            for _ in range(3):
-                start = time.perf_counter()
-                traced = trace(query_doc, index=index, settings=settings)
-                trace_times.append(time.perf_counter() - start)
+
+        traced = _time_traces(path, query_text, args.runs)
 
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     megabytes = stats["bytes"] / 1e6
@@ -221,16 +222,96 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             "top": first[:3],
         },
         "trace": {
-            "query_words": len(query_text.split()),
-            "candidates": settings.candidates,
-            "first_s": round(trace_times[0], 3),
-            "median_s": round(statistics.median(trace_times), 3),
-            "passages": len(traced.passages),
+            "query_words": len(query_text.split()), "candidates": settings.candidates, **traced
         },
         "peak_rss_mb": round(peak_mb, 1),
     }
     report(results)
     args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    print(f"written to {args.out}")
+    return results
+
+
+# Timed in a fresh interpreter, as a user's process would be: the first trace pays for
+# tokenizing the candidates, later ones find them prepared (a long-lived process).
+_TRACE_SCRIPT = """
+import json, sys, time
+from stemmatic.index import DuckIndex
+from stemmatic.pipeline import trace
+from stemmatic.settings import Settings
+from stemmatic.types import Document
+path, query, runs, workers = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+settings = Settings()
+doc = Document(id="query", text=open(query, encoding="utf-8").read())
+times = []
+with DuckIndex.open(path, settings, read_only=True) as index:
+    for _ in range(runs):
+        start = time.perf_counter()
+        report = trace(doc, index=index, settings=settings, workers=workers)
+        times.append(time.perf_counter() - start)
+print(json.dumps({"times": times, "passages": len(report.passages)}))
+"""
+
+
+def _time_traces(index: Path, query_text: str, runs: int) -> dict[str, Any]:
+    """The whole trace (candidates, alignment, quotation and citation checks), timed
+    through the API with one and two workers, and through the CLI."""
+    import os
+    import subprocess
+
+    out: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(prefix="stemmatic-query-") as tmp:
+        query = Path(tmp) / "query.txt"
+        query.write_text(query_text, encoding="utf-8")
+        for workers in (1, 2):
+            done = subprocess.run(
+                [sys.executable, "-c", _TRACE_SCRIPT, str(index), str(query), str(runs),
+                 str(workers)],
+                check=True, capture_output=True, text=True,
+            )
+            result = json.loads(done.stdout)
+            times = result["times"]
+            out[f"api_workers_{workers}"] = {
+                "first_s": round(times[0], 3),
+                "warm_median_s": round(statistics.median(times[1:]), 3),
+            }
+            out["passages"] = result["passages"]
+        cli = []
+        for _ in range(max(3, runs // 2)):
+            start = time.perf_counter()
+            subprocess.run(
+                ["stemmatic", "trace", str(query), "--index", str(index), "-f", "json",
+                 "-o", os.devnull, "--quiet"],
+                check=False, capture_output=True,
+            )
+            cli.append(time.perf_counter() - start)
+        out["cli_wall_median_s"] = round(statistics.median(cli), 3)
+    return out
+
+
+def _retime(args: argparse.Namespace) -> dict[str, Any]:
+    """Time retrieval and traces again against a kept index; the rest of --out stays."""
+    results = json.loads(args.out.read_text(encoding="utf-8"))
+    settings = Settings()
+    query_text = make_query(load_texts(args.data), args.query_words)
+    with DuckIndex.open(args.reuse, settings, read_only=True) as index:
+        query = tokens_for(query_text, settings)
+        first = index.candidates(query, args.limit)
+        times = []
+        for _ in range(args.runs):
+            start = time.perf_counter()
+            index.candidates(query, args.limit)
+            times.append((time.perf_counter() - start) * 1000)
+    results["candidates"].update(
+        median_ms=round(statistics.median(times), 1), min_ms=round(min(times), 1),
+        max_ms=round(max(times), 1), runs=args.runs, top=first[:3],
+    )
+    results["trace"] = {
+        "query_words": len(query_text.split()), "candidates": settings.candidates,
+        **_time_traces(args.reuse, query_text, args.runs),
+    }
+    report(results)
     args.out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     print(f"written to {args.out}")
     return results
@@ -255,10 +336,12 @@ def report(r: dict[str, Any]) -> None:
         f"get() of the top {q['limit']}: {q['get_top_ms']} ms"
     )
     t = r["trace"]
+    one, two = t["api_workers_1"], t["api_workers_2"]
     print(
         f"trace: {t['query_words']}-word query against the index ({t['candidates']} candidates "
-        f"aligned): first run {t['first_s']} s, median {t['median_s']} s, "
-        f"{t['passages']} passages"
+        f"aligned, {t['passages']} passages): API 1 worker first {one['first_s']} s, then "
+        f"{one['warm_median_s']} s; 2 workers first {two['first_s']} s, then "
+        f"{two['warm_median_s']} s; CLI (fresh process, auto workers) {t['cli_wall_median_s']} s"
     )
     print(f"peak memory: {r['peak_rss_mb']} MB")
 

@@ -371,7 +371,9 @@ def run(
     for pair in pairs:
         for folder, name in (("susp", pair.susp), ("src", pair.src)):
             if not (corpus / folder / name).is_file():
-                raise CorpusError(f"{corpus / folder / name}: missing (named in {pair.subcorpus}/pairs)")
+                raise CorpusError(
+                    f"{corpus / folder / name}: missing (named in {pair.subcorpus}/pairs)"
+                )
 
     out.mkdir(parents=True, exist_ok=True)
     tasks = [(i, pair.susp, pair.src) for i, pair in enumerate(pairs)]
@@ -542,7 +544,9 @@ def parse_setting(text: str) -> tuple[str, Any]:
         if isinstance(default, float):
             return key, float(raw)
     except ValueError:
-        raise SettingsError(f"--set {key}: {raw!r} is not of type {type(default).__name__}") from None
+        raise SettingsError(
+            f"--set {key}: {raw!r} is not of type {type(default).__name__}"
+        ) from None
     return key, raw
 
 

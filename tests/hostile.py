@@ -35,6 +35,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 # ----------------------------------------------------------------------------- texts
 
@@ -953,17 +954,65 @@ main()
 
 
 def start_add(
-    index: Path, docs: Path, out: Path, batch: int, pause: float = 0.0
+    index: Path,
+    docs: Path,
+    out: Path,
+    batch: int,
+    pause: float = 0.0,
+    options: Sequence[str] = (),
 ) -> subprocess.Popen[bytes]:
-    """Start ``stemmatic index add INDEX DOCS`` through :data:`ADD_DRIVER`, output to ``out``."""
+    """Start ``stemmatic index add INDEX DOCS [OPTIONS]`` through :data:`ADD_DRIVER`.
+
+    Its standard output and error go to ``out``.
+    """
     env = {**os.environ, "STEMMATIC_TEST_PAUSE": str(pause)}
+    argv = [sys.executable, "-c", ADD_DRIVER, str(batch), "index", "add", str(index), str(docs)]
     with open(out, "wb") as stream:
-        return subprocess.Popen(
-            [sys.executable, "-c", ADD_DRIVER, str(batch), "index", "add", str(index), str(docs)],
-            stdout=stream,
-            stderr=subprocess.STDOUT,
-            env=env,
-        )
+        return subprocess.Popen([*argv, *options], stdout=stream, stderr=subprocess.STDOUT, env=env)
+
+
+_HOLDER = """
+import sys
+from stemmatic.index import DuckIndex
+from stemmatic.settings import Settings
+index = DuckIndex.open(sys.argv[1], Settings(), read_only=sys.argv[2] == "read", wait=60)
+index.count()
+print("holding", flush=True)
+sys.stdin.read()
+index.close()
+"""
+
+
+@contextmanager
+def holding(index: Path, mode: str) -> Iterator[subprocess.Popen[str]]:
+    """A process holding ``index`` open (``read`` or ``write``) until the block ends."""
+    child = subprocess.Popen(
+        [sys.executable, "-c", _HOLDER, str(index), mode],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert child.stdout is not None
+        line = read_line(child.stdout, 60)
+        assert line == "holding\n", line
+        yield child
+    finally:
+        if child.stdin is not None:
+            child.stdin.close()
+        try:
+            child.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+
+
+def read_line(stream: IO[str], timeout: float) -> str:
+    """The next line of a pipe, or "" when none comes within ``timeout`` seconds."""
+    import select
+
+    ready, _, _ = select.select([stream], [], [], timeout)
+    return stream.readline() if ready else ""
 
 
 def timed_add(index: Path, docs: Path, out: Path, batch: int) -> tuple[float, float]:

@@ -280,7 +280,7 @@ def test_paraphrase_of_several_sentences_is_found() -> None:
 
 
 def test_a_summary_of_a_whole_source_is_one_passage() -> None:
-    source = " ".join([  # noqa: FLY002 - one sentence a line reads better
+    source = " ".join([
         "The harbour board met in March to discuss the silting of the northern channel.",
         "Engineers reported that the sandbanks had moved two hundred yards in a decade.",
         "Several captains complained that larger steamers now waited for the spring tides.",
@@ -329,3 +329,83 @@ def test_two_adjacent_sentences_copied_in_swapped_order_are_two_copies() -> None
         (b, Kind.COPY), (a, Kind.COPY)
     ]
     assert [source[p.source_start : p.source_end] for p in passages] == [b, a]
+
+
+# A short source for close paraphrases: each sentence has words of its own.
+LEDGER = (
+    "The salt merchants of Bergen kept their accounts in heavy ledgers bound in sealskin. "
+    "A fisherman who borrowed salt in March owed his whole catch by September, and in a bad "
+    "year he owed the next one as well. "
+    "Prices were fixed each spring at a meeting in the German hall on the wharf. "
+    "Posts were left unfilled when their clerks retired, counters were merged, and within a "
+    "decade a hall that once held sixty traders held twelve."
+)
+
+
+def test_one_closely_reworded_sentence_is_found_on_its_own() -> None:
+    # Too short and too little alike for the sentence-run evidence of paraphrases: eight
+    # words of the source sentence come back in its order, the rest are synonyms.
+    reworded = ("A fisherman who had borrowed salt in the spring owed his entire catch by "
+                "the autumn, and after a bad year he owed the following one too.")
+    query = f"The trade was harsh for those who worked it. {reworded} Few complained aloud."
+    passages = align(Document("q", query), Document("s", LEDGER))
+    _check_spans(passages, query, LEDGER)
+    assert [(query[p.query_start : p.query_end], p.kind) for p in passages] == [
+        (reworded, Kind.PARAPHRASE)
+    ]
+    (p,) = passages
+    assert LEDGER[p.source_start : p.source_end].startswith("A fisherman who borrowed salt")
+
+
+def test_two_consecutive_reworded_sentences_are_one_passage() -> None:
+    # Each sentence alone shares too few words with its source sentence; two consecutive
+    # sentences rewritten from two consecutive ones are not chance.
+    first = "Prices were set every spring at a gathering in the German hall by the wharf."
+    second = ("Jobs were simply not refilled when the clerks holding them retired, counters "
+              "were combined, and inside ten years a hall that had seated sixty traders "
+              "seated twelve.")
+    query = f"{first} {second}"
+    passages = align(Document("q", query), Document("s", LEDGER))
+    _check_spans(passages, query, LEDGER)
+    assert [query[p.query_start : p.query_end] for p in passages] == [query]
+
+
+def _close(query: str, source: str) -> list[str]:
+    """The query sides of the close paraphrases the close stage alone proposes."""
+    from stemmatic.align import prepare
+    from stemmatic.align.close import find_close
+    from stemmatic.align.seeds import sentence_vectors
+    from stemmatic.settings import Settings
+
+    q, s = prepare(query, Settings()), prepare(source, Settings())
+    found = find_close(q, s, sentence_vectors(q, s), Settings())
+    return [query[c.q_span[0] : c.q_span[1]] for c in found]
+
+
+def test_words_shared_out_of_order_make_no_close_paraphrase() -> None:
+    # The close stage on its own: the reworded sentence keeps the source's order of
+    # words; the same content words shuffled into a sentence of one's own do not.
+    kept = ("A fisherman who had borrowed salt in the spring owed his entire catch by the "
+            "autumn, and after a bad year he owed the following one too.")
+    shuffled = ("By September the catch, whole, was what a year of bad salt borrowed from "
+                "March had owed the next fisherman as well.")
+    assert _close(f"Salt was dear. {kept}", LEDGER) == [kept]
+    assert _close(f"Salt was dear. {shuffled}", LEDGER) == []
+
+
+def test_a_sentence_on_the_same_topic_is_no_close_paraphrase() -> None:
+    query = ("Bergen's salt merchants were feared along the whole coast, and a fisherman "
+             "who fell behind in a bad year could lose his boat to them.")
+    assert align(Document("q", query), Document("s", LEDGER)) == []
+
+
+def test_a_note_marker_after_a_full_stop_ends_the_sentence() -> None:
+    from stemmatic.align import prepare
+    from stemmatic.settings import Settings
+
+    text = "The clerk read the paper aloud.¹ In England a century earlier, crowds gathered."
+    p = prepare(text, Settings())
+    assert [text[a:b] for a, b in zip(p.sent_start, p.sent_end, strict=True)] == [
+        "The clerk read the paper aloud.¹",
+        "In England a century earlier, crowds gathered.",
+    ]

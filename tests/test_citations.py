@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import bisect
+import re
+
 import pytest
+import regex
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from stemmatic import citations
 from stemmatic.citations import (
     CitationMark,
     find_citations,
@@ -738,3 +743,202 @@ def test_resolve_found_citations_end_to_end() -> None:
 
 def test_resolve_with_no_sources() -> None:
     assert resolve(mark(authors=("Smith",), year="2004"), []) == (None, None)
+
+
+# --- the fast paths agree with the plain scans they replace ------------------------------
+#
+# Finding narrative citations tries its big patterns only near a reporting verb and only
+# where a name can begin; these tests hold each shortcut to the plain scan it replaces.
+
+_PIECES = [
+    "Smith", "van Gogh", "de Beauvoir", "van der Rohe", "della Robbia", "Lévi-Strauss",
+    "O'Brien", "McDonald", "Émile", "Ölund", "WHO", "It", "The", "Jones and Lee", "Smith, Lee",
+    "et al.", "the", "river", "and", "also", "ack", "del", "dell", "has", "had", "have", "not",
+    "notes", "noted", "argues", "argued", "arguesthat", "writes", "wrote", "said", "says",
+    "points out", "puts it", "states", "found", "finds", "has argued", "has been", "as", "As",
+    "AS", "aſ", "that", "by", "noted by", "according to", "(2004)", "(2004, p. 12)", "(n.d.)",
+    "(in press)", "(", ")", "“", "”", "'", "’", "-", "_", "2", "é", "\u00a0", " ", " ", " ",
+    "  ", "\n", "\n\n", "\t", ", ", ". ", ": ", "; ",
+]
+_TEXTS = st.lists(st.sampled_from(_PIECES), max_size=50).map("".join)
+
+
+def _context(text: str) -> citations._Context:
+    return citations._Context(text, "sentence", find_quotations(text)[0])
+
+
+def _spans(matches: list[regex.Match[str]]) -> list[tuple[tuple[int, int], dict[str, object]]]:
+    return [(m.span(), m.groupdict()) for m in matches]
+
+
+def _scan_anchored(
+    pattern: regex.Pattern[str], anchors: list[tuple[int, int]], text: str
+) -> list[regex.Match[str]]:
+    """The plain form of citations._anchored: search every position of each window."""
+    out: list[regex.Match[str]] = []
+    done = 0
+    for start, end in anchors:
+        if start < done:
+            continue
+        lo = max(done, start - citations._WINDOW)
+        for m in pattern.finditer(text, lo, min(len(text), end + citations._WINDOW)):
+            if m.start() <= start < m.end():
+                out.append(m)
+                done = m.end()
+                break
+    return out
+
+
+_VERB_WORD = re.compile(
+    r"\b(?:" + "|".join(sorted(citations._VERB_WORDS, key=len, reverse=True)) + r")\b"
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_TEXTS)
+def test_verb_anchors_are_the_verb_words_standing_alone(text: str) -> None:
+    doc = _context(text)
+    assert citations._verb_anchors(doc) == [m.span() for m in _VERB_WORD.finditer(text)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(_TEXTS)
+def test_anchored_matches_at_name_starts_are_the_scanned_ones(text: str) -> None:
+    doc = _context(text)
+    starts = citations._name_starts(doc)
+    verbs = citations._verb_anchors(doc)
+    years = [m.span() for m in citations._YEAR_ANCHOR.finditer(text)]
+    assert _spans(citations._anchored(citations._NAME_VERB, verbs, text, starts)) == _spans(
+        _scan_anchored(citations._NAME_VERB, verbs, text)
+    )
+    assert _spans(
+        citations._anchored(citations._NAME_VERB, verbs, text,
+                            citations._reaching_verbs(doc, starts))
+    ) == _spans(_scan_anchored(citations._NAME_VERB, verbs, text))
+    assert _spans(citations._anchored(citations._NARRATIVE_YEAR, years, text, starts)) == _spans(
+        _scan_anchored(citations._NARRATIVE_YEAR, years, text)
+    )
+
+
+def test_anchored_finds_names_with_particles_and_years() -> None:
+    text = ("In short, van der Rohe (1947, p. 3) argues that less is more; della Robbia "
+            "writes: “glaze”. Smith et al. have shown that it works.")
+    doc = _context(text)
+    found = citations._anchored(
+        citations._NAME_VERB, citations._verb_anchors(doc), text,
+        citations._reaching_verbs(doc, citations._name_starts(doc)),
+    )
+    assert [m.group("authors") for m in found] == ["van der Rohe", "della Robbia", "Smith et al."]
+
+
+def test_no_word_before_a_verb_begins_like_one() -> None:
+    # _reaching_verbs takes the first word after a name that begins like a reporting
+    # verb for the verb of the match: no word that may stand before the verb may.
+    before_verbs = set(citations._BETWEEN) | {
+        "press", "forthcoming", "page", "pages", "para", "paras", "chap", "chapter", "sect",
+        "sec", "vol", "fig", "line", "lines", "col", "fol", "fols",
+    }
+    heads = {w[:3] for w in citations._VERB_WORDS}
+    assert not {w[:3] for w in before_verbs if len(w) >= 3} & heads
+    assert not {a + b + c for a in "ivxlcdm" for b in "ivxlcdm" for c in "ivxlcdm"} & heads
+
+
+@settings(max_examples=200, deadline=None)
+@given(_TEXTS)
+def test_as_patterns_at_as_words_are_the_scanned_ones(text: str) -> None:
+    doc = _context(text)
+    at = citations._as_words(doc)
+    for pattern in (citations._AS_VERB, citations._AS_BY):
+        assert _spans(citations._matches_at(pattern, text, at)) == _spans(
+            list(pattern.finditer(text))
+        )
+
+
+@settings(max_examples=300, deadline=None)
+@given(_TEXTS)
+def test_word_lookups_agree_with_collecting_every_word(text: str) -> None:
+    doc = _context(text)
+    lower = set(regex.findall(r"(?<![\w'’-])\p{Ll}+(?![\w'’-])", text))
+    capitalized = set(regex.findall(r"(?<=[\p{Ll},;] )(\p{Lu}\p{Ll}+)(?!\w)", text))
+    words = set(regex.findall(r"[\w'’-]+", text)) | {"", "smith", "Smith", "river", "Has"}
+    for word in words | {w.casefold() for w in words} | {w[1:] for w in words}:
+        assert doc.lower_word(word) == (word in lower), word
+        assert doc.capitalized_mid_sentence(word) == (word in capitalized), word
+
+
+@settings(max_examples=300, deadline=None)
+@given(_TEXTS)
+def test_word_before_a_period_is_the_regex_one(text: str) -> None:
+    for end in range(len(text) + 1):
+        for lo in (0, max(0, end - 20), max(0, end - 3)):
+            m = citations._WORD_BEFORE.search(text, lo, end)
+            assert citations._word_before(text, lo, end) == (m.group(1) if m else None)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_TEXTS)
+def test_units_split_on_demand_are_the_sentences(text: str) -> None:
+    paras = citations.paragraphs(text)
+    for scope in ("sentence", "paragraph"):
+        units = citations._Units(text, paras, scope)
+        every = citations._sentences(text, paras) if scope == "sentence" else [
+            citations._strip(text, s, e) for s, e in paras
+        ]
+        names = [(k, j) for k in range(len(paras)) for j in range(len(units._of(k)[0]))]
+        assert [units.span(u) for u in names] == every
+        assert [units.previous(u) for u in names] == [None, *names][: len(names)]
+        starts = [s for s, _ in every]
+        for pos in range(len(text) + 1):
+            u = bisect.bisect_right(starts, pos) - 1
+            assert units.last_starting_at(pos) == (names[u] if u >= 0 else None)
+
+
+def test_headings_found_line_by_line_are_the_scanned_ones() -> None:
+    text = ("Body text.\n\n## References\n\nSmith, J. (2004). *Title*.\r\nNotes:\n"
+            "Appendix A\n# Heading\n  Bibliography  \nWorks Cited\n\nreferences\n")
+    for pattern in (citations._HEADING, citations._OTHER_HEADING):
+        assert [m.span() for m in citations._line_matches(pattern, text)] == [
+            m.span() for m in pattern.finditer(text)
+        ]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="ab; \t", max_size=30))
+def test_split_works_at_semicolons(inner: str) -> None:
+    text = f"({inner})"
+    expected, pos = [], 1
+    for k in range(1, len(text)):
+        if k == len(text) - 1 or text[k] == ";":
+            expected.append(citations._strip(text, pos, k))
+            pos = k + 1
+    assert citations._split_works(text, 1, len(text) - 1) == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["ack", "acknowledge", "acknowledged", "del", "della", "dell",
+                                 "has", "hasn", "and", "andes", "a", "et", "al", "also", "x"]),
+                max_size=20),
+       st.lists(st.sampled_from([" ", "-", "A", "é", "1", "_"]), min_size=20, max_size=20))
+def test_runs_spell_exactly_their_words(words: list[str], gaps: list[str]) -> None:
+    text = "".join(w + g for w, g in zip(words, gaps))
+    doc = _context(text)
+    runs = doc.lower_runs()
+    spelled = [text[b:e] for b, e in zip(runs.begins.tolist(), runs.ends.tolist())]
+    assert "".join(c if "a" <= c <= "z" else " " for c in text).split() == spelled
+    for vocabulary in (citations._VERB_WORDS, citations._BETWEEN, citations._PARTICLES):
+        assert runs.spelling(text, vocabulary).tolist() == [w in vocabulary for w in spelled]
+
+
+_PHRASES = citations._REPORTING_SINGULAR + citations._REPORTING_PLURAL
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from([*_PHRASES, "has", "had", "not", "point", "it", "us", "s",
+                                 "ed", " ", "  ", "\n", "\u00a0", "that"]),
+                min_size=1, max_size=4).map("".join))
+def test_verb_phrase_trie_matches_where_the_phrases_do(text: str) -> None:
+    listed = regex.compile(f"(?:{citations._VERBS_SINGULAR}|{citations._VERBS_PLURAL})")
+    for at in range(len(text)):
+        assert (citations._VERB_PHRASE.match(text, at) is None) == (
+            listed.match(text, at) is None
+        )

@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
+import random
+from collections import Counter
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from stemmatic import classify as stage
+from stemmatic.align.diff import align_words, differences
+from stemmatic.align.units import prepare
 from stemmatic.pipeline import trace
+from stemmatic.settings import Settings
 from stemmatic.types import Attribution, DiffType, Document, Fidelity, Kind
 
 SOURCE = Document(
@@ -167,3 +179,135 @@ def test_unbalanced_quote_does_not_swallow_the_document() -> None:
     assert all(p.kind is not Kind.QUOTATION for p in report.passages)
     assert any(p.kind is Kind.COPY for p in report.passages)
     assert any("unbalanced" in w for w in report.warnings)
+
+
+# --- the quick ways of checking quotations agree with the plain ones ---------------------
+
+_VOCABULARY = ("the of and a dock city strike workers clock school gossip summer port food "
+               "names arrival hall departure stories leaders chapel union never simply").split()
+
+
+def _words(rng: random.Random, n: int) -> str:
+    return " ".join(rng.choice(_VOCABULARY) for _ in range(n)) + "."
+
+
+def _corpus(seed: int, n_sources: int = 12) -> tuple[Document, list[Document]]:
+    """Sources of common words, and a query quoting them exactly, altered and not at all."""
+    rng = random.Random(seed)
+    sources = [Document(id=f"s{k:02d}", text=_words(rng, rng.randint(0, 300)))
+               for k in range(n_sources)]
+    sources.append(Document(id="one", text="dock"))
+    parts = []
+    for _ in range(12):
+        source = rng.choice(sources).text.rstrip(".").split()
+        a = rng.randrange(max(1, len(source)))
+        quoted = source[a : a + rng.randint(1, 30)] or ["dock"]
+        if rng.random() < 0.4 and len(quoted) > 3:
+            quoted[rng.randrange(len(quoted))] = "never"
+        if rng.random() < 0.2:
+            quoted = _words(rng, rng.randint(1, 12)).rstrip(".").split()
+        parts.append(f"{_words(rng, rng.randint(3, 15))} “{' '.join(quoted)}” {_words(rng, 5)}")
+    return Document(id="query", text="\n\n".join(parts)), sources
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_hits_count_the_keys_each_source_has(seed: int) -> None:
+    query, sources = _corpus(seed)
+    sources.append(Document(id="s00", text="dock city strike"))  # the last "s00" counts
+    settings_ = Settings()
+    q = prepare(query.text, settings_)
+    rng = random.Random(seed)
+    n = len(q.tokens)
+    spans = [(a, min(n, a + rng.randint(1, 40))) for a in rng.sample(range(n), 30)]
+    batched = stage._Lookup(q, sources, settings_)
+    batched.count(spans)
+    one_by_one = stage._Lookup(q, sources, settings_)
+    by_id = {s.id: s for s in sources}
+    for first, stop in spans:
+        for single in (True, False):
+            q_keys = stage._keys(q.tokens.ids[first:stop], single=single).tolist()
+            expected = {}
+            for source_id, source in by_id.items():
+                s_ids = prepare(source.text, settings_).tokens.ids
+                table = set(stage._keys(s_ids, single=single).tolist())
+                expected[source_id] = sum(1 for k in q_keys if k in table)
+            assert batched.hits(first, stop, single=single) == expected
+            assert one_by_one.hits(first, stop, single=single) == expected
+
+
+def _table_diagonals(q_keys: list[int], s_keys: list[int]) -> list[int]:
+    """The diagonals as the first implementation found them, from a dict of places."""
+    table: dict[int, list[int]] = {}
+    for j, k in enumerate(s_keys):
+        table.setdefault(k, []).append(j)
+    q_at, s_at = [], []
+    for i, k in enumerate(q_keys):
+        for j in table.get(k, ())[:50]:
+            q_at.append(i)
+            s_at.append(j)
+    if not q_at:
+        return []
+    values, counts = np.unique(np.array(s_at) - np.array(q_at), return_counts=True)
+    return [int(v) for v in values[np.argsort(-counts, kind="stable")][:3]]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(0, 6), max_size=80), st.lists(st.integers(0, 6), max_size=300),
+       st.sampled_from([0, 10, 10_000]))
+def test_diagonals_are_those_of_a_table_of_places(
+    query: list[int], source: list[int], few: int
+) -> None:
+    keys = np.array(source, dtype=np.uint64)
+    order = np.argsort(keys, kind="stable")
+    table = stage._Table(keys[order], order, order.tolist())
+    old = stage._FEW_ANCHORS
+    stage._FEW_ANCHORS = few  # counted in Python below this many anchors, else by numpy
+    try:
+        found = stage._diagonals(np.array(query, dtype=np.uint64), table)
+    finally:
+        stage._FEW_ANCHORS = old
+    assert found == _table_diagonals(query, source)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 30), st.integers(0, 30)), max_size=12),
+       st.integers(0, 30), st.integers(0, 30))
+def test_within_is_inside_some_span(spans: list[tuple[int, int]], start: int, end: int) -> None:
+    inside = stage._Within(spans)
+    assert inside(start, end) == any(a <= start and end <= b for a, b in spans)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(["Dock", "dock", "docks", "1911", "1912", "nine", "ten",
+                                 "not", "never", "“city”", "city", "colour", "color"]),
+                min_size=1, max_size=20),
+       st.lists(st.sampled_from(["Dock", "dock", "1911", "nine", "not", "city", "colour",
+                                 "“city”"]), min_size=1, max_size=20))
+def test_word_changes_are_those_differences_reports(query: list[str], source: list[str]) -> None:
+    settings_ = Settings()
+    q = prepare(" ".join(query), settings_).tokens
+    s = prepare(" ".join(source), settings_).tokens
+    alignment = align_words(q, 0, len(q), s, 0, len(s))
+    kept = (DiffType.WORD, DiffType.INSERTION, DiffType.OMISSION)
+    assert list(stage._word_changes(q, s, alignment)) == [
+        d for d in differences(q, s, alignment) if d.type in kept
+    ]
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_skipping_sources_that_cannot_do_better_changes_nothing(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    query, sources = _corpus(seed, n_sources=20)
+    quick = stage.classify(query, sources, [], Settings())
+    counts = stage._Lookup.hits
+
+    def everything(self: stage._Lookup, first: int, stop: int, *, single: bool) -> dict[str, int]:
+        found = counts(self, first, stop, single=single)
+        # Word counts only bound what a source can match (quotations of one word aside,
+        # whose pairs are words): saying every source has every word skips none.
+        return {k: 10**9 for k in found} if single and stop - first > 1 else found
+
+    monkeypatch.setattr(stage._Lookup, "hits", everything)
+    assert stage.classify(query, sources, [], Settings()) == quick
+    assert Counter(p.kind for p in quick.passages)[Kind.QUOTATION] >= 3

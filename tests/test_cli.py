@@ -16,9 +16,9 @@ from stemmatic.report import validate
 
 def _commands(group: click.Group, prefix: tuple[str, ...] = ()):
     for name, command in group.commands.items():
-        yield prefix + (name,), command
+        yield (*prefix, name), command
         if isinstance(command, click.Group):
-            yield from _commands(command, prefix + (name,))
+            yield from _commands(command, (*prefix, name))
 
 
 def test_every_command_has_help_with_an_example_or_description(run_cli) -> None:
@@ -34,7 +34,7 @@ def test_every_command_has_help_with_an_example_or_description(run_cli) -> None:
 
 def test_trace_examples_as_json(run_cli, examples: Path, tmp_path: Path) -> None:
     out_file = tmp_path / "report.json"
-    code, out, err = run_cli(
+    code, _out, err = run_cli(
         "trace", examples / "essay.md", "--sources", examples / "sources",
         "--format", "json", "--output", out_file,
     )
@@ -79,7 +79,7 @@ def test_quiet_prints_one_line(run_cli, examples: Path) -> None:
 )
 def test_bad_query_gives_one_clear_line(run_cli, examples: Path, tmp_path: Path, make, expected) -> None:
     path = make(tmp_path)
-    code, out, err = run_cli("trace", path, "--sources", examples / "sources")
+    code, _out, err = run_cli("trace", path, "--sources", examples / "sources")
     assert code == 2
     assert "Traceback" not in err
     lines = err.strip().splitlines()

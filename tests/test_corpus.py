@@ -11,14 +11,22 @@ from pathlib import Path
 from typing import Any
 
 import networkx as nx
+import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
-from stemmatic.corpus import CorpusResult, local, run_corpus
+from stemmatic.align import align
+from stemmatic.corpus import CorpusResult, local, run_corpus, work
+from stemmatic.corpus.candidates import candidate_fingerprints, window_minima
 from stemmatic.corpus.cluster import cluster_passages
+from stemmatic.corpus.stages import MARKER, STAGES
 from stemmatic.corpus.stemma import PairEvidence, compare_dates, direct, parse_date
-from stemmatic.corpus.work import covered, snippet
+from stemmatic.corpus.work import align_shared, covered, snippet, unexplained
 from stemmatic.errors import InputError, SettingsError
+from stemmatic.fingerprint import Ngrams, winnow
+from stemmatic.index.store import document_fingerprints
+from stemmatic.settings import Settings
+from stemmatic.types import Document, Passage
 
 # --- a generated corpus ------------------------------------------------------------------
 
@@ -187,6 +195,70 @@ def test_worker_pool_gives_the_same_answer(tmp_path: Path, monkeypatch: pytest.M
     assert passages_of(pooled) == passages_of(inline)
     assert clusters_of(pooled) == clusters_of(inline)
     assert pooled.candidate_pairs == inline.candidate_pairs
+
+
+class Interrupted(Exception):
+    """Stands for a run killed in the middle."""
+
+
+def test_local_engine_resumes_an_interrupted_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    corpus = standard_corpus()
+    source = corpus.write_jsonl(tmp_path / "in.jsonl", extra=[b'{"id": "x"}'])
+    clean = run_corpus(source, tmp_path / "clean")
+    # One pair a task, so that the alignment can stop half way.
+    monkeypatch.setattr(local, "ALIGN_BATCH_MIN", 1)
+    monkeypatch.setattr(local, "ALIGN_TASKS", 10_000)
+    aligned: list[int] = []
+
+    def counting(batch: Any, settings: Settings) -> Any:
+        aligned.append(batch.num_rows)
+        return work.align_batch(batch, settings)
+
+    monkeypatch.setattr(local, "align_batch", counting)
+
+    def stop(stage: str, done: int, total: int) -> None:
+        if stage == "align" and done == 2:
+            raise Interrupted
+
+    out = tmp_path / "out"
+    with pytest.raises(Interrupted):
+        run_corpus(source, out, progress=stop)
+    assert len(aligned) == 2
+    assert (out / "_work" / "local" / "pairs" / MARKER).exists()
+    assert not (out / "_work" / "local" / "aligned" / MARKER).exists()
+
+    aligned.clear()
+    again = run_corpus(source, out, keep_work=True)
+    assert again.resumed == STAGES
+    assert len(aligned) == clean.candidate_pairs - 2  # the two finished tasks are kept
+    assert passages_of(again) == passages_of(clean)
+    assert clusters_of(again) == clusters_of(clean)
+    assert [s.reason for s in again.skipped] == ["record has no text"]
+
+    # A complete run is reused whole; other parameters make the later stages again.
+    aligned.clear()
+    assert run_corpus(source, out, keep_work=True).resumed == STAGES
+    assert aligned == []
+    changed = run_corpus(source, out, max_df=3)
+    assert changed.resumed == ("documents", "fingerprints")
+    assert passages_of(changed) == passages_of(clean)
+    assert not (out / "_work").exists()
+
+
+def test_alignment_tasks_do_not_depend_on_how_rows_arrive() -> None:
+    import pyarrow as pa
+
+    schema = pa.schema([("n", pa.int64())])
+    chunks = [[0, 1, 2, 3, 4, 5, 6], [7], [], [8, 9, 10, 11, 12, 13, 14, 15, 16], [17, 18]]
+    reader = pa.RecordBatchReader.from_batches(
+        schema, [pa.record_batch([pa.array(c, pa.int64())], schema=schema) for c in chunks]
+    )
+    tasks = [batch.column(0).to_pylist() for batch in local._exact_batches(reader, 4)]
+    assert tasks == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 10, 11], [12, 13, 14, 15], [16, 17, 18]]
+    assert local.align_batch_size(0) == local.ALIGN_BATCH_MIN
+    assert local.align_batch_size(10**9) == local.ALIGN_BATCH_MAX
 
 
 def test_min_words_drops_short_passages(tmp_path: Path) -> None:
@@ -386,6 +458,141 @@ def test_parse_and_compare_dates() -> None:
 def test_covered_counts_the_union_of_spans() -> None:
     assert covered([(0, 10), (5, 20), (30, 40)]) == 30
     assert covered([]) == 0
+
+
+# --- candidate fingerprints and the copies shortcut --------------------------------------
+
+ODD_TEXT = (
+    "Don't [T]he café's costs—3.14 dollars; U.S. officials’ 1,000 «quoted» words, "
+    "naïve CAPITALS and Colour.\n\nThe   the of and. Ünïcödé\u00a0spaces\tand ʼquotesʼ "
+    "well-known e-mail (parenthesised) remarks! Another sentence here, with 42 items. "
+    "İSTANBUL Straße STRASSE ΣΊΣΥΦΟΣ Ⅻ ½ x²."
+)
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [Settings(), Settings(stopwords=True), Settings(stem=False, ngram=3),
+     Settings(fold_spelling=False, fold_numbers=False, ngram=2)],
+)
+def test_candidate_fingerprints_are_the_index_fingerprints(settings: Settings) -> None:
+    texts = [*standard_corpus().texts.values(), ODD_TEXT, "the of and to", "", "word"]
+    for text in texts:
+        expected = np.unique(document_fingerprints(text, settings).hashes)
+        assert np.array_equal(candidate_fingerprints(text, settings), expected), text[:40]
+
+
+def test_candidate_fingerprints_survive_a_full_table_of_pieces(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from stemmatic.corpus import candidates
+
+    monkeypatch.setattr(candidates, "MAX_PIECES", 5)
+    settings = Settings()
+    texts = list(standard_corpus().texts.values())
+    for text in texts + texts:  # the table fills, is emptied, and fills again
+        expected = np.unique(document_fingerprints(text, settings).hashes)
+        assert np.array_equal(candidate_fingerprints(text, settings), expected)
+
+
+def test_candidate_fingerprints_differ_only_on_runs_of_number_words() -> None:
+    # The tokenizer merges "twenty five" into one token; pieces between white space
+    # are normalized one by one, so here the two fingerprints differ (documented).
+    text = "alpha beta gamma twenty five delta epsilon zeta eta theta"
+    settings = Settings()
+    expected = np.unique(document_fingerprints(text, settings).hashes)
+    assert not np.array_equal(candidate_fingerprints(text, settings), expected)
+
+
+def test_window_minima_keeps_what_winnow_keeps() -> None:
+    rng = np.random.default_rng(5)
+    for length in [*range(12), 50, 300]:
+        for window in (1, 2, 4, 7):
+            # Few distinct values, so that windows have ties.
+            hashes = rng.integers(0, 20, size=length).astype(np.uint64)
+            positions = np.arange(length)
+            kept = winnow(Ngrams(hashes, positions, positions), window).hashes
+            assert set(window_minima(hashes, window).tolist()) == set(kept.tolist())
+
+
+def _shared(a: str, b: str, settings: Settings) -> np.ndarray:
+    return np.intersect1d(candidate_fingerprints(a, settings), candidate_fingerprints(b, settings))
+
+
+def _recording_align(
+    monkeypatch: pytest.MonkeyPatch,
+) -> list[bool]:
+    """Record the ``paraphrase`` setting of each call work.py makes to align()."""
+    calls: list[bool] = []
+
+    def recorded(query: Document, source: Document, settings: Settings) -> list[Passage]:
+        calls.append(settings.paraphrase)
+        return align(query, source, settings)
+
+    monkeypatch.setattr(work, "align", recorded)
+    return calls
+
+
+def _spans(passages: list[Passage]) -> list[tuple[int, int, int, int]]:
+    return [(p.query_start, p.query_end, p.source_start, p.source_end) for p in passages]
+
+
+def test_copies_that_explain_the_shared_fingerprints_skip_the_paraphrase_stages(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    corpus = standard_corpus()
+    query = Document(id="alpha", text=corpus.texts["alpha"])
+    source = Document(id="beta", text=corpus.texts["beta"])
+    settings = Settings()
+    hashes = _shared(query.text, source.text, settings)
+    assert len(hashes) >= 2
+    calls = _recording_align(monkeypatch)
+    found = align_shared(query, source, settings, hashes)
+    assert calls == [False]  # copies only
+    assert _spans(found) == _spans(align(query, source, settings))
+    assert unexplained(query, source, found, hashes, settings) == 0
+    # Signed hashes, as the tables hold them, are the same evidence.
+    assert unexplained(query, source, found, hashes.view(np.int64).tolist(), settings) == 0
+
+
+def test_shared_fingerprints_outside_the_copies_align_in_full(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    b = Builder(seed=17)
+    passage = b.passage(60)
+    # The source holds the passage twice, the query once: the copy found covers one of
+    # the source's two places, and the fingerprints of the other lie outside it.
+    b.doc("q", 80, passage, 40)
+    b.doc("s", 90, passage, 70, passage, 30)
+    corpus = b.build()
+    query = Document(id="q", text=corpus.texts["q"])
+    source = Document(id="s", text=corpus.texts["s"])
+    settings = Settings()
+    hashes = _shared(query.text, source.text, settings)
+    copies = align(query, source, settings.replace(paraphrase=False))
+    assert unexplained(query, source, copies, hashes, settings) >= work.MIN_SHARED
+    calls = _recording_align(monkeypatch)
+    found = align_shared(query, source, settings, hashes)
+    assert calls == [False, True]
+    assert _spans(found) == _spans(align(query, source, settings))
+    # Without evidence, or with paraphrases off, the aligner runs once as asked.
+    calls.clear()
+    align_shared(query, source, settings, None)
+    align_shared(query, source, settings.replace(paraphrase=False), hashes)
+    assert calls == [True, False]
+
+
+def test_fingerprints_missing_from_a_side_are_unexplained() -> None:
+    corpus = standard_corpus()
+    query = Document(id="alpha", text=corpus.texts["alpha"])
+    source = Document(id="beta", text=corpus.texts["beta"])
+    settings = Settings()
+    copies = align(query, source, settings)
+    hashes = _shared(query.text, source.text, settings)
+    only_query = np.setdiff1d(candidate_fingerprints(query.text, settings), hashes)[:3]
+    assert unexplained(query, source, copies, np.concatenate([hashes, only_query]),
+                       settings) == 3
+    assert unexplained(query, source, [], hashes, settings) == len(hashes)
 
 
 # --- outputs -----------------------------------------------------------------------------

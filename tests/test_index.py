@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -219,7 +220,7 @@ def test_failure_mid_document_rolls_back_its_rows(
         # The index is still usable, and the key given to the failed document is reused.
         assert index.add([doomed]).added == 1
     assert stored_fingerprints(path) == {
-        d.id: expected_fingerprints(d.text) for d in kept + [doomed]
+        d.id: expected_fingerprints(d.text) for d in [*kept, doomed]
     }
 
 
@@ -457,8 +458,8 @@ _HOLDER = textwrap.dedent(
     import sys
     from stemmatic.index import DuckIndex
     from stemmatic.settings import Settings
-    index = DuckIndex.open(sys.argv[1], Settings(), read_only=sys.argv[2] == "read")
-    print("ready", flush=True)
+    index = DuckIndex.open(sys.argv[1], Settings(), read_only=sys.argv[2] == "read", wait=30)
+    print("ready", index.count(), flush=True)
     sys.stdin.read()
     index.close()
     """
@@ -474,7 +475,7 @@ def hold(path: Path, mode: str) -> subprocess.Popen[str]:
         text=True,
     )
     assert child.stdout is not None
-    assert child.stdout.readline().strip() == "ready"
+    assert child.stdout.readline().startswith("ready")
     return child
 
 
@@ -498,10 +499,13 @@ def test_a_second_writer_gets_a_clear_error(tmp_path: Path) -> None:
         assert str(info.value) == busy
         told: list[str] = []
         start = time.monotonic()
-        with pytest.raises(IndexStoreError, match="being written"):
+        with pytest.raises(IndexStoreError) as info:
             DuckIndex.open(path, SETTINGS, wait=0.6, on_wait=told.append)
         assert time.monotonic() - start >= 0.6
-        assert told == [busy + "; waiting up to 0.6 s"]
+        holder = f"index {path} is being written by another process"
+        assert str(info.value) == holder + "; gave up after waiting 0.6 s"
+        # Told once, however many times it tried.
+        assert told == [holder + "; waiting up to 0.6 s for it to finish"]
     finally:
         release(writer)
     # Once the writer is gone the index opens, and it waits no longer than needed.
@@ -525,6 +529,75 @@ def test_readers_share_and_block_writers(tmp_path: Path) -> None:
         release(reader)
 
 
+def test_a_writer_takes_turns_with_a_reader(tmp_path: Path, monkeypatch) -> None:
+    """add() leaves the file between batches; a reader waiting for it gets in and sees
+    whole batches; the writer waits for the reader, says so once, and goes on."""
+    from stemmatic.index import duck
+
+    path = tmp_path / "i.duckdb"
+    build(path, sources(1))
+    monkeypatch.setattr(duck, "BATCH_DOCS", 2)
+    monkeypatch.setattr(duck, "HOLD_SECONDS", 0.0)  # leave the file before every batch
+    monkeypatch.setattr(duck, "YIELD_SECONDS", 3.0)  # ample time for the reader to get in
+    docs = [source(f"t{i}", random.Random(100 + i)) for i in range(6)]
+    reader: list[subprocess.Popen[str]] = []
+    seen: list[str] = []
+    told: list[str] = []
+
+    def documents():
+        for i, doc in enumerate(docs):
+            if i == 3:
+                # The first batch (t0, t1) is committed and the writer holds the file: a
+                # reader starts, waiting for it.
+                reader.append(
+                    subprocess.Popen(
+                        [sys.executable, "-c", _HOLDER, str(path), "read"],
+                        stdin=subprocess.PIPE,
+                        stdout=subprocess.PIPE,
+                        text=True,
+                    )
+                )
+            yield doc
+
+    def on_wait(message: str) -> None:
+        # The reader got in while the writer had left the file: it holds it now.
+        told.append(message)
+        child = reader[0]
+        assert child.stdout is not None
+        seen.append(child.stdout.readline().strip())
+        duck.YIELD_SECONDS = 0.0
+        release(child)
+
+    with DuckIndex.open(path, SETTINGS, wait=30, on_wait=on_wait) as index:
+        result = index.add(documents())
+        assert (result.added, index.count()) == (6, 7)
+    # The reader got in before the second batch: it saw the first one, whole.
+    assert seen == ["ready 3"], seen
+    assert told == [
+        f"index {path} is open for reading in another process; waiting up to 30 s for it to finish"
+    ]
+
+
+def test_index_info_waits_for_a_writer(tmp_path: Path) -> None:
+    path = tmp_path / "i.duckdb"
+    build(path, sources(2))
+    writer = hold(path, "write")
+    try:
+        with pytest.raises(IndexStoreError, match="being written by another process"):
+            index_info(path)
+        told: list[str] = []
+        # Released while index_info waits.
+        threading.Timer(0.5, lambda: release(writer)).start()
+        info = index_info(path, wait=30, on_wait=told.append)
+    finally:
+        if writer.poll() is None:
+            release(writer)
+    assert info["documents"] == 2
+    assert told == [
+        f"index {path} is being written by another process; waiting up to 30 s for it to finish"
+    ]
+
+
 _ADDER = textwrap.dedent(
     """
     import random, sys
@@ -537,9 +610,12 @@ _ADDER = textwrap.dedent(
     path, round_ = sys.argv[1], int(sys.argv[2])
     vocabulary = sys.argv[3].split()
     rng = random.Random(round_)
+    # Checkpoint often, and close the file after every batch (which checkpoints too), so
+    # that kills also land inside checkpoints and between a close and the next open.
+    duck.DUCKDB_CONFIG = {**duck.DUCKDB_CONFIG, "checkpoint_threshold": "64KB"}
+    duck.HOLD_SECONDS = 0
+    duck.YIELD_SECONDS = 0
     with DuckIndex.open(path, Settings(), create=True) as index:
-        # Checkpoint often, so that kills also land inside checkpoints.
-        index._con.execute("SET checkpoint_threshold = '64KB'")
         print("ready", flush=True)
         i = 0
         while True:

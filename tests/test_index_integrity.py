@@ -5,6 +5,10 @@ fresh index and on one a killed run left behind.  After every kill the index mus
 hold only whole documents (each with exactly the fingerprints a fresh computation gives),
 hold every document the run reported as committed and nothing of a transaction that had
 not committed, and answer ``trace --index`` for a passage planted from what it holds.
+
+While ``index add`` writes, ``trace --index`` and ``index info`` run again and again in other
+processes: each succeeds and sees the documents of whole committed transactions, a prefix
+of the run.  A second writer waits its turn, and one told not to wait fails clearly.
 """
 
 from __future__ import annotations
@@ -14,11 +18,11 @@ import os
 import random
 import subprocess
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import hostile
 import pytest
 from hostile import (
     fingerprint_summary,
@@ -43,8 +47,9 @@ MAX_ROUNDS = 40
 # Documents per transaction in the runs that report their commits: small, so that a kill
 # has many transaction boundaries to land between.
 SMALL_BATCH = 10
-# Documents written by the deliberately slow writer of the concurrency tests.
-WRITER_DOCS = 60
+# Seconds the writer of the concurrency test sleeps after each document it committed,
+# holding the file: it then writes for about 200 * 0.04 = 8 s, in turns of HOLD_SECONDS.
+READER_TEST_PAUSE = 0.04
 
 
 @dataclass(frozen=True)
@@ -187,76 +192,220 @@ def test_killed_index_add_keeps_whole_documents(
     _check_whole(stored, expected)
 
 
-@pytest.fixture
-def writer(
-    corpus: tuple[Path, dict[str, Expected]], tmp_path: Path
-) -> Iterator[tuple[subprocess.Popen[bytes], Path, Path]]:
-    """A slow `index add` that has committed its first transaction and still holds the file."""
-    docs, _ = corpus
-    # Part of the corpus, so that the paused writer ends in a few seconds.
-    part = tmp_path / "part"
-    part.mkdir()
-    for name in sorted(os.listdir(docs))[:WRITER_DOCS]:
-        os.link(docs / name, part / name)
+def _planted_query(expected: dict[str, Expected], planted: list[str], folder: Path) -> Path:
+    """A query borrowing 40 words from each of the ``planted`` documents, in turn."""
+    parts = ["An essay that borrows from many notes."]
+    for n, doc_id in enumerate(planted):
+        parts.append(" ".join(expected[doc_id].text.split()[100:140]))
+        parts.append(f"Between borrowings, number {n}, the essay has words of its own.")
+    query = folder / "planted.txt"
+    query.write_text(" ".join(parts) + "\n", encoding="utf-8")
+    return query
+
+
+def _start(*args: object) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        hostile.command(*map(str, args)),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _check_reader_stderr(err: str) -> None:
+    """A reader says nothing, or says once that it waits for the writer."""
+    assert "Traceback" not in err and "error" not in err, err
+    lines = err.splitlines()
+    assert len(lines) <= 1, err
+    if lines:
+        assert "is being written by another process; waiting up to 60 s" in lines[0], err
+
+
+def test_readers_run_while_index_add_writes(corpus, tmp_path: Path) -> None:
+    """`trace --index` and `index info`, again and again while `index add` writes.
+
+    Each reader succeeds, and sees whole transactions committed before it opened the
+    file: the planted documents it finds are the first ones in the order they are added.
+    """
+    docs, expected = corpus
+    order = sorted(expected)
+    planted = order[::20]  # 10 documents spread over the whole run
+    query = _planted_query(expected, planted, tmp_path)
     index = tmp_path / "busy.duckdb"
     out = tmp_path / "writer.txt"
-    process = start_add(index, part, out, 5, pause=0.05)
-    deadline = time.monotonic() + 60
-    while not reported_ids(out):
-        assert process.poll() is None, out.read_text()
-        assert time.monotonic() < deadline, "the writer never committed"
-        time.sleep(0.05)
-    yield process, index, out
-    if process.poll() is None:
-        process.kill()
-    process.wait()
-
-
-def test_reader_during_a_write_is_refused_clearly(writer, corpus, run_cli, tmp_path: Path) -> None:
-    process, index, out = writer
-    _, expected = corpus
-    query = tmp_path / "q.txt"
-    query.write_text(" ".join(next(iter(expected.values())).text.split()[:80]), encoding="utf-8")
-    code, stdout, err = run_cli("trace", query, "--index", index, "-f", "json")
-    assert process.poll() is None, "the writer finished too early for this test"
-    assert code == 2, (stdout, err)
-    assert err.count("\n") == 1 and "Traceback" not in err
-    assert "being written by another process" in err and "wait for it to finish" in err
-    # Once the writer is done, the same reader succeeds and sees every document.
-    assert process.wait(timeout=120) == 0, out.read_text()
-    code, stdout, err = run_cli("trace", query, "--index", index, "-f", "json")
-    assert code == 0, err
-    assert any(p["source_id"] == "doc-0000.txt" for p in json.loads(stdout)["passages"])
-
-
-def test_second_writer_fails_clearly(writer, corpus, run_cli) -> None:
-    process, index, _ = writer
-    docs, _ = corpus
-    code, stdout, err = run_cli("index", "add", index, docs / "doc-0001.txt")
-    assert process.poll() is None, "the writer finished too early for this test"
-    assert code == 2, (stdout, err)
-    assert "Traceback" not in err
-    assert "being written by another process" in err, err
-    # The first writer is not disturbed.
-    assert process.wait(timeout=120) == 0
-    assert len(stored_documents(index) or {}) == WRITER_DOCS
-
-
-def test_writer_while_a_reader_holds_the_index_fails_clearly(corpus, tmp_path: Path) -> None:
-    docs, _ = corpus
-    index = tmp_path / "shared.duckdb"
-    with DuckIndex.open(index, Settings(), create=True) as store:
-        assert store.count() == 0
-    reader = DuckIndex.open(index, Settings(), read_only=True)
+    writer = start_add(index, docs, out, SMALL_BATCH, pause=READER_TEST_PAUSE)
     try:
-        out = tmp_path / "w.txt"
-        process = start_add(index, docs / "doc-0002.txt", out, 0)
-        assert process.wait(timeout=60) == 2, out.read_text()
-        message = out.read_text()
-        assert "Traceback" not in message
-        assert "open for reading in another process" in message, message
+        deadline = time.monotonic() + 120
+        while not reported_ids(out):
+            assert writer.poll() is None, out.read_text()
+            assert time.monotonic() < deadline, "the writer never committed"
+            time.sleep(0.02)
+        rounds = partial = 0
+        while True:
+            running = writer.poll() is None
+            before = set(reported_ids(out))
+            traces = [
+                _start("trace", query, "--index", index, "-f", "json", "--no-paraphrase")
+                for _ in range(2)
+            ]
+            info = _start("index", "info", index)
+            seen: list[set[str]] = []
+            for process in traces:
+                stdout, err = process.communicate(timeout=120)
+                assert process.returncode == 0, err
+                _check_reader_stderr(err)
+                found = {p["source_id"] for p in json.loads(stdout)["passages"]}
+                assert found <= set(planted), found
+                # A committed prefix: the planted documents found are the first ones.
+                assert found == set(planted[: len(found)]), sorted(found)
+                assert found >= before & set(planted), sorted(before & set(planted) - found)
+                seen.append(found)
+            stdout, err = info.communicate(timeout=120)
+            assert info.returncode == 0, err
+            _check_reader_stderr(err)
+            count = json.loads(stdout)["documents"]
+            # Whole transactions only, and at least what was reported committed.
+            assert count % SMALL_BATCH == 0 or count == DOCS, count
+            assert count >= len(before), (count, len(before))
+            still = writer.poll() is None
+            rounds += running and still
+            partial += still and any(0 < len(f) < len(planted) for f in seen)
+            if not still:
+                break
+        assert writer.wait(timeout=120) == 0, out.read_text()
     finally:
-        reader.close()
+        if writer.poll() is None:
+            writer.kill()
+        writer.wait()
+    # The readers did run while the writer was writing, and saw part of the index.
+    assert rounds >= 2 and partial >= 1, (rounds, partial)
+    stored = stored_documents(index)
+    assert stored is not None and sorted(stored) == order
+    _check_whole(stored, expected)
+    assert _rows(index) == (DOCS, DOCS)
+
+
+def _rows(index: Path) -> tuple[int, int]:
+    """Rows of the documents table, and distinct ids among them."""
+    con = duckdb.connect(str(index), read_only=True)
+    try:
+        row = con.execute("SELECT count(*), count(DISTINCT id) FROM documents").fetchone()
+    finally:
+        con.close()
+    assert row is not None
+    return int(row[0]), int(row[1])
+
+
+def test_a_second_writer_waits_its_turn(corpus, tmp_path: Path) -> None:
+    """Two `index add` at once, over overlapping documents: both finish, each document is
+    stored once and whole."""
+    docs, expected = corpus
+    part = tmp_path / "part"
+    part.mkdir()
+    for name in sorted(expected)[: DOCS // 2]:
+        os.link(docs / name, part / name)
+    index = tmp_path / "two.duckdb"
+    out = tmp_path / "first.txt"
+    first = start_add(index, part, out, 5, pause=0.02)
+    try:
+        while not reported_ids(out):
+            assert first.poll() is None, out.read_text()
+            time.sleep(0.02)
+        second = _start("index", "add", index, docs)
+        stdout, err = second.communicate(timeout=180)
+        assert second.returncode == 0, err
+        assert "Traceback" not in err
+        for line in err.splitlines():  # if it had to wait, it said so
+            assert "waiting up to 60 s" in line, err
+        assert f"{DOCS} documents in the index" in stdout, stdout
+        assert first.wait(timeout=120) == 0, out.read_text()
+    finally:
+        if first.poll() is None:
+            first.kill()
+        first.wait()
+    assert "Traceback" not in out.read_text()
+    stored = stored_documents(index)
+    assert stored is not None and sorted(stored) == sorted(expected)
+    _check_whole(stored, expected)
+    assert _rows(index) == (DOCS, DOCS)
+
+
+@pytest.fixture
+def small_index(corpus, tmp_path: Path) -> Path:
+    docs, _ = corpus
+    index = tmp_path / "small.duckdb"
+    with DuckIndex.open(index, Settings(), create=True) as store:
+        from stemmatic import ingest
+
+        store.add(ingest.collect([docs / "doc-0000.txt", docs / "doc-0001.txt"])[0])
+    return index
+
+
+def test_while_a_writer_holds_the_index_others_wait_or_fail_clearly(
+    small_index: Path, corpus, tmp_path: Path
+) -> None:
+    docs, expected = corpus
+    index = small_index
+    query = _planted_query(expected, ["doc-0000.txt"], tmp_path)
+    busy = f"index {index} is being written by another process"
+    with hostile.holding(index, "write"):
+        # --wait 0: a one-line error at once, for readers and writers alike.
+        for args in (
+            ("trace", query, "--index", index, "--wait", "0"),
+            ("index", "info", index, "--wait", "0"),
+            ("index", "add", index, docs / "doc-0002.txt", "--wait", "0"),
+        ):
+            run = hostile.run(args)
+            assert run.code == 2, (args, run.stderr)
+            assert run.stderr == f"stemmatic: error: {busy}; wait for it to finish\n", run.stderr
+        # A short wait: tried until it runs out, then the same error.
+        run = hostile.run(("trace", query, "--index", index, "--wait", "0.5"))
+        assert run.code == 2 and run.seconds >= 0.5, run.stderr
+        assert run.stderr.splitlines() == [
+            f"stemmatic: {busy}; waiting up to 0.5 s for it to finish",
+            f"stemmatic: error: {busy}; gave up after waiting 0.5 s",
+        ], run.stderr
+        # By default they wait, and say so once.
+        waiting = [
+            _start("trace", query, "--index", index, "-f", "json"),
+            _start("index", "add", index, docs / "doc-0002.txt"),
+        ]
+        for process in waiting:
+            assert process.stderr is not None
+            line = hostile.read_line(process.stderr, 60)
+            assert line == f"stemmatic: {busy}; waiting up to 60 s for it to finish\n", line
+    # The holder is gone: both go on and finish.
+    trace, add = waiting
+    stdout, err = trace.communicate(timeout=120)
+    assert trace.returncode == 0, err
+    assert {p["source_id"] for p in json.loads(stdout)["passages"]} == {"doc-0000.txt"}
+    stdout, err = add.communicate(timeout=120)
+    assert add.returncode == 0 and err == "", err
+    assert "1 added" in stdout and "3 documents in the index" in stdout, stdout
+
+
+def test_while_a_reader_holds_the_index_a_writer_waits_or_fails_clearly(
+    small_index: Path, corpus, tmp_path: Path
+) -> None:
+    docs, _ = corpus
+    index = small_index
+    busy = f"index {index} is open for reading in another process"
+    with hostile.holding(index, "read"):
+        # Readers share the file.
+        run = hostile.run(("index", "info", index, "--wait", "0"))
+        assert run.code == 0 and json.loads(run.stdout)["documents"] == 2, run.stderr
+        out = tmp_path / "w.txt"
+        process = start_add(index, docs / "doc-0002.txt", out, 0, options=("--wait", "0"))
+        assert process.wait(timeout=60) == 2, out.read_text()
+        assert out.read_text() == f"stemmatic: error: {busy}; wait for it to finish\n"
+        writer = _start("index", "add", index, docs / "doc-0002.txt")
+        assert writer.stderr is not None
+        line = hostile.read_line(writer.stderr, 60)
+        assert line == f"stemmatic: {busy}; waiting up to 60 s for it to finish\n", line
+        assert writer.poll() is None
+    stdout, err = writer.communicate(timeout=120)
+    assert writer.returncode == 0 and err == "", err
+    assert "3 documents in the index" in stdout
 
 
 def _set_meta(index: Path, key: str, value: str) -> None:

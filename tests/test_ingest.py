@@ -419,9 +419,9 @@ def test_docx_paragraphs_tables_and_properties(tmp_path: Path) -> None:
 
 def test_corrupt_docx(tmp_path: Path) -> None:
     data = make_docx()
-    with pytest.raises(InputError, match="not a valid .docx"):
+    with pytest.raises(InputError, match=r"not a valid \.docx"):
         load(write(tmp_path / "cut.docx", data[: len(data) // 2]))
-    with pytest.raises(InputError, match="not a valid .docx"):
+    with pytest.raises(InputError, match=r"not a valid \.docx"):
         load(write(tmp_path / "text.docx", b"just some text, not a zip"))
 
 

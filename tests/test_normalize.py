@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
+from stemmatic import normalize
 from stemmatic.normalize import fold, fold_typography, normal_form, tokenize
 
 TEXTS = st.text(
     alphabet=st.sampled_from(
-        list("abcXYZ éüß 0123,./’‘“”\"'—–-…\u00a0\u200b\n\tﬁ½Ωж中文😀")
-        + ["\u0301", "\u0627", "\u05d0"]
+        [*list("abcXYZ éüß 0123,./’‘“”\"'—–-…\xa0\u200b\n\tﬁ½Ωж中文😀"), "́", "ا", "א"]
     ),
     max_size=120,
 )
@@ -117,3 +117,38 @@ def test_fast_tokenizer_agrees_with_the_full_pattern(text: str) -> None:
     from stemmatic.normalize import _TOKEN, token_spans
 
     assert token_spans(text) == [m.span() for m in _TOKEN.finditer(text)]
+
+
+PIECE_WORDS = st.lists(
+    st.sampled_from(
+        ["twenty", "five", "hundred", "and", "one", "third", "half", "a", "quarter", "three-hour",
+         "1,000", "3.5", "don’t", "[s]trike", "Labour", "dog.", "“cat”", "\n", "  ", "中文"]
+    ),
+    max_size=300,
+)
+
+
+@given(PIECE_WORDS, st.integers(min_value=1, max_value=60))
+def test_a_long_text_tokenized_in_pieces_gives_the_same_tokens(words: list[str], size: int) -> None:
+    text = " ".join(words)
+    whole = tokenize(text)
+    original = normalize.PIECE_CHARS
+    normalize.PIECE_CHARS = size
+    try:
+        pieces = tokenize(text)
+    finally:
+        normalize.PIECE_CHARS = original
+    assert pieces.starts.tolist() == whole.starts.tolist()
+    assert pieces.ends.tolist() == whole.ends.tolist()
+    assert pieces.forms == whole.forms and pieces.keys == whole.keys
+    assert pieces.ids.tolist() == whole.ids.tolist() and pieces.stop.tolist() == whole.stop.tolist()
+
+
+def test_pieces_are_cut_between_words_and_never_inside_a_number_run() -> None:
+    text = "We counted twenty five hundred and three ships and one third of them sank."
+    spans = list(normalize._pieces(text, 5))
+    assert spans[0][0] == 0 and spans[-1][1] == len(text) and len(spans) > 3
+    cuts = [start for start, _ in spans[1:]]
+    for cut in cuts:
+        assert text[cut - 1].isspace() and not text[cut].isspace()
+        assert text[cut:].split()[0] not in {"five", "hundred", "and", "three", "third"}

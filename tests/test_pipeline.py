@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from stemmatic import pipeline
 from stemmatic.errors import InputError, SettingsError
 from stemmatic.index.duck import DuckIndex
 from stemmatic.pipeline import trace
@@ -54,6 +55,33 @@ def test_same_report_with_workers(tmp_path: Path) -> None:
     two = trace(_query(), sources=sources, workers=2)
     assert one.passages == two.passages
     assert len({p.source_id for p in one.passages}) == 4
+
+
+def test_automatic_workers_start_a_pool_only_for_enough_long_sources(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(pipeline.os, "sched_getaffinity", lambda _pid: {0, 1, 2, 3}, raising=False)
+    long_sources = [Document(id=f"s{i}", text="word " * 40_000) for i in range(8)]
+    tiny_sources = [Document(id=f"t{i}", text="word " * 100) for i in range(2_000)]
+    assert pipeline._auto_workers(long_sources[:1]) == 1  # one source: nothing to share
+    assert pipeline._auto_workers(long_sources[:2]) == 2  # no more workers than sources
+    assert pipeline._auto_workers(long_sources) == 4  # one per core
+    assert pipeline._auto_workers(tiny_sources) == 1  # 1 MB in all, but 500 characters each
+    short = [Document(id=f"u{i}", text="word " * 1_000) for i in range(40)]
+    assert pipeline._auto_workers(short) == 1  # 200,000 characters in all: not worth a pool
+
+
+def test_automatic_workers_give_the_same_report_as_one() -> None:
+    # Long enough for the automatic choice to start a pool on a machine with 2 cores.
+    filler = " ".join(f"Filler sentence {i} about tides and ledgers." for i in range(1_000))
+    sources = [
+        Document(id=f"s{i}", text=f"{filler} {SOURCE_TEXT} Copy number {i}.") for i in range(8)
+    ]
+    automatic = trace(_query(), sources=sources, workers=None)
+    one = trace(_query(), sources=sources, workers=1)
+    assert automatic.passages == one.passages
+    assert automatic.findings == one.findings
+    assert len({p.source_id for p in one.passages}) == 8
 
 
 def test_an_open_index_serves_several_traces(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from stemmatic import quotes
 from stemmatic.quotes import find_quotations, paragraphs
 from stemmatic.types import Quotation
 
@@ -463,3 +464,34 @@ def test_warning_offsets_point_at_the_mark() -> None:
     (warning,) = warnings
     offset = int(re.search(r"offset (\d+)", warning).group(1))  # type: ignore[union-attr]
     assert text[offset] == "“" and "(line 3)" in warning
+
+
+# --- shortcuts agree with the plain scans they replace -----------------------------------
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="ab.”)’: \t\n\u00a0\u2003", max_size=20))
+def test_body_end_found_at_the_last_mark(text: str) -> None:
+    for start in range(len(text) + 1):
+        for end in range(start, len(text) + 1):
+            expected = quotes._BODY_END.search(text, start, end) is not None
+            assert quotes._ends_like_body(text, start, end) == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="'’‘nNa \t", max_size=20))
+def test_n_elision_is_scanned_for_wherever_it_can_be(text: str) -> None:
+    if quotes._N_ELISION.search(text):
+        assert quotes._has_mark_n(text)
+
+
+def test_rock_n_roll_with_every_mark() -> None:
+    for left, right in (("'", "'"), ("’", "’"), ("‘", "’"), ("'", "’")):
+        text = f"They played rock {left}n{right} roll all night."
+        assert find_quotations(text) == ([], [])
+
+
+def test_warnings_give_the_line_of_the_mark() -> None:
+    text = "one\ntwo\n\nthree “open here\nfour"
+    _, warnings = find_quotations(text)
+    assert warnings == [f"unbalanced quote mark “ at offset {text.index('“')} (line 4)"]

@@ -22,6 +22,7 @@ if shutil.which("java") is None:
 from test_corpus import Builder, Corpus
 
 from stemmatic.corpus import run_corpus, spark
+from stemmatic.corpus.stages import MARKER, STAGES
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +57,9 @@ def test_spark_and_local_engines_agree(tmp_path: Path, session: Any) -> None:
     here = run_corpus(source, tmp_path / "local", engine="local", max_df=6)
     there = run_corpus(source, tmp_path / "spark", engine="spark", max_df=6)
 
-    key = lambda r: json.dumps(r, sort_keys=True)
+    def key(row: dict[str, Any]) -> str:
+        return json.dumps(row, sort_keys=True)
+
     local_passages = sorted(rows(here.outputs["passages"]), key=key)
     assert local_passages == sorted(rows(there.outputs["passages"]), key=key)
     assert sorted(rows(here.outputs["clusters"]), key=key) == sorted(
@@ -81,15 +84,15 @@ def test_spark_resumes_from_complete_stages(tmp_path: Path, session: Any) -> Non
     out = tmp_path / "out"
     first = run_corpus(source, out, engine="spark", keep_work=True)
     assert first.resumed == ()
-    assert (out / "_work" / "spark" / "pairs" / spark.MARKER).exists()
+    assert (out / "_work" / "spark" / "pairs" / MARKER).exists()
 
     again = run_corpus(source, out, engine="spark", keep_work=True)
-    assert again.resumed == spark.STAGES
+    assert again.resumed == STAGES
     assert rows(again.outputs["passages"]) == rows(first.outputs["passages"])
 
     # An interrupted alignment (no marker) is done again; so is everything after a
     # stage whose parameters changed.
-    (out / "_work" / "spark" / "aligned" / spark.MARKER).unlink()
+    (out / "_work" / "spark" / "aligned" / MARKER).unlink()
     redone = run_corpus(source, out, engine="spark", keep_work=True)
     assert redone.resumed == ("documents", "fingerprints", "pairs")
     assert rows(redone.outputs["passages"]) == rows(first.outputs["passages"])

@@ -5,8 +5,8 @@ from stemmatic.settings import Settings
 from stemmatic.types import (
     Attribution,
     Citation,
-    DiffType,
     Difference,
+    DiffType,
     Document,
     Fidelity,
     Finding,

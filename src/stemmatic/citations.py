@@ -24,13 +24,13 @@ name).
 from __future__ import annotations
 
 import bisect
-import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import PurePath
 from typing import Any
 
+import numpy as np
 import regex
 from rapidfuzz import fuzz
 from wordfreq import zipf_frequency
@@ -93,24 +93,47 @@ class CitationMark:
     covers: tuple[int, int] = (0, 0)
 
 
+class _Lazy:
+    """A pattern compiled on first use.
 
-# Patterns used in hot loops, compiled once.
-_RX0 = regex.compile(r"(?<![\w'’-])\p{Ll}+(?![\w'’-])")
-_RX1 = regex.compile(r"(?<=[\p{Ll},;] )(\p{Lu}\p{Ll}+)(?!\w)")
-_RX2 = regex.compile(r"[\p{L}][\p{L}'’-]*")
-_RX3 = regex.compile(r"(?<![\w.])(?:\p{Lu}\.?){2,}\s*$")
-_RX4 = regex.compile(r"[,˒]\s?")
-_RX5 = regex.compile(r"\s*[,;]\s*")
-_RX6 = regex.compile(r"\s*[-–]\s*")
-_RX7 = regex.compile(r"(?i)\s*(?:ibid|id)\b\.?")
-_RX8 = regex.compile(r"\n[ \t]*\n")
-_RX9 = regex.compile(r"(\S+)$")
-_RX10 = regex.compile(r"\((?i:eds?|trans|comp)\.?\)|\bet\s+al\.?")
-_RX11 = regex.compile(r"\s*(?:;|&|\band\b|\bwith\b)\s*")
-_RX12 = regex.compile(r"\s+et\s+al\.?$")
-_RX13 = regex.compile(r"\s*,?\s*(?:\band\b|&)\s*|\s*,\s*")
-_RX14 = regex.compile(r"\d{4}")
-_RX15 = regex.compile(r"(?<!\d)\d{4}(?!\d)")
+    The regex module takes about 0.3 s to compile the citation patterns below, which
+    every command would pay at import; a trace pays only for the patterns its text needs.
+    After the first use, the pattern's methods are plain attributes of this object.
+    """
+
+    def __init__(self, pattern: str, flags: int = 0) -> None:
+        self._source = (pattern, flags)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        compiled = self.__dict__.get("compiled")
+        if compiled is None:
+            compiled = self.compiled = regex.compile(*self._source)
+            for method in ("match", "fullmatch", "search", "finditer", "findall", "split", "sub"):
+                setattr(self, method, getattr(compiled, method))
+        return getattr(compiled, name)
+
+
+def _lazy(pattern: str, flags: int = 0) -> regex.Pattern[str]:
+    return _Lazy(pattern, flags)
+
+
+# Patterns used in hot loops (compiled on first use, as all the patterns here).
+_RX2 = _lazy(r"[\p{L}][\p{L}'’-]*")
+_RX3 = _lazy(r"(?<![\w.])(?:\p{Lu}\.?){2,}\s*$")
+_RX4 = _lazy(r"[,˒]\s?")
+_RX5 = _lazy(r"\s*[,;]\s*")
+_RX6 = _lazy(r"\s*[-–]\s*")
+_RX7 = _lazy(r"(?i)\s*(?:ibid|id)\b\.?")
+_RX8 = _lazy(r"\n[ \t]*\n")
+_RX9 = _lazy(r"(\S+)$")
+_RX10 = _lazy(r"\((?i:eds?|trans|comp)\.?\)|\bet\s+al\.?")
+_RX11 = _lazy(r"\s*(?:;|&|\band\b|\bwith\b)\s*")
+_RX12 = _lazy(r"\s+et\s+al\.?$")
+_RX13 = _lazy(r"\s*,?\s*(?:\band\b|&)\s*|\s*,\s*")
+_RX14 = _lazy(r"\d{4}")
+_RX15 = _lazy(r"(?<!\d)\d{4}(?!\d)")
 
 # --------------------------------------------------------------------------------------
 # Building blocks of the patterns.
@@ -156,11 +179,11 @@ _QTITLE = r"(?:\"[^\"]+\"|“[^”\"]+[”\"]|‘[^’]+’|'[^']+'|«[^»]+»)"
 _ITITLE = r"(?:\*[^*\n]+\*|_[^_\n]+_)"
 _TITLE = rf"(?:{_QTITLE}|{_ITITLE})"
 
-_PREFIX = regex.compile(
+_PREFIX = _lazy(
     r"(?i:(?:see\s+also|see|cf\.?|compare|e\.\s?g\.,?|i\.\s?e\.,?|quoted\s+in|qtd\.?\s+in|"
     r"as\s+cited\s+in|cited\s+in|after|following|also)\s+)*"
 )
-_SUFFIX = regex.compile(
+_SUFFIX = _lazy(
     r"(?i:\s*,\s*(?:(?:emphasis|italics)(?:\s+(?:added|mine|in\s+original|original))?|"
     r"my\s+emphasis|original\s+emphasis|trans(?:lation)?\.?(?:\s+mine|\s+modified)?|"
     r"modified|adapted))$"
@@ -169,42 +192,53 @@ _SEP = r"\s*[,:]?\s*"
 
 # One cited work inside parentheses, tried in this order.
 _WORKS = [
-    ("year", regex.compile(
+    ("year", _lazy(
         rf"(?P<authors>{_AUTH_ORG}){_SEP}(?P<year>{_YEARS})(?:\s*[,:]\s*(?P<pages>{_LOCATOR}))?"
     )),
-    ("titled", regex.compile(
+    ("titled", _lazy(
         rf"(?P<authors>{_AUTH})\s*,\s*(?P<title>{_TITLE})(?:\s*,?\s*(?P<pages>{_LOCATOR}))?"
     )),
-    ("page", regex.compile(rf"(?P<authors>{_AUTH}){_SEP}(?P<pages>{_LOCATOR})")),
-    ("title", regex.compile(
+    ("page", _lazy(rf"(?P<authors>{_AUTH}){_SEP}(?P<pages>{_LOCATOR})")),
+    ("title", _lazy(
         rf"(?P<title>{_TITLE})(?:\s*,?\s*(?P<year>{_YEARS}))?(?:\s*,?\s*(?P<pages>{_LOCATOR}))?"
     )),
-    ("ibid", regex.compile(rf"(?i:ibid\.?|id\.)(?:\s*,?\s*(?P<pages>{_LOCATOR}))?")),
-    ("name", regex.compile(rf"(?P<authors>{_AUTH})")),
+    ("ibid", _lazy(rf"(?i:ibid\.?|id\.)(?:\s*,?\s*(?P<pages>{_LOCATOR}))?")),
+    ("name", _lazy(rf"(?P<authors>{_AUTH})")),
 ]
 
-_PAREN = regex.compile(r"\(([^()]{1,300})\)")
-_IBID = regex.compile(r"\(?\s*(?i:ibid|id)\b")
+_PAREN = _lazy(r"\(([^()]{1,300})\)")
+_IBID = _lazy(r"\(?\s*(?i:ibid|id)\b")
 
-_REPORTING_SINGULAR = """writes wrote argues argued notes noted observes observed claims claimed
+_REPORTING_SINGULAR = [
+    *"""writes wrote argues argued notes noted observes observed claims claimed
     contends contended suggests suggested asserts asserted maintains maintained explains
     explained remarks remarked concludes concluded insists insisted proposes proposed states
     stated emphasizes emphasises emphasized emphasised stresses stressed shows showed
     demonstrates demonstrated reports reported finds found posits posited acknowledges
     acknowledged cautions cautioned warns warned comments commented describes described
-    defines defined recalls recalled admits admitted""".split() + [
+    defines defined recalls recalled admits admitted""".split(),
     "puts it", "put it", "points out", "pointed out", "reminds us", "reminded us",
-    *(f"{aux} {verb}" for aux in ("has", "had") for verb in (
-        "argued", "shown", "noted", "written", "observed", "suggested", "claimed",
-        "pointed out", "demonstrated", "described", "remarked", "stated")),
+    *(
+        f"{aux} {verb}"
+        for aux in ("has", "had")
+        for verb in (
+            "argued", "shown", "noted", "written", "observed", "suggested", "claimed",
+            "pointed out", "demonstrated", "described", "remarked", "stated",
+        )
+    ),
 ]
-_REPORTING_PLURAL = """write argue note observe claim contend suggest assert maintain explain
+_REPORTING_PLURAL = [
+    *"""write argue note observe claim contend suggest assert maintain explain
     remark conclude insist propose state emphasize emphasise stress show demonstrate report
-    find posit acknowledge caution warn comment describe define""".split() + [
+    find posit acknowledge caution warn comment describe define""".split(),
     "point out", "remind us",
-    *(f"have {verb}" for verb in (
-        "argued", "shown", "noted", "written", "observed", "suggested", "claimed",
-        "pointed out", "demonstrated", "described")),
+    *(
+        f"have {verb}"
+        for verb in (
+            "argued", "shown", "noted", "written", "observed", "suggested", "claimed",
+            "pointed out", "demonstrated", "described",
+        )
+    ),
 ]
 
 
@@ -219,16 +253,16 @@ _VERBS_AS = rf"{_VERBS_SINGULAR}|{_VERBS_PLURAL}|says|said|say|tells\s+us|told\s
 _YEAR_PAREN = rf"\s*\(\s*(?P<year>{_YEARS})(?:\s*[,:]\s*(?P<pages>{_LOCATOR}))?\s*\)"
 
 # A capitalized word after the year is a caption or a reference entry: "Cyprus (1888) Map".
-_NARRATIVE_YEAR = regex.compile(
+_NARRATIVE_YEAR = _lazy(
     rf"(?P<authors>{_AUTH_SURNAME})(?:['’]s)?{_YEAR_PAREN}(?!\s*\p{{Lu}})"
 )
-_ACCORDING = regex.compile(
+_ACCORDING = _lazy(
     rf"(?i:according\s+to)\s+(?P<authors>{_AUTH})(?:{_YEAR_PAREN})?(?=\s*[,.;:(]|\s*$)"
 )
-_AS_VERB = regex.compile(
+_AS_VERB = _lazy(
     rf"\b(?i:as)\s+(?P<authors>{_AUTH})(?:{_YEAR_PAREN})?\s+(?P<verb>{_VERBS_AS})\b"
 )
-_AS_BY = regex.compile(
+_AS_BY = _lazy(
     r"\b(?i:as)\s+(?:noted|argued|shown|observed|suggested|pointed\s+out|discussed|"
     rf"described|demonstrated|reported|claimed|put)\s+by\s+(?P<authors>{_AUTH})(?:{_YEAR_PAREN})?"
 )
@@ -243,7 +277,7 @@ _NOUN_LIKE_PLURAL = (
     r"note|claim|state|report|find|show|comment|remark|warn|caution|stress|propose|"
     r"maintain|define|describe|write"
 )
-_NAME_VERB = regex.compile(
+_NAME_VERB = _lazy(
     rf"(?P<authors>{_AUTH_SURNAME})(?:{_YEAR_PAREN})?\s+"
     rf"(?:(?P<verb>{_VERBS_SINGULAR})|(?P<plural>{_VERBS_PLURAL}))"
     r"(?=(?:\s+\p{Ll}+ly)?\s*(?:that\b|:|[\"“‘«]))"
@@ -255,47 +289,29 @@ _NAME_VERB = regex.compile(
 )
 
 
-def _trie(words: Iterable[str]) -> str:
-    """A pattern matching exactly ``words``, shaped as a trie (fast to scan for)."""
-    tree: dict[str, Any] = {}
-    for word in words:
-        node = tree
-        for ch in word:
-            node = node.setdefault(ch, {})
-        node[""] = {}
-
-    def build(node: dict[str, Any]) -> str:
-        alts = [re.escape(ch) + build(sub) for ch, sub in sorted(node.items()) if ch]
-        if not alts:
-            return ""
-        body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
-        return f"(?:{body})?" if "" in node else body
-
-    return build(tree)
-
-
 # Scanning every position with the patterns above is slow, so they run only in a window
 # around a cheap anchor: a year in parentheses, or the first word of a reporting verb.
-_YEAR_ANCHOR = regex.compile(rf"\(\s*{_YEAR}")
-_VERB_ANCHOR = re.compile(
-    rf"\b{_trie({p.split()[0] for p in _REPORTING_SINGULAR + _REPORTING_PLURAL})}\b"
-)
-_IN_TITLE = regex.compile(
+# In the window they are tried only where a name can begin (see _name_starts).
+_YEAR_ANCHOR = _lazy(rf"\(\s*{_YEAR}")
+# The first words of the reporting verbs, all in lower-case ASCII.
+_VERB_WORDS = frozenset(p.split()[0] for p in _REPORTING_SINGULAR + _REPORTING_PLURAL)
+_PARTICLES = frozenset(_PARTICLE[3:-1].split("|"))
+_IN_TITLE = _lazy(
     r"\bIn\s+(?:(?:his|her|their|its|the)\s+(?:[\p{Ll}-]+\s+){0,2})?"
     rf"(?P<title>{_TITLE})(?:\s*\(\s*(?P<year>{_YEAR})\s*\))?\s*,\s*(?P<authors>{_AUTH})"
     r"(?=\s+\p{Ll})"
 )
 
-_NUMERIC = regex.compile(
+_NUMERIC = _lazy(
     r"(?<![\]!\w])\[(?P<nums>\d{1,3}(?:\s*[-–]\s*\d{1,3})?(?:\s*[,;]\s*\d{1,3}"
     r"(?:\s*[-–]\s*\d{1,3})?)*)\](?![(:\[])"
 )
 _SUPERSCRIPT_DIGITS = "⁰¹²³⁴⁵⁶⁷⁸⁹"
-_SUPERSCRIPT = regex.compile(
+_SUPERSCRIPT = _lazy(
     r"(?<=[\p{L}\p{P}])[⁰¹²³⁴⁵⁶⁷⁸⁹]+(?:[,˒]\s?[⁰¹²³⁴⁵⁶⁷⁸⁹]+)*"
 )
-_CARET = regex.compile(r"(?<=[\p{L}\p{P}])(?<!\[)\^(?P<nums>\d{1,3})(?!\d)")
-_MD_FOOTNOTE = regex.compile(r"\[\^(?P<nums>\d{1,3})\](?!:)")
+_CARET = _lazy(r"(?<=[\p{L}\p{P}])(?<!\[)\^(?P<nums>\d{1,3})(?!\d)")
+_MD_FOOTNOTE = _lazy(r"\[\^(?P<nums>\d{1,3})\](?!:)")
 _SUPER_TABLE = str.maketrans(_SUPERSCRIPT_DIGITS, "0123456789")
 
 # Sections.
@@ -304,7 +320,7 @@ _REFERENCE_HEADINGS = (
     "literature cited|reference list|cited works|select bibliography"
 )
 _NOTE_HEADINGS = "notes|endnotes|footnotes|end notes|foot notes"
-_HEADING = regex.compile(
+_HEADING = _lazy(
     r"^[ \t]*(?:#{1,6}[ \t]*)?(?:\*\*|__)?(?P<name>(?i:"
     + _REFERENCE_HEADINGS
     + "|"
@@ -312,36 +328,36 @@ _HEADING = regex.compile(
     + r"))(?:\*\*|__)?[ \t]*:?[ \t]*$",
     regex.MULTILINE,
 )
-_NOTE_HEADING = regex.compile(f"(?i:{_NOTE_HEADINGS})")
-_OTHER_HEADING = regex.compile(
+_NOTE_HEADING = _lazy(f"(?i:{_NOTE_HEADINGS})")
+_OTHER_HEADING = _lazy(
     r"^[ \t]*(?:#{1,6}[ \t]+\S.*|(?i:appendix\b.{0,60}|acknowledge?ments?|about\s+the\s+authors?|"
     r"index|glossary|further\s+reading|tables|figures)[ \t]*:?)[ \t]*$",
     regex.MULTILINE,
 )
-_NOTE_START = regex.compile(
+_NOTE_START = _lazy(
     r"^[ \t]*(?:(?P<a>\d{1,3})[.)]|\[(?P<b>\d{1,3})\]|\[\^(?P<c>\d{1,3})\]:|"
     r"(?P<d>[⁰¹²³⁴⁵⁶⁷⁸⁹]+)|\^(?P<e>\d{1,3}))[ \t]+(?=\S)",
     regex.MULTILINE,
 )
-_MD_DEFINITION = regex.compile(r"^[ \t]*\[\^(?P<c>\d{1,3})\]:[ \t]*", regex.MULTILINE)
-_BULLET = regex.compile(r"[ \t]*(?:[-*•–][ \t]+)?")
+_MD_DEFINITION = _lazy(r"^[ \t]*\[\^(?P<c>\d{1,3})\]:[ \t]*", regex.MULTILINE)
+_BULLET = _lazy(r"[ \t]*(?:[-*•–][ \t]+)?")
 
 # Parsing an entry.
-_YEAR_IN_PARENS = regex.compile(rf"\(\s*(?P<year>{_YEAR})\s*[),;:]")
-_YEAR_BARE = regex.compile(rf"(?<![\d\w])(?P<year>{_YEAR})")
-_QUOTED_TITLE = regex.compile(r"“(?P<t>[^”]+)”|\"(?P<u>[^\"]+)\"|‘(?P<v>[^’]+)’(?!\w)")
-_ITALIC_TITLE = regex.compile(r"(?<!\w)\*(?P<t>[^*\n]+)\*(?!\w)|(?<!\w)_(?P<u>[^_\n]+)_(?!\w)")
-_NOTE_PAGES = regex.compile(
+_YEAR_IN_PARENS = _lazy(rf"\(\s*(?P<year>{_YEAR})\s*[),;:]")
+_YEAR_BARE = _lazy(rf"(?<![\d\w])(?P<year>{_YEAR})")
+_QUOTED_TITLE = _lazy(r"“(?P<t>[^”]+)”|\"(?P<u>[^\"]+)\"|‘(?P<v>[^’]+)’(?!\w)")
+_ITALIC_TITLE = _lazy(r"(?<!\w)\*(?P<t>[^*\n]+)\*(?!\w)|(?<!\w)_(?P<u>[^_\n]+)_(?!\w)")
+_NOTE_PAGES = _lazy(
     r"(?:\bpp?\.\s*(?P<a>\d+(?:\s*[-–]\s*\d+)?)|,\s*(?P<b>\d{1,4}(?:\s*[-–]\s*\d+)?)\.?\s*$)"
 )
-_LEADING_CUE = regex.compile(r"^(?i:(?:see\s+also|see|cf\.?|compare)\s+)+")
-_INITIAL = regex.compile(r"^(?:\p{Lu}\.?-?){1,3}$")
+_LEADING_CUE = _lazy(r"^(?i:(?:see\s+also|see|cf\.?|compare)\s+)+")
+_INITIAL = _lazy(r"^(?:\p{Lu}\.?-?){1,3}$")
 _NAME_SUFFIX = frozenset({"jr", "sr", "ii", "iii", "iv", "phd", "md"})
 _NOT_AUTHOR_WORDS = frozenset({"et", "al", "ed", "eds", "trans", "tr", "and", "with", "comp",
                                "comps", "dir", "intro", "foreword", "by", "&"})
 
 # Sentences.
-_SENTENCE_END = regex.compile(
+_SENTENCE_END = _lazy(
     r"[.!?…]+(?:[\"'”’»›)\]]|\[\d[\d,\s–-]*\]|\^\d+|[⁰¹²³⁴⁵⁶⁷⁸⁹]+)*"
     r"(?=\s+[\"'“‘«(\[¿¡*_]*[\p{Lu}\p{N}])"
 )
@@ -350,7 +366,7 @@ _ABBREVIATIONS = frozenset(
     op cit ibid viz approx ca jr sr inc ltd co trans repr rev esp dept univ para paras ff
     gen col lt sgt capt fr rep sen gov pres""".split()
 )
-_WORD_BEFORE = regex.compile(r"(\p{L}+)\.?$")
+_WORD_BEFORE = _lazy(r"(\p{L}+)\.?$")
 
 # Capitalized words that are not names where a name would stand.
 _NOT_NAMES = frozenset(
@@ -449,8 +465,12 @@ def footnotes(text: str) -> dict[int, tuple[int, int, str]]:
     Returns:
         ``{number: (start, end, note text)}``; the span excludes the number itself.
     """
+    return _footnotes(text, _note_regions(text))
+
+
+def _footnotes(text: str, regions: list[tuple[int, int]]) -> dict[int, tuple[int, int, str]]:
     notes: dict[int, tuple[int, int, str]] = {}
-    for start, end in _note_regions(text):
+    for start, end in regions:
         for number, s, e in _numbered_entries(text, start, end):
             notes.setdefault(number, (s, e, text[s:e]))
     for m in _MD_DEFINITION.finditer(text):
@@ -546,45 +566,72 @@ class _Context:
         self.scope = scope
         self.paras = paragraphs(text)
         self.para_ends = {_strip(text, s, e)[1] for s, e in self.paras}
-        self.sents = _sentences(text, self.paras)
-        self.units = self.sents if scope == "sentence" else [
-            _strip(text, s, e) for s, e in self.paras
-        ]
-        self.unit_starts = [s for s, _ in self.units]
+        self.units = _Units(text, self.paras, scope)
         self.quotations = sorted(quotations, key=lambda q: (q.end, q.start))
         self.quote_ends = [q.end for q in self.quotations]
         self.by_start = sorted(quotations, key=lambda q: q.start)
         self.quote_starts = [q.start for q in self.by_start]
+        note_regions = _note_regions(text, self.paras)
         self.regions = _merge(
-            _note_regions(text)
+            note_regions
             + _sections(text, "references")
             + [(m.start(), _line_end(text, m.end())) for m in _MD_DEFINITION.finditer(text)]
         )
         self.region_starts = [s for s, _ in self.regions]
         self.references = reference_list(text)
-        self.notes = footnotes(text)
+        self.notes = _footnotes(text, note_regions)
         self.known = {_fold(a) for r in self.references for a in r.authors}
         for _, _, note in self.notes.values():
             self.known.update(_fold(a) for a in _parse_entry(note)[0])
         self.tentative: set[tuple[int, int]] = set()
-        self._lower: set[str] | None = None
-        self._capitalized: set[str] | None = None
+        self._lower: dict[str, bool] = {}
+        self._capitalized: dict[str, bool] = {}
+        self._code_points: np.ndarray | None = None
+        self._runs: _Runs | None = None
 
     def excluded(self, pos: int) -> bool:
         k = bisect.bisect_right(self.region_starts, pos) - 1
         return k >= 0 and pos < self.regions[k][1]
 
-    def lower_words(self) -> set[str]:
-        if self._lower is None:
-            self._lower = set(_RX0.findall(self.text))
-        return self._lower
+    def lower_runs(self) -> _Runs:
+        if self._runs is None:
+            self._runs = _Runs.of(self.code_points())
+        return self._runs
 
-    def capitalized_mid_sentence(self) -> set[str]:
-        if self._capitalized is None:
-            self._capitalized = set(
-                _RX1.findall(self.text)
+    def code_points(self) -> np.ndarray:
+        if self._code_points is None:
+            # "surrogatepass": extracted text may hold lone surrogates.
+            raw = self.text.encode("utf-32-le", "surrogatepass")
+            self._code_points = np.frombuffer(raw, dtype=np.uint32)
+        return self._code_points
+
+    def lower_word(self, word: str) -> bool:
+        """Whether the text writes ``word`` as a whole word in lower case.
+
+        A whole word stands between characters that are not word characters,
+        apostrophes or hyphens.  Only the few names asked about are looked up, which is
+        much cheaper than collecting every lower-case word of a long text.
+        """
+        found = self._lower.get(word)
+        if found is None:
+            found = self._lower[word] = _LOWER_RUN.fullmatch(word) is not None and any(
+                (at == 0 or not _WORDISH.match(self.text, at - 1))
+                and not _WORDISH.match(self.text, at + len(word))
+                for at in _occurrences(self.text, word)
             )
-        return self._capitalized
+        return found
+
+    def capitalized_mid_sentence(self, word: str) -> bool:
+        """Whether the text writes ``word`` (capitalized) after a lower-case word, "," or ";"."""
+        found = self._capitalized.get(word)
+        if found is None:
+            text = self.text
+            found = self._capitalized[word] = _CAPITALIZED_RUN.fullmatch(word) is not None and any(
+                at >= 2 and text[at - 1] == " " and _MID_SENTENCE.match(text, at - 2) is not None
+                and not _WORD_CHAR.match(text, at + len(word))
+                for at in _occurrences(text, word)
+            )
+        return found
 
     def follows_quote(self, pos: int) -> bool:
         """Whether a quotation ends right before ``pos`` (only marks and punctuation between)."""
@@ -618,16 +665,17 @@ class _Context:
 
     def covers(self, mark: CitationMark) -> tuple[int, int]:
         units = self.units
-        if not units:
+        if not self.paras:
             return mark.start, mark.end
-        u = max(0, bisect.bisect_right(self.unit_starts, mark.start) - 1)
-        lead = self.text[units[u][0] : mark.start]
+        u = units.last_starting_at(mark.start) or (0, 0)
+        lead = self.text[units.span(u)[0] : mark.start]
         # "... end of the quotation.” (Smith 2004)": a citation opening its sentence
         # belongs to the one before.
-        if mark.style != NARRATIVE and u > 0 and not any(c.isalnum() for c in lead):
-            u -= 1
-        start, end = units[u]
-        earliest = units[u - 1][0] if u > 0 else start
+        before = units.previous(u)
+        if mark.style != NARRATIVE and before is not None and not any(c.isalnum() for c in lead):
+            u, before = before, units.previous(before)
+        start, end = units.span(u)
+        earliest = units.span(before)[0] if before is not None else start
         if mark.style != NARRATIVE:
             # The quotation that ends last before the citation (the outer one, if nested).
             k = bisect.bisect_right(self.quote_ends, mark.start) - 1
@@ -648,15 +696,79 @@ class _Context:
 
     def _unit_at(self, pos: int) -> tuple[int, int]:
         """The sentence (or paragraph) around ``pos``; ``(pos, pos + 1)`` between units."""
-        u = bisect.bisect_right(self.unit_starts, pos) - 1
-        if u >= 0 and pos < self.units[u][1]:
-            return self.units[u]
+        u = self.units.last_starting_at(pos)
+        if u is not None:
+            span = self.units.span(u)
+            if pos < span[1]:
+                return span
         return pos, pos + 1
 
     def _quotes_from(self, start: int, end: int) -> list[Quotation]:
         lo = bisect.bisect_left(self.quote_starts, start)
         hi = bisect.bisect_left(self.quote_starts, end)
         return self.by_start[lo:hi]
+
+
+class _Units:
+    """The units a citation covers (sentences, or paragraphs), found when first needed.
+
+    Citations need the units around them only, and splitting a long text into sentences
+    costs more than all the rest of finding its citations; so each paragraph is split
+    on first use.  A unit is named ``(paragraph, index in the paragraph)``; every
+    paragraph holds at least one, and the units of a paragraph are those
+    ``_sentences`` gives for the whole text there.
+    """
+
+    def __init__(self, text: str, paras: list[tuple[int, int]], scope: str) -> None:
+        self.text = text
+        self.paras = paras
+        self.scope = scope
+        self.para_starts = [start for start, _ in paras]
+        self._split: dict[int, tuple[list[tuple[int, int]], list[int]]] = {}
+
+    def _of(self, k: int) -> tuple[list[tuple[int, int]], list[int]]:
+        found = self._split.get(k)
+        if found is None:
+            if self.scope == "sentence":
+                spans = _sentences(self.text, [self.paras[k]])
+            else:
+                spans = [_strip(self.text, *self.paras[k])]
+            found = self._split[k] = (spans, [start for start, _ in spans])
+        return found
+
+    def span(self, unit: tuple[int, int]) -> tuple[int, int]:
+        return self._of(unit[0])[0][unit[1]]
+
+    def last_starting_at(self, pos: int) -> tuple[int, int] | None:
+        """The last unit that starts at or before ``pos``, if any."""
+        k = bisect.bisect_right(self.para_starts, pos) - 1
+        if k < 0:
+            return None
+        j = bisect.bisect_right(self._of(k)[1], pos) - 1
+        if j >= 0:
+            return k, j
+        # Before the first unit of its paragraph: the last unit of the paragraph before.
+        return (k - 1, len(self._of(k - 1)[0]) - 1) if k > 0 else None
+
+    def previous(self, unit: tuple[int, int]) -> tuple[int, int] | None:
+        k, j = unit
+        if j > 0:
+            return k, j - 1
+        return (k - 1, len(self._of(k - 1)[0]) - 1) if k > 0 else None
+
+
+_LOWER_RUN = _lazy(r"\p{Ll}+")
+_CAPITALIZED_RUN = _lazy(r"\p{Lu}\p{Ll}+")
+_WORDISH = _lazy(r"[\w'’-]")
+_WORD_CHAR = _lazy(r"\w")
+_MID_SENTENCE = _lazy(r"[\p{Ll},;]")
+
+
+def _occurrences(text: str, word: str) -> Iterator[int]:
+    at = text.find(word)
+    while at >= 0:
+        yield at
+        at = text.find(word, at + 1)
 
 
 def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -708,12 +820,13 @@ def _parentheticals(doc: _Context) -> list[CitationMark]:
 def _split_works(text: str, start: int, end: int) -> list[tuple[int, int]]:
     works = []
     pos = start
-    for k in range(start, end + 1):
-        if k == end or text[k] == ";":
-            s, e = _strip(text, pos, k)
-            works.append((s, e))
-            pos = k + 1
-    return works
+    while True:
+        k = text.find(";", pos, end)
+        if k < 0:
+            works.append(_strip(text, pos, end))
+            return works
+        works.append(_strip(text, pos, k))
+        pos = k + 1
 
 
 def _parse_work(
@@ -764,9 +877,7 @@ def _parse_work(
             # "(Munich, 1589)" and "(Housing, 2002)" look like author-year citations; an
             # early year or a name the text also uses as a common word needs company.
             early = year is not None and year[:1].isdigit() and int(year[:4]) < 1800
-            tentative = early or any(
-                a.split()[-1].casefold() in doc.lower_words() for a in authors
-            )
+            tentative = early or any(doc.lower_word(a.split()[-1].casefold()) for a in authors)
         if kind == "name":
             verdict = _lone_name(doc, authors, after_quote, at_end, paren_start)
             if n_works > 1 or verdict is None:
@@ -790,7 +901,7 @@ def _title_case(title: str) -> bool:
                if k == 0 or w.casefold() not in _TITLE_SMALL_WORDS)
 
 
-_PAGE_PREFIX_RE = regex.compile(_PAGE_PREFIX)
+_PAGE_PREFIX_RE = _lazy(_PAGE_PREFIX)
 
 
 def _lone_name(
@@ -845,11 +956,10 @@ def _is_known(doc: _Context, authors: tuple[str, ...]) -> bool:
 
 def _rare(doc: _Context, authors: tuple[str, ...]) -> bool:
     """Whether every name is unlikely to be an ordinary word."""
-    lower = doc.lower_words()
     for author in authors:
         last = author.split()[-1]
         key = last.casefold()
-        if key in lower or zipf_frequency(key, "en") >= _COMMON_ZIPF:
+        if doc.lower_word(key) or zipf_frequency(key, "en") >= _COMMON_ZIPF:
             return False
     return True
 
@@ -868,7 +978,9 @@ def _narratives(doc: _Context) -> list[CitationMark]:
                                 _norm_space(groups.get("year")), title,
                                 _norm_space(groups.get("pages"))))
 
-    for m in _anchored(_NARRATIVE_YEAR, _YEAR_ANCHOR, text):
+    starts = _name_starts(doc)
+    years = [m.span() for m in _YEAR_ANCHOR.finditer(text)]
+    for m in _anchored(_NARRATIVE_YEAR, years, text, starts):
         authors = _split_names(m.group("authors"))
         if authors and not _leading_stopword(m.group("authors")) and not _after_determiner(
             text, m.start()
@@ -880,11 +992,16 @@ def _narratives(doc: _Context) -> list[CitationMark]:
                 text, max(0, m.start() - 12), m.start()
             )):
                 doc.tentative.add(m.span())
-    for pattern in (_ACCORDING, _AS_VERB, _AS_BY):
-        for m in pattern.finditer(text):
+    as_words = _as_words(doc)
+    for found in (
+        _ACCORDING.finditer(text),
+        _matches_at(_AS_VERB, text, as_words),
+        _matches_at(_AS_BY, text, as_words),
+    ):
+        for m in found:
             if not _leading_stopword(m.group("authors")):
                 add(m)
-    for m in _anchored(_NAME_VERB, _VERB_ANCHOR, text):
+    for m in _anchored(_NAME_VERB, _verb_anchors(doc), text, _reaching_verbs(doc, starts)):
         raw = m.group("authors")
         authors = _split_names(raw)
         if (
@@ -917,8 +1034,8 @@ _DETERMINERS = frozenset(
 _LOCATIVES = frozenset(
     "in at from near across throughout within into outside inside around".split()
 )
-_WORD_BACK = regex.compile(r"([\p{L}.'’-]+)[ \t]+$")
-_RESEARCH_VERB = regex.compile(
+_WORD_BACK = _lazy(r"([\p{L}.'’-]+)[ \t]+$")
+_RESEARCH_VERB = _lazy(
     rf"\s+(?:\p{{Ll}}+ly\s+)?(?:{_VERBS_SINGULAR}|{_VERBS_PLURAL}|said|says|used|uses|"
     r"developed|introduced|studied|examined|investigated|identified|provides?|provided|"
     r"presents?|presented|discuss(?:es|ed)?|analy[sz]ed|measured|estimated|documented|"
@@ -928,7 +1045,7 @@ _RESEARCH_VERB = regex.compile(
     r"findings|data|survey|report|essay|review|thesis|framework|approach|concept|notion|"
     r"definition|critique|discussion)\b"
 )
-_CUE_BEFORE = regex.compile(r"(?i:\b(?:see|cf\.|by|following|per|after)\s+)$")
+_CUE_BEFORE = _lazy(r"(?i:\b(?:see|cf\.|by|following|per|after)\s+)$")
 
 
 def _after_determiner(text: str, pos: int, words: frozenset[str] = _DETERMINERS) -> bool:
@@ -950,21 +1067,275 @@ def _after_determiner(text: str, pos: int, words: frozenset[str] = _DETERMINERS)
 
 
 def _anchored(
-    pattern: regex.Pattern[str], anchor: re.Pattern[str] | regex.Pattern[str], text: str
+    pattern: regex.Pattern[str],
+    anchors: Iterable[tuple[int, int]],
+    text: str,
+    starts: Sequence[int],
 ) -> list[regex.Match[str]]:
-    """The matches of ``pattern`` that contain a match of ``anchor``, left to right."""
+    """The matches of ``pattern`` that contain an anchor, left to right.
+
+    For each anchor that no match found so far covers, the matches of ``pattern`` in a
+    window of ``_WINDOW`` characters around it are taken in turn, as ``finditer`` would
+    give them, and the first that contains the anchor's start is kept.  ``starts`` are
+    the sorted positions where a match may begin (more is harmless): trying the pattern
+    at those alone finds the same matches as a search, which tries every position.
+    """
     out: list[regex.Match[str]] = []
     done = 0
-    for a in anchor.finditer(text):
-        if a.start() < done:
+    n = len(starts)
+    for a_start, a_end in anchors:
+        if a_start < done:
             continue
-        lo = max(done, a.start() - _WINDOW)
-        for m in pattern.finditer(text, lo, min(len(text), a.end() + _WINDOW)):
-            if m.start() <= a.start() < m.end():
+        lo = max(done, a_start - _WINDOW)
+        hi = min(len(text), a_end + _WINDOW)
+        k = bisect.bisect_left(starts, lo)
+        while k < n and starts[k] <= a_start:
+            m = pattern.match(text, starts[k], hi)
+            if m is None:
+                k += 1
+            elif a_start < m.end():
                 out.append(m)
                 done = m.end()
                 break
+            else:
+                # The search goes on after this match, which ends before the anchor.
+                k = bisect.bisect_left(starts, m.end(), k + 1)
     return out
+
+
+def _matches_at(
+    pattern: regex.Pattern[str], text: str, starts: Sequence[int]
+) -> list[regex.Match[str]]:
+    """``list(pattern.finditer(text))``, trying the pattern only at ``starts``.
+
+    ``starts`` are sorted and hold every position where a match may begin (more is
+    harmless); the pattern never matches the empty string.
+    """
+    out = []
+    done = 0
+    for at in starts:
+        if at >= done:
+            m = pattern.match(text, at)
+            if m is not None:
+                out.append(m)
+                done = m.end()
+    return out
+
+
+def _as_words(doc: _Context) -> list[int]:
+    """Where ``_AS_VERB`` and ``_AS_BY`` may match: at "as" in any case, as a word.
+
+    A superset: an "a" or "A" then an "s", "S" or "ſ" (which also folds to "s"), or any
+    non-ASCII character in their place, after a character that is not an ASCII letter,
+    digit or "_", and before white space (or a non-ASCII character).
+    """
+    cp = doc.code_points()
+    n = len(cp)
+    at = np.flatnonzero((cp == 65) | (cp == 97) | (cp > 127))
+    at = at[at + 2 < n]
+    second, after = cp[at + 1], cp[at + 2]
+    before = np.where(at > 0, cp[np.maximum(at - 1, 0)], 32)
+    keep = (
+        ((second == 83) | (second == 115) | (second > 127))
+        & ((after <= 32) | (after > 127))
+        & ~(_is_ascii_alnum(before) | (before == 95))
+    )
+    return at[keep].tolist()
+
+
+def _name_starts(doc: _Context) -> list[int]:
+    """Where a match of the narrative patterns may begin: a superset of name starts.
+
+    Those patterns begin with a surname: a capital letter, or a lower-case particle
+    ("van", "de") followed by white space, not inside a word.  Every capital ASCII letter
+    and every non-ASCII character is kept, and every particle that does not follow an
+    ASCII letter or digit and is followed by white space (or a non-ASCII character).
+    """
+    cp = doc.code_points()
+    keep = ((cp >= 65) & (cp <= 90)) | (cp > 127)
+    runs = doc.lower_runs()
+    particle = (
+        ~(_is_ascii_alnum(runs.before) & (runs.begins > 0))
+        & ((runs.after <= 32) | (runs.after > 127))
+        & (runs.ends < len(cp))
+    )
+    keep[runs.begins[runs.spelling(doc.text, _PARTICLES, particle)]] = True
+    return np.flatnonzero(keep).tolist()
+
+
+def _reaching_verbs(doc: _Context, starts: list[int]) -> list[int]:
+    """The ``starts`` from which a match of ``_NAME_VERB`` could reach its verb.
+
+    Between a name and its reporting verb stand only more names, particles, "and",
+    "et al.", a year in parentheses and white space.  So, outside parentheses, a word
+    that begins with a lower-case ASCII letter after an ASCII non-letter is a barrier
+    unless it is one of those words or could begin the verb: a word after white space
+    that begins with the first three letters of a verb.  None of the words that may
+    stand before the verb begins like one (see the tests), so the verb of a match is
+    the first such word after its start.  A start is kept when that word comes before
+    the first barrier and a verb phrase does begin there.
+    """
+    if not starts:
+        return []
+    text = doc.text
+    cp = doc.code_points()
+    runs = doc.lower_runs()
+    before = runs.before
+    word = (runs.begins == 0) | ~_is_ascii_letter(before)
+    verbs = _VERB_HEADS[runs.head] & (runs.ends - runs.begins >= 3) & (runs.begins > 0) & (
+        ((before >= 9) & (before <= 13)) | ((before >= 28) & (before <= 32))
+    )
+    # White space beyond ASCII, read one character at a time (there are few).
+    for k in np.flatnonzero(_VERB_HEADS[runs.head] & (runs.ends - runs.begins >= 3) & (
+        before > 127
+    )).tolist():
+        verbs[k] = text[runs.begins[k] - 1].isspace()
+    opens = np.flatnonzero(cp == 40)
+    closes = np.flatnonzero(cp == 41)
+    last_open = np.concatenate(([-1], opens))[np.searchsorted(opens, runs.begins)]
+    last_close = np.concatenate(([-1], closes))[np.searchsorted(closes, runs.begins)]
+    barrier = word & ~verbs & (last_open <= last_close) & ((runs.begins == 0) | (before < 128))
+    barrier &= ~runs.spelling(text, _BETWEEN, barrier)
+    at = np.array(starts, dtype=np.int64)
+    never = np.int64(len(cp) + 1)
+    verb_at = runs.begins[verbs]
+    barrier_at = runs.begins[barrier]
+    next_verb = np.append(verb_at, never)[np.searchsorted(verb_at, at, "right")]
+    next_barrier = np.append(barrier_at, never)[np.searchsorted(barrier_at, at, "right")]
+    viable = next_verb < next_barrier
+    kept = at[viable].tolist()
+    verb_of = next_verb[viable].tolist()
+    phrase = {v: _VERB_PHRASE.match(text, v) is not None for v in set(verb_of)}
+    return [start for start, v in zip(kept, verb_of) if phrase[v]]
+
+
+def _verb_anchors(doc: _Context) -> list[tuple[int, int]]:
+    """Spans of the words that begin a reporting verb ("writes", "has", "points"...).
+
+    The word has to stand alone: the characters around it are not word characters
+    (letters, digits or "_").
+    """
+    text = doc.text
+    runs = doc.lower_runs()
+    words = runs.spelling(text, _VERB_WORDS)
+    out = []
+    for b, e in zip(runs.begins[words].tolist(), runs.ends[words].tolist()):
+        if (b == 0 or not _is_word_char(text[b - 1])) and (
+            e == len(text) or not _is_word_char(text[e])
+        ):
+            out.append((b, e))
+    return out
+
+
+def _is_word_char(c: str) -> bool:
+    # A word character as \w of the standard re module sees it.
+    return c.isalnum() or c == "_"
+
+
+def _is_ascii_letter(cp: np.ndarray) -> np.ndarray:
+    return ((cp >= 65) & (cp <= 90)) | ((cp >= 97) & (cp <= 122))
+
+
+def _is_ascii_alnum(cp: np.ndarray) -> np.ndarray:
+    return _is_ascii_letter(cp) | ((cp >= 48) & (cp <= 57))
+
+
+def _pack(word: str) -> int:
+    """Up to three lower-case ASCII letters as one number (five bits a letter)."""
+    return sum((ord(c) - 96) << (5 * k) for k, c in enumerate(word[:3]))
+
+
+@dataclass(frozen=True, slots=True)
+class _Runs:
+    """The runs of lower-case ASCII letters of a text: where its small words are.
+
+    Attributes:
+        begins, ends: span of each run.
+        before, after: the code point before and after each run (0 at the ends).
+        head: the first three letters of each run (all of a shorter one), packed.
+    """
+
+    begins: np.ndarray
+    ends: np.ndarray
+    before: np.ndarray
+    after: np.ndarray
+    head: np.ndarray
+
+    @classmethod
+    def of(cls, cp: np.ndarray) -> _Runs:
+        n = len(cp)
+        lower = np.zeros(n + 2, dtype=bool)
+        lower[1:-1] = (cp >= 97) & (cp <= 122)
+        edges = np.flatnonzero(lower[1:] != lower[:-1])
+        begins, ends = edges[0::2], edges[1::2]
+        length = ends - begins
+        head = cp[begins].astype(np.int64) - 96
+        for k in (1, 2):
+            letter = cp[np.minimum(begins + k, n - 1)].astype(np.int64) - 96
+            head |= np.where(length > k, letter, 0) << (5 * k)
+        before = np.where(begins > 0, cp[np.maximum(begins - 1, 0)], 0).astype(np.int64)
+        after = np.where(ends < n, cp[np.minimum(ends, n - 1)], 0).astype(np.int64)
+        return cls(begins, ends, before, after, head)
+
+    def spelling(self, text: str, words: frozenset[str], mask: np.ndarray | None = None
+                 ) -> np.ndarray:
+        """Which runs (among ``mask``) spell one of ``words``, all lower-case ASCII."""
+        # The head is the whole of a run of three letters or fewer; a longer run that
+        # begins like a longer word is read.
+        short = self.ends - self.begins <= 3
+        whole, begun = _heads(words)
+        out = np.where(short, whole[self.head], begun[self.head])
+        if mask is not None:
+            out &= mask
+        longer = np.flatnonzero(out & ~short)
+        out[longer] = [
+            text[b:e] in words
+            for b, e in zip(self.begins[longer].tolist(), self.ends[longer].tolist())
+        ]
+        return out
+
+
+@lru_cache(maxsize=8)
+def _heads(words: frozenset[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Tables, indexed by a packed head, of the words of three letters or fewer that it
+    spells and of the longer words that begin with it."""
+    whole = np.zeros(1 << 15, dtype=bool)
+    begun = np.zeros(1 << 15, dtype=bool)
+    for word in words:
+        (whole if len(word) <= 3 else begun)[_pack(word)] = True
+    return whole, begun
+
+
+# The words of lower-case letters that may stand between a name and its verb.
+_BETWEEN = _PARTICLES | {"and", "et", "al"}
+
+
+def _trie(phrases: Iterable[str]) -> str:
+    """A pattern matching exactly ``phrases`` (a space in one matches any white space),
+    shaped as a trie: a long list of alternatives is slow to try at a position."""
+    tree: dict[str, Any] = {}
+    for phrase in phrases:
+        node = tree
+        for ch in phrase:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def build(node: dict[str, Any]) -> str:
+        alts = [(r"\s+" if ch == " " else regex.escape(ch)) + build(sub)
+                for ch, sub in sorted(node.items()) if ch]
+        if not alts:
+            return ""
+        body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+        return f"(?:{body})?" if "" in node else body
+
+    return build(tree)
+
+
+# Where a reporting verb begins (whatever follows it).
+_VERB_PHRASE = _lazy(_trie(_REPORTING_SINGULAR + _REPORTING_PLURAL))
+# Which heads begin a reporting verb.
+_VERB_HEADS = np.zeros(1 << 15, dtype=bool)
+_VERB_HEADS[[_pack(w) for w in _VERB_WORDS]] = True
 
 
 def _leading_stopword(raw: str) -> bool:
@@ -981,13 +1352,11 @@ def _name_evidence(doc: _Context, authors: tuple[str, ...], initial: bool) -> bo
     """
     if _is_known(doc, authors):
         return True
-    lower = doc.lower_words()
-    capitalized = doc.capitalized_mid_sentence()
     for author in authors:
         last = author.split()[-1]
-        if last.casefold() in lower:
+        if doc.lower_word(last.casefold()):
             return False
-        if initial and last not in capitalized and (
+        if initial and not doc.capitalized_mid_sentence(last) and (
             zipf_frequency(last.casefold(), "en") >= _RARE_ZIPF
         ):
             return False
@@ -1003,7 +1372,12 @@ def _numerics(doc: _Context) -> list[CitationMark]:
             out.append(_note_mark(doc, m.start(), m.end(), NUMERIC, numbers))
     for m in _MD_FOOTNOTE.finditer(text):
         out.append(_note_mark(doc, m.start(), m.end(), FOOTNOTE, (int(m.group("nums")),)))
-    for m in _SUPERSCRIPT.finditer(text):
+    # Most texts hold no superscript digit; a search for one is much cheaper than the scan.
+    cp = doc.code_points()
+    has_superscript = bool(
+        ((cp == 0xB2) | (cp == 0xB3) | (cp == 0xB9) | ((cp >= 0x2070) & (cp <= 0x2079))).any()
+    )
+    for m in _SUPERSCRIPT.finditer(text) if has_superscript else ():
         if _unit_like(text, m.start()):
             continue
         groups = _RX4.split(m.group())
@@ -1142,12 +1516,12 @@ def _sections(text: str, kind: str) -> list[tuple[int, int]]:
 def _all_sections(text: str) -> tuple[tuple[str, int, int], ...]:
     """(kind, body start, body end) of every notes or references section of ``text``."""
     headings = []
-    for m in _HEADING.finditer(text):
+    for m in _line_matches(_HEADING, text):
         kind = "notes" if _NOTE_HEADING.fullmatch(m.group("name")) else "references"
         headings.append((m.start(), m.end(), kind))
     if not headings:
         return ()
-    others = [m.start() for m in _OTHER_HEADING.finditer(text)]
+    others = [m.start() for m in _line_matches(_OTHER_HEADING, text)]
     bounds = sorted({s for s, _, _ in headings} | set(others))
     out = []
     for start, end, kind in headings:
@@ -1157,22 +1531,43 @@ def _all_sections(text: str) -> tuple[tuple[str, int, int], ...]:
     return tuple(out)
 
 
-def _note_regions(text: str) -> list[tuple[int, int]]:
-    """Spans holding notes: notes sections, numbered reference lists, or trailing notes."""
+def _line_matches(pattern: regex.Pattern[str], text: str) -> Iterator[regex.Match[str]]:
+    """``pattern.finditer(text)`` for a pattern that matches a whole line or nothing.
+
+    The pattern starts with ``^`` (multiline), so it is tried at the start of each line
+    only, rather than at every position as a search would.
+    """
+    at = 0
+    while at <= len(text):
+        m = pattern.match(text, at)
+        if m is not None:
+            yield m
+        nl = text.find("\n", at)
+        if nl < 0:
+            return
+        at = nl + 1
+
+
+def _note_regions(
+    text: str, paras: list[tuple[int, int]] | None = None
+) -> list[tuple[int, int]]:
+    """Spans holding notes: notes sections, numbered reference lists, or trailing notes.
+
+    ``paras`` are the paragraphs of ``text``, if already found.
+    """
     regions = _sections(text, "notes")
     for start, end in _sections(text, "references"):
         if _NOTE_START.search(text, start, end):
             regions.append((start, end))
     if not regions:
-        trailing = _trailing_notes(text)
+        trailing = _trailing_notes(text, paragraphs(text) if paras is None else paras)
         if trailing:
             regions.append(trailing)
     return regions
 
 
-def _trailing_notes(text: str) -> tuple[int, int] | None:
+def _trailing_notes(text: str, paras: list[tuple[int, int]]) -> tuple[int, int] | None:
     """A run of numbered paragraphs that ends the document and is referred to before it."""
-    paras = paragraphs(text)
     k = len(paras)
     while k > 0 and _NOTE_START.match(text, paras[k - 1][0], paras[k - 1][1]):
         k -= 1
@@ -1277,7 +1672,7 @@ def _parse_entry(entry: str) -> tuple[tuple[str, ...], str | None, str | None, s
         parts = [p.strip() for p in entry.rstrip(".").split(",")]
         authors = _surnames(parts[0]) if parts else ()
         title = _clean_title(parts[1]) if len(parts) > 1 and not parts[1][:1].isdigit() else None
-    if title is not None and (year is not None and title == year or not title[:1].isalnum()):
+    if title is not None and ((year is not None and title == year) or not title[:1].isalnum()):
         title = None
     return authors, year, title, pages
 
@@ -1301,7 +1696,7 @@ def _first_break(s: str) -> int:
     return len(s)
 
 
-_VANCOUVER = regex.compile(r"[\p{Lu}][\p{L}'’-]+ \p{Lu}{1,3}[,.]")
+_VANCOUVER = _lazy(r"[\p{Lu}][\p{L}'’-]+ \p{Lu}{1,3}[,.]")
 _ABBREVIATED_IN_ENTRIES = frozenset("ed eds trans jr sr st vol no pp p".split())
 
 
@@ -1346,7 +1741,7 @@ def _surnames(segment: str) -> tuple[str, ...]:
             else:
                 names.append(words[-1])
             expect_given = False
-    return tuple(n.strip(".,") for n in names if any(c.isalpha() for c in n) and n[:1].isupper()
+    return tuple(n.strip(".,") for n in names if (any(c.isalpha() for c in n) and n[:1].isupper())
                  or regex.match(_PARTICLE + r"\s", n))
 
 
@@ -1394,20 +1789,51 @@ def _sentences(text: str, paras: list[tuple[int, int]]) -> list[tuple[int, int]]
     for ps, pe in paras:
         pos = ps
         for m in _SENTENCE_END.finditer(text, ps, pe):
-            if text[m.start()] == "." and text[m.start() + 1 : m.start() + 2] not in ".!?…":
+            at, stop = m.span()
+            if text[at] == "." and text[at + 1 : at + 2] not in ".!?…":
                 # One period may belong to an initial or an abbreviation.
-                word = _WORD_BEFORE.search(text, max(ps, m.start() - 20), m.start())
-                if word and (len(word.group(1)) == 1
-                             or word.group(1).casefold() in _ABBREVIATIONS):
+                word = _word_before(text, max(ps, at - 20), at)
+                if word and (len(word) == 1 or word.casefold() in _ABBREVIATIONS):
                     continue
-            s, e = _strip(text, pos, m.end())
+            s, e = _strip(text, pos, stop)
             if s < e:
                 out.append((s, e))
-            pos = m.end()
+            pos = stop
         s, e = _strip(text, pos, pe)
         if s < e:
             out.append((s, e))
     return out
+
+
+def _word_before(text: str, lo: int, end: int) -> str | None:
+    """``_WORD_BEFORE.search(text, lo, end).group(1)``: the word before a period at ``end``.
+
+    A match is letters, then perhaps a period, then the end (or a newline before it).
+    Most periods follow ASCII letters after an ASCII non-letter, or an ASCII character
+    that no match can end with, and are settled here; the regex settles the rest.
+    """
+    if end > lo:
+        last = text[end - 1]
+        if last.isascii():
+            if last.isalpha():
+                start = end - 1
+                while start > lo and text[start - 1].isascii() and text[start - 1].isalpha():
+                    start -= 1
+                if start == lo or text[start - 1].isascii():
+                    # The letters cannot run on further back, and a match starting
+                    # farther back would need letters up to here.
+                    return text[start:end]
+            elif last not in ".\n":
+                return None
+    # A match's letters reach ``end - 3`` or later, so it starts inside the run of letters
+    # that holds that position: the search starts at the beginning of that run (walking
+    # back over anything that might be a letter to the regex module only makes it start
+    # earlier, which finds the same leftmost match).
+    start = max(lo, end - 3)
+    while start > lo and (text[start - 1].isalpha() or not text[start - 1].isascii()):
+        start -= 1
+    m = _WORD_BEFORE.search(text, start, end)
+    return m.group(1) if m else None
 
 
 # --------------------------------------------------------------------------------------
@@ -1455,8 +1881,17 @@ def _score(mark: CitationMark, doc: Document) -> float:
 
 
 def _stem_tokens(doc: Document) -> set[str]:
+    return _name_tokens(doc.id, doc.path)
+
+
+@lru_cache(maxsize=4096)
+def _name_tokens(doc_id: str, path: str | None) -> set[str]:
+    """The words of a document's id and file name stem (every citation asks again).
+
+    The set is shared by the callers, which only read it.
+    """
     tokens: set[str] = set()
-    for name in (doc.id, doc.path):
+    for name in (doc_id, path):
         if name:
             tokens.update(_fold(PurePath(name).stem.replace("_", " ")).split())
     return tokens
@@ -1469,9 +1904,9 @@ def _doc_surnames(author: str) -> frozenset[str]:
     return frozenset(out)
 
 
-_NON_WORD = regex.compile(r"[^\w]+|_")
-_SUBTITLE = regex.compile(r"[:—–]|\s-\s|[.?!]\s")
-_ARTICLE = regex.compile(r"^(?:the|a|an)\s+")
+_NON_WORD = _lazy(r"[^\w]+|_")
+_SUBTITLE = _lazy(r"[:—–]|\s-\s|[.?!]\s")
+_ARTICLE = _lazy(r"^(?:the|a|an)\s+")
 
 
 @lru_cache(maxsize=65536)

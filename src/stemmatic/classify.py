@@ -13,26 +13,29 @@ Everything here is a pure function of the texts and the passages.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import bisect
+from collections import Counter
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
+from itertools import accumulate
 
 import numpy as np
 import regex
 from wordfreq import zipf_frequency
 
-from stemmatic.align.diff import WordAlignment, align_words, differences
+from stemmatic.align.diff import WordAlignment, align_words, classify_words, differences
 from stemmatic.align.units import Prepared, prepare
 from stemmatic.citations import CitationMark, find_citations, resolve
-from stemmatic.normalize import NEGATIONS, tokenize
+from stemmatic.normalize import NEGATIONS, Tokens, tokenize
 from stemmatic.quotes import find_quotations
 from stemmatic.settings import Settings
 from stemmatic.types import (
     Attribution,
     Citation,
     CitationStatus,
-    DiffType,
     Difference,
+    DiffType,
     Document,
     Fidelity,
     Finding,
@@ -138,10 +141,12 @@ def classify(
 
     quoted: list[Passage] = []
     missing: list[tuple[Quotation, tuple[str, float, int, int] | None]] = []
-    lookup = _Lookup(settings)
-    for quotation in quotations:
-        if any(m.start <= quotation.start and quotation.end <= m.end for m in marks):
-            continue  # a cited title, ("The Tidal Ledger"), not quoted words
+    lookup = _Lookup(q, sources, settings)
+    inside_mark = _Within([(m.start, m.end) for m in marks])
+    # Not a cited title, ("The Tidal Ledger"), which is no quoted words.
+    quoted_words = [qu for qu in quotations if not inside_mark(qu.start, qu.end)]
+    lookup.count([_token_range(q, qu.start, qu.end) for qu in quoted_words])
+    for quotation in quoted_words:
         checked = _check_quotation(q, quotation, passages, sources, settings, lookup)
         if isinstance(checked, Passage):
             quoted.append(checked)
@@ -214,20 +219,29 @@ def _check_quotation(
         if p.query_start < quotation.end and quotation.start < p.query_end
     }
     single = words < 2
-    q_keys = _keys(q.tokens.ids[first:stop], single=single).tolist()
-    prepared = {s.id: prepare(s.text, settings, s.excluded) for s in sources}
-    hits = {}
-    for source in sources:
-        table = lookup.pairs(source.id, prepared[source.id], single=single)
-        hits[source.id] = sum(1 for k in q_keys if k in table)
+    hits = lookup.hits(first, stop, single=single)
     ordered = sorted(
         (s for s in sources if hits[s.id] or s.id in near),
         key=lambda s: (s.id not in near, -hits[s.id], s.id),
     )[: len(near) + QUOTE_CANDIDATES]
     best: tuple[float, Document, WordAlignment] | None = None
+    # A match pairs quotation words with equal source words, so a source holding no more
+    # of them than the best match has matched cannot do better, and a short quotation,
+    # which counts only when matched whole, needs a source holding all of them.
+    needed = words if words < QUOTE_MIN_WORDS else 0
+    present: dict[str, int] | None = None
     for source in ordered:
-        s = prepared[source.id]
-        match = _locate(q, first, stop, s, lookup.pairs(source.id, s, single=single))
+        if best is not None or needed:
+            if present is None:
+                present = lookup.hits(first, stop, single=True)
+            if present[source.id] < needed or (
+                best is not None and present[source.id] <= best[2].equal
+            ):
+                continue
+        match = _locate(
+            q, first, stop, lookup.prepared[source.id], lookup.table(source.id, single=single),
+            lookup.query_keys(first, stop),
+        )
         if match is None:
             continue
         ratio = match.equal / words
@@ -242,7 +256,9 @@ def _check_quotation(
         if best is not None:
             s = prepare(best[1].text, settings, best[1].excluded)
             s0, s1 = _source_extent(best[2])
-            closest = (best[1].id, round(best[0], 3), int(s.tokens.starts[s0]), int(s.tokens.ends[s1 - 1]))
+            closest = (
+                best[1].id, round(best[0], 3), int(s.tokens.starts[s0]), int(s.tokens.ends[s1 - 1])
+            )
         return None, closest
     ratio, source, alignment = best
     s = prepare(source.text, settings, source.excluded)
@@ -263,21 +279,108 @@ def _check_quotation(
 
 
 class _Lookup:
-    """Where each word pair (or word) occurs in each source, built once per trace."""
+    """Where each word pair (or word) occurs in each source, built once per trace.
 
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self._tables: dict[tuple[str, bool], dict[int, list[int]]] = {}
+    Which sources share pairs with the quotations is counted for all quotations at once,
+    by looking up each source's pairs among the quotations' (few, sorted) pairs; the
+    table of where each pair occurs in a source, which ``_locate`` needs, is built only
+    for the sources searched.  A source id given twice stands for the last source with
+    that id.
+    """
 
-    def pairs(self, source_id: str, s: Prepared, *, single: bool) -> dict[int, list[int]]:
+    def __init__(self, q: Prepared, sources: Sequence[Document], settings: Settings) -> None:
+        self.prepared = {s.id: prepare(s.text, settings, s.excluded) for s in sources}
+        self._q_ids = q.tokens.ids
+        self._ids = list(self.prepared)
+        self._tables: dict[tuple[str, bool], _Table] = {}
+        self._q_pairs: np.ndarray | None = None
+        self._counts: dict[tuple[int, int, bool], list[int]] = {}
+
+    def hits(self, first: int, stop: int, *, single: bool) -> dict[str, int]:
+        """For each source id, how many keys of query tokens ``[first, stop)`` it has.
+
+        The keys are word pairs, or words when ``single`` (see ``_keys``); repeats count.
+        """
+        found = self._counts.get((first, stop, single))
+        if found is None:
+            self._count([(first, stop)], single=single)
+            found = self._counts[first, stop, single]
+        return dict(zip(self._ids, found))
+
+    def count(self, spans: Sequence[tuple[int, int]]) -> None:
+        """Count the hits of many token ranges at once: numpy's cost is per call."""
+        spans = [(first, stop) for first, stop in spans if stop > first]
+        self._count(spans, single=True)
+        self._count([(first, stop) for first, stop in spans if stop - first >= 2], single=False)
+
+    def _count(self, spans: Sequence[tuple[int, int]], *, single: bool) -> None:
+        firsts = np.array([first for first, _ in spans], dtype=np.int64)
+        sizes = np.array([stop - first for first, stop in spans], dtype=np.int64)
+        if single:
+            q_keys = self._q_ids[_ranges(firsts, sizes)]
+        elif len(spans) and sizes.min() >= 2:
+            # The pairs of a range are a slice of the pairs of the whole query.
+            sizes -= 1
+            q_keys = self.query_keys(0, len(self._q_ids))[_ranges(firsts, sizes)]
+        else:
+            pieces = [_keys(self._q_ids[first:stop], single=False) for first, stop in spans]
+            q_keys = np.concatenate([np.zeros(0, dtype=np.uint64), *pieces])
+            sizes = np.array([len(piece) for piece in pieces], dtype=np.int64)
+        distinct = np.unique(q_keys)
+        which = np.searchsorted(distinct, q_keys)
+        ends = np.cumsum(sizes)
+        per_span = np.zeros((len(spans), len(self._ids)), dtype=np.int64)
+        for owner, source_id in enumerate(self._ids if len(distinct) else ()):
+            # Which of the quotations' distinct keys the source has, summed over the keys
+            # of each range (repeats counted).
+            s_keys = _keys(self.prepared[source_id].tokens.ids, single=single)
+            at = np.minimum(np.searchsorted(distinct, s_keys), len(distinct) - 1)
+            has = np.zeros(len(distinct), dtype=np.int64)
+            has[at[distinct[at] == s_keys]] = 1
+            totals = np.concatenate(([0], np.cumsum(has[which])))
+            per_span[:, owner] = totals[ends] - totals[ends - sizes]
+        for (first, stop), row in zip(spans, per_span.tolist()):
+            self._counts[first, stop, single] = row
+
+    def table(self, source_id: str, *, single: bool) -> _Table:
+        """Where each key of the source occurs."""
         key = (source_id, single)
         table = self._tables.get(key)
         if table is None:
-            table = {}
-            for j, k in enumerate(_keys(s.tokens.ids, single=single).tolist()):
-                table.setdefault(k, []).append(j)
-            self._tables[key] = table
+            keys = _keys(self.prepared[source_id].tokens.ids, single=single)
+            order = np.argsort(keys, kind="stable")
+            table = self._tables[key] = _Table(keys[order], order, order.tolist())
         return table
+
+    def query_keys(self, first: int, stop: int) -> np.ndarray:
+        """The keys of query tokens ``[first, stop)``: ``_keys`` of them, sliced from the
+        keys of the whole query."""
+        if stop - first < 2:
+            return self._q_ids[first:stop]
+        if self._q_pairs is None:
+            self._q_pairs = _keys(self._q_ids, single=False)
+        return self._q_pairs[first : stop - 1]
+
+
+@dataclass(frozen=True, slots=True)
+class _Table:
+    """Where the keys of a source occur.
+
+    Attributes:
+        keys: the source's keys, sorted.
+        positions: the position of each (in order among equal keys).
+        listed: ``positions`` as a list, for the few looked up at a time.
+    """
+
+    keys: np.ndarray
+    positions: np.ndarray
+    listed: list[int]
+
+
+def _ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Concatenated ``arange(start, start + count)`` for each pair."""
+    before = np.cumsum(counts) - counts
+    return np.repeat(starts - before, counts) + np.arange(int(counts.sum()))
 
 
 def _keys(ids: np.ndarray, *, single: bool) -> np.ndarray:
@@ -288,33 +391,36 @@ def _keys(ids: np.ndarray, *, single: bool) -> np.ndarray:
 
 
 def _locate(
-    q: Prepared, first: int, stop: int, s: Prepared, table: dict[int, list[int]]
+    q: Prepared, first: int, stop: int, s: Prepared, table: _Table, q_keys: np.ndarray
 ) -> WordAlignment | None:
     """Best alignment of query tokens ``[first, stop)`` with a window of the source.
 
-    Anchors are shared word pairs (single words for one-word quotations); the window
-    around the diagonal most anchors agree on is aligned word by word.
+    Anchors are shared keys ``q_keys`` of those tokens (word pairs; single words for
+    one-word quotations); the windows around the (up to) three diagonals most anchors
+    agree on are aligned word by word.
     """
     if not len(s.tokens):
         return None
-    q_keys = _keys(q.tokens.ids[first:stop], single=stop - first < 2)
-    q_at: list[int] = []
-    s_at: list[int] = []
-    for i, key in enumerate(q_keys.tolist()):
-        for j in table.get(key, ())[:50]:
-            q_at.append(i)
-            s_at.append(j)
-    if not q_at:
+    diagonals = _diagonals(q_keys, table)
+    if not diagonals:
         return None
-    diagonals = np.array(s_at) - np.array(q_at)
-    values, counts = np.unique(diagonals, return_counts=True)
     best: WordAlignment | None = None
     n_source = len(s.tokens)
-    for diagonal in values[np.argsort(-counts, kind="stable")][:3]:
+    # Windows clipped at the ends of a short source are often the same for several
+    # diagonals, and a tightened window often is the window itself.
+    aligned: dict[tuple[int, int], WordAlignment] = {}
+
+    def aligned_with(s0: int, s1: int) -> WordAlignment:
+        found = aligned.get((s0, s1))
+        if found is None:
+            found = aligned[s0, s1] = align_words(q.tokens, first, stop, s.tokens, s0, s1)
+        return found
+
+    for diagonal in diagonals:
         margin = max(3, (stop - first) // 2)
         lo = max(0, int(diagonal) - margin)
         hi = min(n_source, int(diagonal) + (stop - first) + margin)
-        window = align_words(q.tokens, first, stop, s.tokens, lo, hi)
+        window = aligned_with(lo, hi)
         # Runs of two or more words place the window; a lone common word ("the") far
         # from the quoted words would stretch it.
         blocks = window.equal_blocks(2) or window.equal_blocks()
@@ -326,10 +432,54 @@ def _locate(
         tail = stop - blocks[-1][1]
         s0 = max(lo, blocks[0][2] - lead)
         s1 = min(hi, blocks[-1][3] + tail)
-        tight = align_words(q.tokens, first, stop, s.tokens, s0, s1)
+        tight = aligned_with(s0, s1)
         if best is None or tight.equal > best.equal:
             best = tight
+            if best.equal == stop - first:
+                break  # every word matched: no other window can do better
     return best
+
+
+class _Within:
+    """Whether a span lies inside one of the given spans, found by bisection."""
+
+    def __init__(self, spans: Sequence[tuple[int, int]]) -> None:
+        spans = sorted(spans)
+        self._starts = [start for start, _ in spans]
+        # The farthest end among the spans starting at or before each one.
+        self._reach = list(accumulate((end for _, end in spans), max))
+
+    def __call__(self, start: int, end: int) -> bool:
+        k = bisect.bisect_right(self._starts, start)
+        return k > 0 and self._reach[k - 1] >= end
+
+
+# Up to this many anchors are counted in Python, which is quicker than numpy for few.
+_FEW_ANCHORS = 400
+
+
+def _diagonals(q_keys: np.ndarray, table: _Table) -> list[int]:
+    """The (up to) three diagonals that the most anchors agree on, the lowest first on a tie.
+
+    An anchor is a key shared by the query and the source, at one of its first 50
+    places in the source (a common pair, "of the", says little); its diagonal is its
+    source position minus its query position.
+    """
+    at = np.searchsorted(table.keys, q_keys, side="left")
+    upto = np.minimum(np.searchsorted(table.keys, q_keys, side="right"), at + 50)
+    if int((upto - at).sum()) <= _FEW_ANCHORS:
+        votes: Counter[int] = Counter()
+        listed = table.listed
+        for i, (a, b) in enumerate(zip(at.tolist(), upto.tolist())):
+            for j in listed[a:b]:
+                votes[j - i] += 1
+        ranked = sorted(votes.items(), key=lambda vote: (-vote[1], vote[0]))
+        return [diagonal for diagonal, _ in ranked[:3]]
+    shared = upto - at
+    q_at = np.repeat(np.arange(len(q_keys), dtype=np.int64), shared)
+    diagonals = table.positions[_ranges(at, shared)].astype(np.int64) - q_at
+    values, counts = np.unique(diagonals, return_counts=True)
+    return values[np.argsort(-counts, kind="stable")][:3].tolist()
 
 
 def _source_extent(alignment: WordAlignment) -> tuple[int, int]:
@@ -443,7 +593,8 @@ def _cut(
         qs, qe = _span(q, alignment, query_side=True)
         ss, se = _span(s, alignment, query_side=False)
         if (x, y) == (passage.query_start, passage.query_end):
-            qs, qe, ss, se = passage.query_start, passage.query_end, passage.source_start, passage.source_end
+            qs, qe = passage.query_start, passage.query_end
+            ss, se = passage.source_start, passage.source_end
         out.append(
             replace(
                 passage,
@@ -460,11 +611,12 @@ def _cut(
 
 def _containment(q: Prepared, q0: int, q1: int, s: Prepared, s0: int, s1: int) -> float:
     """Share of a query piece's content words that occur in the source span."""
-    q_ids = q.tokens.ids[q0:q1][q.content[q0:q1]]
-    if not len(q_ids):
+    q_ids = q.tokens.ids[q0:q1][q.content[q0:q1]].tolist()
+    if not q_ids:
         return 0.0
-    s_ids = s.tokens.ids[s0:s1]
-    return float(np.isin(q_ids, s_ids).mean())
+    # (A set is much quicker than np.isin on a passage's few words.)
+    s_ids = set(s.tokens.ids[s0:s1].tolist())
+    return sum(1 for i in q_ids if i in s_ids) / len(q_ids)
 
 
 def _tighten(
@@ -510,8 +662,14 @@ def _resolve_all(
 ) -> list[_Resolved]:
     by_id = {s.id: s for s in sources}
     out = []
+    # A work is usually cited many times, and metadata resolution reads only these fields.
+    by_metadata: dict[tuple[tuple[str, ...], str | None, str | None],
+                      tuple[str | None, str | None]] = {}
     for mark in [*in_text, *references]:
-        source_id, method = resolve(mark, sources)
+        work = (mark.authors, mark.year, mark.title)
+        if work not in by_metadata:
+            by_metadata[work] = resolve(mark, sources)
+        source_id, method = by_metadata[work]
         if source_id is None and mark.style != "reference":
             source_id = _by_evidence(mark, passages, by_id)
             method = "evidence" if source_id else None
@@ -585,7 +743,9 @@ def _findings(
                 (("score", p.score),),
             ))
         if p.attribution is Attribution.UNCITED:
-            out.append(_about(p, FindingType.UNCITED, f"{p.kind.value} of {label} with no citation"))
+            out.append(
+                _about(p, FindingType.UNCITED, f"{p.kind.value} of {label} with no citation")
+            )
         elif p.attribution is Attribution.MISCITED:
             cited = _covering_labels(p, resolved, by_id)
             out.append(_about(
@@ -672,7 +832,7 @@ def _describe(d: Difference) -> str:
 def _label(doc: Document | None, fallback: str) -> str:
     if doc is None:
         return fallback
-    year = regex.search(r"\d{4}", doc.date or "")
+    year = _YEAR.search(doc.date or "")
     if doc.author:
         surname = _surname(doc.author)
         return f"{surname} {year.group(0)}" if year else surname
@@ -680,11 +840,13 @@ def _label(doc: Document | None, fallback: str) -> str:
 
 
 _PARTICLES = frozenset("van von der den de del della di da du dos das la le ten ter".split())
+_YEAR = regex.compile(r"\d{4}")
+_AUTHORS_SPLIT = regex.compile(r"\s+(?:and|&)\s+|;")
 
 
 def _surname(author: str) -> str:
     """The first author's surname: "Smith, Jane" and "Maarten de Vries" give Smith, de Vries."""
-    first = regex.split(r"\s+(?:and|&)\s+|;", author)[0].strip()
+    first = _AUTHORS_SPLIT.split(author)[0].strip()
     if "," in first:
         return first.split(",")[0].strip()
     words = first.split()
@@ -697,7 +859,10 @@ def _surname(author: str) -> str:
 
 
 def _mark_label(mark: CitationMark) -> str:
-    who = " and ".join(mark.authors) if mark.authors else (f"“{mark.title}”" if mark.title else mark.text)
+    if mark.authors:
+        who = " and ".join(mark.authors)
+    else:
+        who = f"“{mark.title}”" if mark.title else mark.text
     return f"{who} {mark.year}" if mark.year else who
 
 
@@ -731,19 +896,24 @@ def _drift(
     s0, s1 = _sentence_tokens(s, p.source_start, p.source_end)
     if q1 <= q0 or s1 <= s0:
         return []
+    # A negation added on one side may reword one made by a prefix or by "without" on
+    # the other ("not refilled" for "unfilled", "no record" for "without records").
+    # (Looked at only for a negation that differs, which is rare.)
+    sides = (q, q0, q1), (s, s0, s1)
     changed: list[str] = []
-    for d in differences(q.tokens, s.tokens, align_words(q.tokens, q0, q1, s.tokens, s0, s1)):
+    for d in _word_changes(q.tokens, s.tokens, align_words(q.tokens, q0, q1, s.tokens, s0, s1)):
         if d.type not in (DiffType.WORD, DiffType.INSERTION, DiffType.OMISSION):
             continue
         q_num, s_num = _has_number(d.query), _has_number(d.source)
-        if d.type is DiffType.WORD and q_num and s_num and _small(d):
-            changed.append(f"{d.source} → {d.query}")
-        elif (
+        if (d.type is DiffType.WORD and q_num and s_num and _small(d)) or (
             d.type is DiffType.WORD and _small(d) and _is_name(text, d)
             and _CAPITAL.match(d.source)
         ):
             changed.append(f"{d.source} → {d.query}")
-        elif _small(d) and _negation(d.query) != _negation(d.source):
+        elif (
+            _small(d) and _negation(d.query) != _negation(d.source)
+            and not _affixed(*sides[_negation(d.query) > _negation(d.source)])
+        ):
             changed.append(
                 f"negation “{d.query or d.source}” {'added' if _negation(d.query) else 'dropped'}"
             )
@@ -756,13 +926,49 @@ def _drift(
     )]
 
 
+def _word_changes(
+    query: Tokens, source: Tokens, alignment: WordAlignment
+) -> Iterator[Difference]:
+    """The differences of an alignment that may be words changed, added or dropped.
+
+    They come in the order ``differences`` gives them, which also reports differences
+    of typography, case and spelling between matched words and between the marks after
+    them; drift has no use for those, and they make most of the cost on whole sentences.
+    """
+    qt, st = query.text, source.text
+    # ``differences`` reports one difference for each opcode that is not "equal".
+    unequal = iter(differences(query, source, WordAlignment(
+        tuple(op for op in alignment.opcodes if op[0] != "equal"), 0
+    )))
+    for tag, i1, i2, j1, j2 in alignment.opcodes:
+        if tag != "equal":
+            yield next(unequal)
+            continue
+        for qs, qe, ss, se in zip(
+            query.starts[i1:i2].tolist(), query.ends[i1:i2].tolist(),
+            source.starts[j1:j2].tolist(), source.ends[j1:j2].tolist(),
+        ):
+            qw, sw = qt[qs:qe], st[ss:se]
+            if qw != sw and classify_words(qw, sw) is DiffType.WORD:
+                yield Difference(qw, sw, DiffType.WORD, qs, qe, ss, se)
+
+
 def _sentence_tokens(p: Prepared, start: int, end: int) -> tuple[int, int]:
+    """The tokens of the sentences around a span, at most DRIFT_CONTEXT words either
+    side of it (a text with no sentence ends would otherwise be one sentence)."""
     first, stop = _token_range(p, start, end)
     if stop <= first:
         return first, stop
-    return int(p.sent_first[p.tok_sent[first]]), int(p.sent_stop[p.tok_sent[stop - 1]])
+    return (
+        max(int(p.sent_first[p.tok_sent[first]]), first - DRIFT_CONTEXT),
+        min(int(p.sent_stop[p.tok_sent[stop - 1]]), stop + DRIFT_CONTEXT),
+    )
 
 
+DRIFT_CONTEXT = 60
+
+
+@lru_cache(maxsize=4096)
 def _has_number(words: str) -> bool:
     """Figures, or numbers written as words ("three quarters" is 3/4)."""
     if _NUMBER.search(words):
@@ -781,9 +987,21 @@ def _is_name(text: str, d: Difference) -> bool:
     return not (before == "" or before[-1:] in ".!?\"“”")
 
 
+@lru_cache(maxsize=4096)
 def _negation(words: str) -> int:
     return sum(1 for w in regex.findall(r"\p{L}+(?:['’]\p{L}+)?", words.casefold())
                if w in NEGATIONS or w.endswith("n't") or w.endswith("n’t"))
+
+
+def _affixed(p: Prepared, first: int, stop: int) -> bool:
+    """Whether tokens ``[first, stop)`` negate by "without" or by a prefix ("unfilled":
+    "un" before a common word of five letters or more)."""
+    words = p.tokens.text[int(p.tokens.starts[first]) : int(p.tokens.ends[stop - 1])]
+    return any(
+        w == "without"
+        or (w.startswith("un") and len(w) >= 7 and zipf_frequency(w[2:], "en") >= 3)
+        for w in regex.findall(r"\p{L}+", words.casefold())
+    )
 
 
 # Whole words in lower case: capitalized words are names, which are rare but not errors.
@@ -832,7 +1050,9 @@ def _shared_errors(
     shared = sorted(w for w in q_words & s_words if _oddity(w))
     out = []
     for word in shared:
-        found = regex.search(rf"(?<![\p{{L}}]){word}(?![\p{{L}}])", text, pos=p.query_start, endpos=p.query_end)
+        found = regex.search(
+            rf"(?<![\p{{L}}]){word}(?![\p{{L}}])", text, pos=p.query_start, endpos=p.query_end
+        )
         at = found.start() if found else p.query_start
         out.append(replace(
             _about(p, FindingType.SHARED_ERROR,

@@ -121,6 +121,9 @@ def cli() -> None:
                    "--sources.")
 @click.option("--index", "-i", "index_path", type=click.Path(path_type=Path),
               help="An index built with `stemmatic index add`.")
+@click.option("--wait", "wait", type=click.FloatRange(min=0), default=60, show_default=True,
+              metavar="SECONDS",
+              help="With --index: how long to wait while another process writes the index.")
 @click.option("--format", "-f", "fmt", type=click.Choice(FORMATS), default="text",
               show_default=True, help="Report format.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
@@ -131,8 +134,10 @@ def cli() -> None:
 @click.option("--fail-on", "fail_on", default="", metavar="TYPES",
               help="Exit with status 1 when findings of these types exist: a comma-separated "
                    "list (misquote,uncited-passage,...) or 'any'.")
-@click.option("--workers", "-w", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Processes aligning sources in parallel; the report does not depend on it.")
+@click.option("--workers", "-w", type=click.IntRange(min=1), default=None,
+              help="Processes aligning sources in parallel (default: one per CPU core, up "
+                   "to 8, when the sources hold 300,000 characters or more and are not tiny).  "
+                   "The report does not depend on it.")
 @click.option("--quiet", "-q", is_flag=True, help="Print one line; rely on the exit status.")
 @click.option("--verbose", "-v", is_flag=True, help="Also show every passage.")
 @_settings_options
@@ -141,11 +146,12 @@ def trace(
     more_sources: tuple[Path, ...],
     sources: tuple[Path, ...],
     index_path: Path | None,
+    wait: float,
     fmt: str,
     output: Path | None,
     include_texts: bool,
     fail_on: str,
-    workers: int,
+    workers: int | None,
     quiet: bool,
     verbose: bool,
     **options: Any,
@@ -184,7 +190,7 @@ def trace(
     if index_path is not None:
         from stemmatic.index.duck import DuckIndex
 
-        store = DuckIndex.open(index_path, settings, read_only=True)
+        store = DuckIndex.open(index_path, settings, read_only=True, wait=wait, on_wait=_tell)
     try:
         with _progress(quiet, "Aligning") as advance:
             report = run_trace(
@@ -202,7 +208,8 @@ def trace(
     failing = [f for f in report.findings if f.type in gate]
     if failing:
         click.echo(
-            f"stemmatic: {len(failing)} finding(s) of type {', '.join(sorted({f.type for f in failing}))}",
+            f"stemmatic: {len(failing)} finding(s) of type "
+            f"{', '.join(sorted({f.type for f in failing}))}",
             err=True,
         )
         sys.exit(EXIT_FINDINGS)
@@ -248,9 +255,11 @@ def render(report_path: Path, fmt: str, output: Path | None) -> None:
     try:
         raw = report_path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise StemmaticError(f"cannot read the report: {exc.strerror}", path=str(report_path))
+        raise StemmaticError(
+            f"cannot read the report: {exc.strerror}", path=str(report_path)
+        ) from None
     except UnicodeDecodeError:
-        raise StemmaticError("not a JSON report (not UTF-8 text)", path=str(report_path))
+        raise StemmaticError("not a JSON report (not UTF-8 text)", path=str(report_path)) from None
     try:
         data = load_json(raw)
     except StemmaticError as exc:
@@ -378,16 +387,32 @@ def index() -> None:
     """Build and inspect on-disk corpus indexes (DuckDB files)."""
 
 
+_WAIT_OPTION = click.option(
+    "--wait", type=click.FloatRange(min=0), default=60, show_default=True, metavar="SECONDS",
+    help="How long to wait while another process uses the index.",
+)
+
+
+def _tell(message: str) -> None:
+    """Say on stderr that the command waits for another process (the index's on_wait)."""
+    click.echo(f"stemmatic: {message}", err=True)
+
+
 @index.command("add")
 @click.argument("index_path", metavar="INDEX", type=click.Path(dir_okay=False, path_type=Path))
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@_WAIT_OPTION
 @_settings_options
-def index_add(index_path: Path, paths: tuple[Path, ...], **options: Any) -> None:
+def index_add(index_path: Path, paths: tuple[Path, ...], wait: float, **options: Any) -> None:
     """Add the documents under PATHS to INDEX, creating it if needed.
 
     Adding is incremental: documents already in the index are skipped when unchanged
     and replaced when their text changed.  Each document is committed whole, so an
     interrupted run leaves every document either fully indexed or absent.
+
+    While it writes, `trace --index` and `index info` can still read INDEX: every two
+    seconds or so it leaves the file to them for a moment, and then waits until they are
+    done.  They see the documents committed so far.
 
     \b
     Example:
@@ -401,7 +426,7 @@ def index_add(index_path: Path, paths: tuple[Path, ...], **options: Any) -> None
     for item in skipped:
         err.print(f"[yellow]skipped[/] {item.path}: {item.reason}", highlight=False)
     total = sum(len(d.text) for d in documents)
-    with DuckIndex.open(index_path, settings, create=True) as store:
+    with DuckIndex.open(index_path, settings, create=True, wait=wait, on_wait=_tell) as store:
         with _progress(False, "Indexing", total=total) as advance:
             done = [0]
 
@@ -419,13 +444,14 @@ def index_add(index_path: Path, paths: tuple[Path, ...], **options: Any) -> None
 
 @index.command("info")
 @click.argument("index_path", metavar="INDEX", type=click.Path(dir_okay=False, path_type=Path))
-def index_info(index_path: Path) -> None:
+@_WAIT_OPTION
+def index_info(index_path: Path, wait: float) -> None:
     """Show an index's format version, settings and size, as JSON."""
     import json
 
     from stemmatic.index.duck import index_info as info
 
-    click.echo(json.dumps(info(index_path), indent=2, default=str))
+    click.echo(json.dumps(info(index_path, wait=wait, on_wait=_tell), indent=2, default=str))
 
 
 def _emit(
@@ -510,7 +536,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.exit(130)
     except SystemExit:
         raise
-    except Exception as exc:  # noqa: BLE001 - the last line of defence: no tracebacks
+    except Exception as exc:
         if os.environ.get("STEMMATIC_DEBUG"):
             raise
         click.echo(

@@ -6,6 +6,8 @@ stage's; this module only wires the stages together and assembles the report.
 
 from __future__ import annotations
 
+import multiprocessing
+import multiprocessing.context
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -13,7 +15,8 @@ from dataclasses import replace
 from itertools import repeat
 
 from stemmatic import ingest
-from stemmatic.align import align
+from stemmatic.align import Prepared, align, prepare
+from stemmatic.align.units import remember
 from stemmatic.classify import classify
 from stemmatic.errors import InputError, SettingsError
 from stemmatic.index.store import IndexStore, tokens_for
@@ -32,7 +35,7 @@ def trace(
     index: IndexStore | None = None,
     settings: Settings | None = None,
     progress: Progress | None = None,
-    workers: int = 1,
+    workers: int | None = 1,
 ) -> Report:
     """Find every passage of ``query`` that came from a source, and check it.
 
@@ -43,7 +46,8 @@ def trace(
             sharing the most fingerprints with the query are aligned.
         settings: matching settings.
         progress: called after each source is aligned.
-        workers: processes aligning sources in parallel (1: in this process).  The
+        workers: processes aligning sources in parallel (1: in this process; None: one
+            per CPU core when there are enough sources to repay starting them).  The
             report is the same whatever the number.
 
     Returns:
@@ -75,6 +79,8 @@ def trace(
 
     candidates, dropped = _distinct(query_doc, candidates)
     warnings.extend(dropped)
+    if workers is None:
+        workers = _auto_workers(candidates)
     if workers < 1:
         raise SettingsError(f"workers must be at least 1, not {workers}")
     passages: list[Passage] = []
@@ -106,10 +112,51 @@ def _align_all(
         for source in sources:
             yield align(query, source, settings)
         return
-    with ProcessPoolExecutor(max_workers=min(workers, len(sources))) as pool:
-        yield from pool.map(
-            align, repeat(query), sources, repeat(settings), chunksize=max(1, len(sources) // (4 * workers))
-        )
+    # Prepared before the pool starts, the query is inherited by forked workers instead
+    # of being tokenized again in each of them.
+    prepare(query.text, settings, query.excluded)
+    with ProcessPoolExecutor(max_workers=min(workers, len(sources)), mp_context=_context()) as pool:
+        chunks = max(1, len(sources) // (4 * workers))
+        results = pool.map(_align_one, repeat(query), sources, repeat(settings), chunksize=chunks)
+        for source, (found, prepared) in zip(sources, results):
+            # The checks of quotations and citations read the sources' tokens again.
+            remember(source.text, settings, source.excluded, prepared)
+            yield found
+
+
+# Below this much source text, or with sources this short on average, starting worker
+# processes and sending the prepared sources back costs more than it saves.
+AUTO_WORKERS_MIN_CHARS = 300_000
+AUTO_WORKERS_MIN_MEAN_CHARS = 2_000
+AUTO_WORKERS_MAX = 8
+
+
+def _auto_workers(sources: Sequence[Document]) -> int:
+    chars = sum(len(s.text) for s in sources)
+    if (
+        len(sources) < 2
+        or chars < AUTO_WORKERS_MIN_CHARS
+        or chars < AUTO_WORKERS_MIN_MEAN_CHARS * len(sources)
+    ):
+        return 1
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, AUTO_WORKERS_MAX, len(sources)))
+
+
+def _align_one(
+    query: Document, source: Document, settings: Settings
+) -> tuple[list[Passage], Prepared]:
+    return align(query, source, settings), prepare(source.text, settings, source.excluded)
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    # Forking starts a worker in milliseconds, with the modules already imported; a
+    # fresh interpreter would spend most of a short trace importing them again.
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("fork" if "fork" in methods else None)
 
 
 def _gather(
@@ -133,17 +180,15 @@ def _distinct(query: Document, sources: Sequence[Document]) -> tuple[list[Docume
     """Drop the query itself and repeated ids from the sources.
 
     A folder of sources often holds the document being checked; comparing it with
-    itself would report the whole text as copied.
+    itself would report the whole text as copied.  The same file read twice gives the
+    same text, so comparing texts finds it (and a copy of it under another name) without
+    resolving every source's path.
     """
     out: list[Document] = []
     warnings: list[str] = []
     seen: set[str] = set()
-    query_path = os.path.realpath(query.path) if query.path else None
     for doc in sources:
-        same_file = query_path is not None and doc.path is not None and (
-            os.path.realpath(doc.path) == query_path
-        )
-        if same_file or doc.text == query.text:
+        if doc.text == query.text:
             warnings.append(f"source {doc.id} is the query itself; it was not compared")
             continue
         if doc.id in seen:

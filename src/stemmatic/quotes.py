@@ -22,10 +22,11 @@ latest opening mark), so one unbalanced mark cannot swallow the rest of a docume
 
 from __future__ import annotations
 
-import bisect
 import re
 from collections import Counter
 from dataclasses import dataclass
+
+import numpy as np
 
 from stemmatic.normalize import STOPWORDS
 from stemmatic.types import Quotation
@@ -67,7 +68,9 @@ _ELISION = re.compile(
 )
 _ELIDED_YEAR = re.compile(r"\d\d(?!\d)")
 # "rock 'n' roll": both marks around the n are apostrophes.
-_N_ELISION = re.compile(r"(?<=\s)['’‘]n['’](?=\s)", re.IGNORECASE)
+# (The mark comes first so that the scan for it runs fast; the lookbehind then checks
+# the white space before it.)
+_N_ELISION = re.compile(r"['’‘](?<=\s['’‘])n['’](?=\s)", re.IGNORECASE)
 
 _MARKS = re.escape("".join(_FAMILY))
 _NOT_OPEN_BEFORE = "[^" + re.escape("".join(_OPEN_BEFORE)) + _MARKS + r"\s]"
@@ -232,11 +235,14 @@ def _marks(text: str, para_starts: list[int]) -> tuple[list[_Mark], list[_Mark]]
     # The context tests run as regular expressions, so the Python loop below only sees
     # marks that can open or close (most apostrophes never reach it).
     openers = {m.start() for m in _OPENER.finditer(text)}
-    openers.update(m.start() for m in _GUILLEMET_OPENER.finditer(text))
+    # The guillemet patterns are tried at every space, so only where there are guillemets.
+    if "«" in text or "‹" in text:
+        openers.update(m.start() for m in _GUILLEMET_OPENER.finditer(text))
     closers = {m.start() for m in _CLOSER.finditer(text)}
-    closers.update(m.end() - 1 for m in _GUILLEMET_CLOSER.finditer(text))
+    if "»" in text or "›" in text:
+        closers.update(m.end() - 1 for m in _GUILLEMET_CLOSER.finditer(text))
     apostrophes: set[int] = set()
-    for m in _N_ELISION.finditer(text):
+    for m in _N_ELISION.finditer(text) if _has_mark_n(text) else ():
         apostrophes.update((m.start(), m.end() - 1))
     stacked: list[_Mark] = []
     singles: list[_Mark] = []
@@ -263,6 +269,14 @@ def _marks(text: str, para_starts: list[int]) -> tuple[list[_Mark], list[_Mark]]
         mark = _Mark(i, ch, family, can_open, can_close, para, cap_from=i)
         (singles if family == _SINGLE else stacked).append(mark)
     return stacked, singles
+
+
+def _has_mark_n(text: str) -> bool:
+    """Whether an "n" follows a single quote mark anywhere: the scan for "'n'" is slow,
+    and the pair rare (str's search for two characters is slow too)."""
+    cp = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    mark = (cp[:-1] == 39) | (cp[:-1] == 0x2018) | (cp[:-1] == 0x2019)
+    return bool((mark & ((cp[1:] == 78) | (cp[1:] == 110))).any())
 
 
 def _is_elision(text: str, pos: int, ch: str) -> bool:
@@ -468,7 +482,7 @@ def _blocks(text: str, paras: list[tuple[int, int]], unwrapped: bool) -> list[Qu
     blocks: list[Quotation] = []
     run: list[tuple[int, int]] = []  # (text start, text end) of each ">" line with text
     last_end = -2
-    for m in _MD_QUOTE_RUN_LINE.finditer(text):
+    for m in _MD_QUOTE_RUN_LINE.finditer(text) if ">" in text else ():
         if m.start() != last_end + 1:
             _flush_run(text, run, blocks)
         last_end = m.end()
@@ -485,7 +499,7 @@ def _blocks(text: str, paras: list[tuple[int, int]], unwrapped: bool) -> list[Qu
     # the indentation that most of the text has is the usual one.
     counts: Counter[int] = Counter()
     for (start, end), indent in zip(paras, indents):
-        if indent >= 0 and (_BODY_END.search(text, start, end) or end - start > 80):
+        if indent >= 0 and (end - start > 80 or _ends_like_body(text, start, end)):
             counts[indent] += end - start if unwrapped else 1
     if not counts:
         counts.update(i for i in indents if i >= 0)
@@ -503,6 +517,18 @@ def _blocks(text: str, paras: list[tuple[int, int]], unwrapped: bool) -> list[Qu
             blocks.append(Quotation(s, e, "", "", block=True))
     blocks.sort(key=lambda q: q.start)
     return blocks
+
+
+def _ends_like_body(text: str, start: int, end: int) -> bool:
+    """``_BODY_END.search(text, start, end)``, tried only where a match can start.
+
+    A match is a closing mark and then white space to the end, so its mark is the last
+    character that is not white space (\\s is what ``str.isspace`` says it is).
+    """
+    last = end
+    while last > start and text[last - 1].isspace():
+        last -= 1
+    return last > start and _BODY_END.match(text, last - 1, end) is not None
 
 
 def _flush_run(text: str, run: list[tuple[int, int]], blocks: list[Quotation]) -> None:
@@ -536,10 +562,10 @@ def _indent(text: str, start: int, end: int) -> int:
 def _warnings(text: str, marks: list[_Mark]) -> list[str]:
     if not marks:
         return []
-    newlines = [m.start() for m in re.finditer("\n", text)]
+    newline = "\n"
     out = [
         f"unbalanced quote mark {m.char} at offset {m.pos} "
-        f"(line {bisect.bisect_right(newlines, m.pos - 1) + 1})"
+        f"(line {text.count(newline, 0, m.pos) + 1})"
         for m in marks[:_MAX_WARNINGS]
     ]
     if len(marks) > _MAX_WARNINGS:

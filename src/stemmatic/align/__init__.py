@@ -21,14 +21,15 @@ from collections.abc import Sequence
 import numpy as np
 
 from stemmatic.align.candidate import Candidate, overlap
+from stemmatic.align.close import CLOSE_SHARED, find_close
 from stemmatic.align.copies import find_copies
-from stemmatic.align.diff import differences
+from stemmatic.align.diff import align_words, differences
 from stemmatic.align.paraphrases import find_paraphrases
 from stemmatic.align.seeds import ngram_matches, sentence_vectors
 from stemmatic.align.summary import find_summaries
 from stemmatic.align.units import Prepared, prepare
 from stemmatic.settings import Settings
-from stemmatic.types import Document, Passage
+from stemmatic.types import Document, Kind, Passage
 
 __all__ = ["Prepared", "align", "prepare"]
 
@@ -61,9 +62,11 @@ def align(query: Document, source: Document, settings: Settings | None = None) -
     summaries: list[Candidate] = []
     if settings.paraphrase and q.n_sentences and s.n_sentences:
         vectors = sentence_vectors(q, s)
-        found = _combine(q, s, found, find_paraphrases(q, s, matches, vectors, settings))
+        paraphrases = find_paraphrases(q, s, matches, vectors, settings)
+        paraphrases += find_close(q, s, vectors, settings)
+        found = _combine(q, s, found, paraphrases)
         summaries = find_summaries(q, s, vectors, found, settings)
-    chosen = _resolve_overlaps(found, summaries)
+    chosen = _join_close(q, s, _resolve_overlaps(found, summaries))
     passages = [
         Passage(
             query_start=c.q_span[0],
@@ -101,7 +104,13 @@ def _combine(
         inside = [c for c in copies if overlap(c.q_span, p.q_span)]
         if inside:
             words, reused = _rest_reused(q, s, p, inside)
-            if words < REST_WORDS or reused < REST_REUSED:
+            # A close paraphrase stands when its words outside the copies alone share
+            # enough with its source to make it close: the copies are not what makes
+            # the sentence similar.
+            enough = reused >= REST_REUSED or (
+                p.method == "close" and reused * words >= CLOSE_SHARED
+            )
+            if words < REST_WORDS or not enough:
                 continue
         out.append(p)
         kept_copies = [
@@ -126,6 +135,64 @@ def _rest_reused(
     if not len(words):
         return 0, 0.0
     return len(words), float(np.isin(words, s.tokens.ids[s0:s1][s.content[s0:s1]]).mean())
+
+
+def _join_close(q: Prepared, s: Prepared, chosen: list[Candidate]) -> list[Candidate]:
+    """Join each close paraphrase to a passage that continues it on both sides.
+
+    A close paraphrase next to a passage found otherwise (the next or previous query
+    sentence, and within a sentence on the source side) is the edge of that passage,
+    reworded more than its middle: one passage, not two.
+    """
+    close = [c for c in chosen if c.method == "close"]
+    out = [c for c in chosen if c.method != "close"]
+    for c in close:
+        k = next((k for k, o in enumerate(out) if _continues(q, s, o, c)), None)
+        if k is None:
+            out.append(c)
+            continue
+        o = out[k]
+        q_span = (min(o.q_span[0], c.q_span[0]), max(o.q_span[1], c.q_span[1]))
+        s_span = (min(o.s_span[0], c.s_span[0]), max(o.s_span[1], c.s_span[1]))
+        if any(overlap(q_span, x.q_span) for x in out + close if x is not o and x is not c):
+            # The sentence between them belongs to another passage.
+            out.append(c)
+            continue
+        q0, q1 = np.searchsorted(q.tokens.starts, q_span)
+        s0, s1 = np.searchsorted(s.tokens.starts, s_span)
+        out[k] = Candidate(
+            q_span, s_span, Kind.PARAPHRASE, o.score, int(q1 - q0),
+            align_words(q.tokens, int(q0), int(q1), s.tokens, int(s0), int(s1)), o.method,
+            o.fragment,
+        )
+    return out
+
+
+def _continues(q: Prepared, s: Prepared, a: Candidate, b: Candidate) -> bool:
+    """Whether the close paraphrase ``b`` continues the passage ``a``: at most one
+    sentence apart on both sides, in one paragraph of the query (a writer reworks a
+    source paragraph by paragraph, and cites each paragraph on its own)."""
+    return (
+        _paragraph(q, a.q_span) == _paragraph(q, b.q_span)
+        and _near(q, a.q_span, b.q_span)
+        and _near(s, a.s_span, b.s_span)
+    )
+
+
+def _paragraph(p: Prepared, span: tuple[int, int]) -> tuple[int, int]:
+    first = max(int(np.searchsorted(p.sent_start, span[0], side="right")) - 1, 0)
+    last = max(int(np.searchsorted(p.sent_start, span[1] - 1, side="right")) - 1, 0)
+    return int(p.sent_par[first]), int(p.sent_par[last])
+
+
+def _near(p: Prepared, a: tuple[int, int], b: tuple[int, int]) -> bool:
+    first, last = sorted((a, b))
+    if last[0] < first[1]:
+        return True
+    gap = np.searchsorted(p.sent_start, last[0], side="right") - np.searchsorted(
+        p.sent_start, first[1] - 1, side="right"
+    )
+    return int(gap) <= 2
 
 
 def _resolve_overlaps(

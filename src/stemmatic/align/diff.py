@@ -38,7 +38,9 @@ def align_words(query: Tokens, q0: int, q1: int, source: Tokens, s0: int, s1: in
     ops = []
     equal = 0
     for op in Levenshtein.opcodes(q_ids, s_ids):
-        ops.append((op.tag, op.src_start + q0, op.src_end + q0, op.dest_start + s0, op.dest_end + s0))
+        ops.append(
+            (op.tag, op.src_start + q0, op.src_end + q0, op.dest_start + s0, op.dest_end + s0)
+        )
         if op.tag == "equal":
             equal += op.src_end - op.src_start
     return WordAlignment(tuple(ops), equal)
@@ -56,16 +58,19 @@ def differences(query: Tokens, source: Tokens, alignment: WordAlignment) -> tupl
     qt, st = query.text, source.text
     for tag, i1, i2, j1, j2 in alignment.opcodes:
         if tag == "equal":
-            for i, j in zip(range(i1, i2), range(j1, j2)):
-                qs, qe = int(query.starts[i]), int(query.ends[i])
-                ss, se = int(source.starts[j]), int(source.ends[j])
+            # Plain lists: indexing numpy arrays word by word costs more than the
+            # comparisons themselves.
+            q_starts, q_ends = query.starts[i1:i2].tolist(), query.ends[i1:i2].tolist()
+            s_starts, s_ends = source.starts[j1:j2].tolist(), source.ends[j1:j2].tolist()
+            last = i2 - i1 - 1
+            for k, (qs, qe, ss, se) in enumerate(zip(q_starts, q_ends, s_starts, s_ends)):
                 qw, sw = qt[qs:qe], st[ss:se]
                 if qw != sw:
                     out.append(Difference(qw, sw, classify_words(qw, sw), qs, qe, ss, se))
-                if i + 1 < i2:
-                    out.extend(_mark_differences(
-                        qt, qe, int(query.starts[i + 1]), st, se, int(source.starts[j + 1])
-                    ))
+                if k < last:
+                    qn, sn = q_starts[k + 1], s_starts[k + 1]
+                    if qt[qe:qn] != st[se:sn]:
+                        out.extend(_mark_differences(qt, qe, qn, st, se, sn))
             continue
         qs = int(query.starts[i1]) if i2 > i1 else _gap_position(query, i1)
         qe = int(query.ends[i2 - 1]) if i2 > i1 else qs

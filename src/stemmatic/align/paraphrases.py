@@ -177,7 +177,9 @@ def evidence(
     q_ids = q.tokens.ids[q0:q1][q.content[q0:q1]]
     s_ids = s.tokens.ids[s0:s1][s.content[s0:s1]]
     contained = float(np.isin(q_ids, s_ids).mean()) if len(q_ids) else 0.0
-    block = vectors.block(fragment.q_first, fragment.q_last + 1, fragment.s_first, fragment.s_last + 1)
+    block = vectors.block(
+        fragment.q_first, fragment.q_last + 1, fragment.s_first, fragment.s_last + 1
+    )
     matched = float(block.max(axis=0).mean())
     length = EVIDENCE_LENGTH * np.log2(max(len(q_ids), 1) / TYPICAL_WORDS)
     return (cosine + contained + matched) / 3 + float(length)

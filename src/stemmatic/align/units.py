@@ -51,21 +51,35 @@ def prepare(
     text: str, settings: Settings, excluded: tuple[tuple[int, int], ...] = ()
 ) -> Prepared:
     """Tokenize and segment ``text`` (cached: a source is prepared once per process)."""
-    key: _Key = (text, settings.stem, settings.fold_spelling, settings.fold_numbers,
-                 settings.stopwords, excluded)
+    key = _key(text, settings, excluded)
     with _lock:
         hit = _cache.get(key)
         if hit is not None:
             _cache.move_to_end(key)
             return hit
     prepared = _prepare(text, settings, excluded)
+    remember(text, settings, excluded, prepared)
+    return prepared
+
+
+def remember(
+    text: str, settings: Settings, excluded: tuple[tuple[int, int], ...], prepared: Prepared
+) -> None:
+    """Put a text prepared elsewhere (in a worker process) in this process's cache."""
+    key = _key(text, settings, excluded)
     with _lock:
+        if key in _cache:
+            return
         _cache[key] = prepared
         _cached_chars[0] += len(text)
         while len(_cache) > 1 and _cached_chars[0] > _CACHE_CHARS:
             old, _ = _cache.popitem(last=False)
             _cached_chars[0] -= len(old[0])
-    return prepared
+
+
+def _key(text: str, settings: Settings, excluded: tuple[tuple[int, int], ...]) -> _Key:
+    return (text, settings.stem, settings.fold_spelling, settings.fold_numbers,
+            settings.stopwords, excluded)
 
 
 _CACHE_CHARS = 64_000_000
@@ -86,7 +100,7 @@ def _prepare(text: str, settings: Settings, excluded: tuple[tuple[int, int], ...
     for start, end in excluded:
         content[(tokens.starts >= start) & (tokens.ends <= end)] = False
 
-    spans = sentences(text)
+    spans = _split_at_notes(text, sentences(text))
     sent_start = np.array([s for s, _ in spans], dtype=np.int64)
     sent_end = np.array([e for _, e in spans], dtype=np.int64)
     # Token i belongs to the last sentence starting at or before it.
@@ -109,3 +123,22 @@ def _prepare(text: str, settings: Settings, excluded: tuple[tuple[int, int], ...
 
 
 _NEWLINE = re.compile("\n")
+# A sentence end followed by a superscript note marker ("listeners.¹ In England"): the
+# marker closes the sentence, as a closing quote mark would.
+_NOTE_END = re.compile(r"[.!?…][\u00b9\u00b2\u00b3\u2070-\u2079]+\s+(?=\w)")
+
+
+def _split_at_notes(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Split sentence spans where a sentence end carries a superscript note marker.
+
+    Sentences are only the units similarity is measured on here, so a missed boundary
+    costs a short paraphrase its evidence: the rewritten sentence is diluted by the one
+    after it.
+    """
+    out: list[tuple[int, int]] = []
+    for start, end in spans:
+        for match in _NOTE_END.finditer(text, start, end):
+            out.append((start, match.start() + len(match.group().rstrip())))
+            start = match.end()
+        out.append((start, end))
+    return out

@@ -26,7 +26,7 @@ from typing import Any
 
 from stemmatic.corpus.output import OUTPUT_NAMES, write_outputs
 from stemmatic.corpus.work import EngineRun
-from stemmatic.errors import SettingsError
+from stemmatic.errors import InputError, SettingsError
 from stemmatic.settings import Settings
 from stemmatic.types import SCHEMA_VERSION, Skipped
 
@@ -59,7 +59,8 @@ class CorpusResult:
             "graph_json", "graphml", "html", "summary", "skipped", and with ``jsonl``
             "passages_jsonl", "clusters_jsonl", "edges_jsonl").
         seconds: wall time of the run.
-        resumed: stages whose output from an earlier, interrupted run was reused.
+        resumed: stages whose output from an earlier, interrupted run was reused (with
+            the local engine, "aligned" is listed when some of its tasks were).
     """
 
     engine: str
@@ -126,9 +127,10 @@ def run_corpus(
         jsonl: write every table as JSON Lines too.
         progress: called as ``progress(stage, done, total)``.
         workers: worker processes of the local engine (default: one per core).
-        keep_work: keep the work folder ``_work`` after the run.  The Spark engine then
-            reuses its stages on a later run with the same input and settings; by default
-            the folder is deleted, since it holds a copy of the corpus.
+        keep_work: keep the work folder ``_work`` after the run, so that a later run with
+            the same input and settings reuses its stages; by default the folder is
+            deleted, since it holds a copy of the corpus.  (A run that fails or is
+            interrupted leaves it: run the same command again to resume.)
 
     Returns:
         Counts, the skipped inputs and the paths written.
@@ -153,6 +155,8 @@ def run_corpus(
 
         spark.require()  # before anything is written
     source = Path(input)
+    if not os.path.lexists(source):
+        raise InputError("no such file or folder", path=os.fspath(source))
     out = _prepare_output(source, Path(output))
     work = out / "_work" / engine
     report = progress or (lambda stage, done, total: None)
@@ -160,9 +164,6 @@ def run_corpus(
     if engine == "local":
         from stemmatic.corpus import local
 
-        # The local engine does not resume: a work folder left by a killed run is stale.
-        if work.exists():
-            shutil.rmtree(work)
         run: EngineRun = local.run(
             source, work, settings, max_df=max_df, workers=workers, progress=report
         )

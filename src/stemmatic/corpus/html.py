@@ -230,7 +230,8 @@ body.direct .indirect { display: none; }
 .snippet { background: #f6f6f6; padding: .3em .5em; margin: .2em 0; white-space: pre-wrap; }
 .meta { color: #555; font-size: 12px; }
 .note { color: #a50; }
-table { border-collapse: collapse; } td { padding: 0 .6em 0 0; vertical-align: top; word-break: break-word; }
+table { border-collapse: collapse; }
+td { padding: 0 .6em 0 0; vertical-align: top; word-break: break-word; }
 """
 
 _SCRIPT = """
@@ -306,8 +307,10 @@ _SCRIPT = """
   document.getElementById("direct-only").addEventListener("change", ev => {
     document.body.classList.toggle("direct", ev.target.checked);
   });
-  document.querySelectorAll("[data-edge]").forEach(g => g.addEventListener("click", () => showEdge(g)));
-  document.querySelectorAll("[data-node]").forEach(g => g.addEventListener("click", () => showNode(g)));
+  document.querySelectorAll("[data-edge]")
+    .forEach(g => g.addEventListener("click", () => showEdge(g)));
+  document.querySelectorAll("[data-node]")
+    .forEach(g => g.addEventListener("click", () => showNode(g)));
 })();
 """
 

@@ -155,7 +155,9 @@ def write_outputs(aligned: pa.Table, out: Path, *, jsonl: bool = False) -> Writt
     outputs["html"] = _write_text(out / "stemma.html", html.render(stemma, by_pair))
     if jsonl:
         outputs["passages_jsonl"] = _write_jsonl(out / "passages.jsonl", passages, PASSAGE_SCHEMA)
-        outputs["clusters_jsonl"] = _write_jsonl(out / "clusters.jsonl", cluster_rows, CLUSTER_SCHEMA)
+        outputs["clusters_jsonl"] = _write_jsonl(
+            out / "clusters.jsonl", cluster_rows, CLUSTER_SCHEMA
+        )
         outputs["edges_jsonl"] = _write_jsonl(
             out / "edges.jsonl", (e.to_dict() for e in stemma.edges), None
         )

@@ -30,20 +30,26 @@ import os
 import shutil
 import sys
 from collections.abc import Callable, Iterable, Iterator
-from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from stemmatic.corpus.read import input_signature, iter_documents
+from stemmatic.corpus.read import iter_documents
+from stemmatic.corpus.stages import (
+    SKIPPED,
+    Stages,
+    parameters,
+    read_aligned,
+    read_skipped,
+    skipped_line,
+)
 from stemmatic.corpus.work import (
     ALIGN_INPUT_SQL,
     ALIGNED_SCHEMA,
     DOCUMENT_SCHEMA,
     FINGERPRINT_SCHEMA,
-    MIN_SHARED,
     EngineRun,
     align_batches,
     document_row,
@@ -85,8 +91,6 @@ FILE_DOCS = 20_000
 ROW_GROUP_DOCS = 1_000
 # Candidate pairs per alignment partition (at least the session's default parallelism).
 PAIRS_PER_PARTITION = 2_000
-MARKER = "_SUCCESS.json"
-STAGES = ("documents", "fingerprints", "pairs", "aligned")
 
 
 def run(
@@ -116,28 +120,16 @@ def run(
     require()
     report = progress or (lambda stage, done, total: None)
     work.mkdir(parents=True, exist_ok=True)
-    params = _parameters(source, settings, max_df)
-    resumed: list[str] = []
-
-    def reuse(stage: str) -> dict[str, Any] | None:
-        """The counts of a complete stage to reuse, or None: it must be made.
-
-        Once one stage is made again, every stage after it is too.
-        """
-        if len(resumed) < STAGES.index(stage):
-            return None
-        counts = _done(work / stage, params[stage])
-        if counts is not None:
-            resumed.append(stage)
-        return counts
+    stages = Stages(work, parameters(source, settings, max_df))
+    reuse = stages.reuse
 
     counts = reuse("documents")
     if counts is None:
-        counts = _documents_stage(source, work / "documents", settings, report)
-        _mark(work / "documents", params["documents"], counts)
+        counts = _documents_stage(source, stages.fresh("documents"), settings, report)
+        stages.mark("documents", counts)
     else:
         report("read", counts["documents"], counts["documents"])
-    skipped = _read_skipped(work / "documents" / "_skipped.jsonl")
+    skipped = read_skipped(work / "documents" / SKIPPED)
 
     spark, owned = session()
     try:
@@ -153,7 +145,7 @@ def run(
                 _fingerprints(settings), schema
             )
             fingerprints.write.mode("overwrite").parquet(str(stage))
-            _mark(stage, params["fingerprints"], {})
+            stages.mark("fingerprints", {})
             report("fingerprints", 1, 1)
         spark.read.parquet(str(stage)).createOrReplaceTempView("fingerprints")
 
@@ -165,7 +157,7 @@ def run(
             dropped = int(spark.sql(dropped_sql(max_df)).collect()[0][0])
             candidates = spark.read.parquet(str(stage)).count()
             pair_counts = {"candidate_pairs": int(candidates), "dropped_fingerprints": dropped}
-            _mark(stage, params["pairs"], pair_counts)
+            stages.mark("pairs", pair_counts)
             report("pairs", 1, 1)
         spark.read.parquet(str(stage)).createOrReplaceTempView("pairs")
         candidates = pair_counts["candidate_pairs"]
@@ -185,7 +177,7 @@ def run(
             )
             aligned = joined.mapInArrow(_aligner(settings), _ddl(ALIGNED_SCHEMA))
             aligned.write.mode("overwrite").parquet(str(stage))
-            _mark(stage, params["aligned"], {})
+            stages.mark("aligned", {})
             report("align", candidates, candidates)
     finally:
         if owned:
@@ -196,8 +188,8 @@ def run(
         skipped=skipped,
         candidate_pairs=candidates,
         dropped_fingerprints=pair_counts["dropped_fingerprints"],
-        aligned=_read_aligned(work / "aligned"),
-        resumed=tuple(resumed),
+        aligned=read_aligned(work / "aligned"),
+        resumed=tuple(stages.resumed),
     )
 
 
@@ -243,14 +235,18 @@ def _configure(spark: SparkSession) -> None:
     spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", str(ARROW_BATCH_ROWS))
 
 
-def _fingerprints(settings: Settings) -> Callable[[Iterable[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
+# What mapInArrow runs: batches in, batches out.
+BatchFunction = Callable[[Iterable[pa.RecordBatch]], Iterator[pa.RecordBatch]]
+
+
+def _fingerprints(settings: Settings) -> BatchFunction:
     def apply(batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         return fingerprint_batches(batches, settings)
 
     return apply
 
 
-def _aligner(settings: Settings) -> Callable[[Iterable[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
+def _aligner(settings: Settings) -> BatchFunction:
     def apply(batches: Iterable[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         return align_batches(batches, settings)
 
@@ -260,70 +256,18 @@ def _aligner(settings: Settings) -> Callable[[Iterable[pa.RecordBatch]], Iterato
 # --- stages ------------------------------------------------------------------------------
 
 
-def _parameters(
-    source: str | os.PathLike[str], settings: Settings, max_df: int
-) -> dict[str, dict[str, Any]]:
-    """The parameters each stage depends on; each includes those of the stages before it."""
-    try:
-        version = metadata.version("stemmatic")
-    except metadata.PackageNotFoundError:
-        version = "unknown"
-    documents = {
-        "input": input_signature(source),
-        "max_bytes": settings.max_bytes,
-        "timeout": settings.timeout,
-        "stemmatic": version,
-    }
-    fingerprints = {**documents, "index": settings.index_key()}
-    pairs = {**fingerprints, "max_df": max_df, "min_shared": MIN_SHARED}
-    aligned = {**pairs, "settings": settings.to_dict()}
-    return {
-        "documents": documents,
-        "fingerprints": fingerprints,
-        "pairs": pairs,
-        "aligned": aligned,
-    }
-
-
-def _done(folder: Path, params: dict[str, Any]) -> dict[str, Any] | None:
-    """The counts recorded by a complete stage made with ``params``, else None."""
-    marker = folder / MARKER
-    try:
-        recorded = json.loads(marker.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if not isinstance(recorded, dict) or recorded.get("params") != _jsonable(params):
-        return None
-    counts = recorded.get("counts")
-    return counts if isinstance(counts, dict) else None
-
-
-def _mark(folder: Path, params: dict[str, Any], counts: dict[str, Any]) -> None:
-    """Mark a stage complete: written last, after every file of the stage."""
-    tmp = folder / (MARKER + ".tmp")
-    tmp.write_text(json.dumps({"params": params, "counts": counts}, indent=1), encoding="utf-8")
-    os.replace(tmp, folder / MARKER)
-
-
-def _jsonable(value: Any) -> Any:
-    return json.loads(json.dumps(value))
-
-
 def _documents_stage(
     source: str | os.PathLike[str], folder: Path, settings: Settings, report: Progress
 ) -> dict[str, Any]:
     """Read the input on the driver and write numbered documents to Parquet files."""
-    if folder.exists():
-        shutil.rmtree(folder)
-    folder.mkdir(parents=True)
     key = 0
     rows: list[dict[str, Any]] = []
     writer: pq.ParquetWriter | None = None
     file_number = 0
-    with open(folder / "_skipped.jsonl", "w", encoding="utf-8") as skipped:
+    with open(folder / SKIPPED, "w", encoding="utf-8") as skipped:
         for item in iter_documents(source, settings):
             if isinstance(item, Skipped):
-                skipped.write(json.dumps({"path": item.path, "reason": item.reason}) + "\n")
+                skipped.write(skipped_line(item))
                 continue
             doc, series = item
             rows.append(document_row(key, doc, series))
@@ -350,26 +294,6 @@ def _write_rows(
         writer = pq.ParquetWriter(folder / f"part-{number:05d}.parquet", DOCUMENT_SCHEMA)
     writer.write_batch(documents_batch(rows))
     return writer
-
-
-def _read_skipped(path: Path) -> tuple[Skipped, ...]:
-    found = []
-    with open(path, encoding="utf-8") as stream:
-        for line in stream:
-            record = json.loads(line)
-            found.append(Skipped(record["path"], record["reason"]))
-    return tuple(found)
-
-
-def _read_aligned(folder: Path) -> pa.Table:
-    """The aligned pairs Spark wrote, in the schema the output stage reads."""
-    files = sorted(p for p in folder.glob("*.parquet") if not p.name.startswith(("_", ".")))
-    tables = [pq.read_table(p) for p in files]
-    tables = [t for t in tables if t.num_rows]
-    if not tables:
-        return ALIGNED_SCHEMA.empty_table()
-    # Spark names list items "element" and may mark columns nullable differently.
-    return pa.concat_tables([t.select(ALIGNED_SCHEMA.names).cast(ALIGNED_SCHEMA) for t in tables])
 
 
 def _ddl(schema: pa.Schema) -> str:

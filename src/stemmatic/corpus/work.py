@@ -11,15 +11,16 @@ Stages and their rows:
    document (:func:`fingerprint_batch`);
 3. candidate pairs (:data:`PAIRS_SQL`, the same SQL in DuckDB and Spark SQL): pairs of
    documents sharing at least :data:`MIN_SHARED` fingerprints that are each found in at
-   most ``max_df`` documents;
+   most ``max_df`` documents, with the fingerprints they share;
 4. aligned pairs (:data:`ALIGNED_SCHEMA`): each candidate pair aligned once with
-   :func:`stemmatic.align.align` (:func:`align_batch`), one row per pair that shares
-   passages, the passages nested in it.
+   :func:`stemmatic.align.align` (:func:`align_batch`, :func:`align_shared`), one row per
+   pair that shares passages, the passages nested in it.
 """
 
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -30,9 +31,14 @@ import pyarrow as pa
 from wordfreq import zipf_frequency
 
 from stemmatic.align import align, prepare
-from stemmatic.index.store import document_fingerprints
+from stemmatic.corpus.candidates import candidate_fingerprints
+from stemmatic.fingerprint import fingerprint
 from stemmatic.settings import Settings
 from stemmatic.types import Document, Passage, Skipped
+
+# The version of the stage tables below: a stage kept from a run with another version
+# is not reused (2: fingerprints from corpus.candidates, pairs with their shared hashes).
+FORMAT = 2
 
 # Pairs sharing fewer distinct fingerprints are not aligned.  Winnowing keeps about
 # 2 / (WINDOW + 1) of a text's n-grams, so a copied passage of 50 words (about 25 content
@@ -106,7 +112,8 @@ ALIGNED_SCHEMA = pa.schema(
 
 # Candidate pairs from the fingerprints table (one row per distinct hash and document).
 # Written once in the SQL dialect DuckDB and Spark SQL share, so both engines pick exactly
-# the same pairs.  ``first`` < ``second`` are document keys.
+# the same pairs.  ``first`` < ``second`` are document keys; ``hashes`` are the
+# fingerprints the two share (in no particular order), the evidence align_shared checks.
 PAIRS_SQL = """
 WITH df AS (
     SELECT hash, COUNT(*) AS n FROM fingerprints GROUP BY hash
@@ -115,7 +122,8 @@ kept AS (
     SELECT f.hash, f.doc FROM fingerprints f JOIN df ON f.hash = df.hash
     WHERE df.n BETWEEN 2 AND {max_df}
 )
-SELECT a.doc AS first, b.doc AS second, CAST(COUNT(*) AS INT) AS shared
+SELECT a.doc AS first, b.doc AS second, CAST(COUNT(*) AS INT) AS shared,
+    array_agg(a.hash) AS hashes
 FROM kept a JOIN kept b ON a.hash = b.hash AND a.doc < b.doc
 GROUP BY a.doc, b.doc
 HAVING COUNT(*) >= {min_shared}
@@ -133,7 +141,7 @@ SELECT COUNT(*) AS dropped FROM (
 # joined to the pairs (a hash join on the small pairs table) instead of being looked up
 # one by one, so each engine streams the documents once per side.
 ALIGN_INPUT_SQL = (
-    "SELECT p.shared, "
+    "SELECT p.shared, p.hashes, "
     + ", ".join(f"a.{c} AS a_{c}" for c in SIDE_COLUMNS)
     + ", "
     + ", ".join(f"b.{c} AS b_{c}" for c in SIDE_COLUMNS)
@@ -201,6 +209,9 @@ def documents_batch(rows: Sequence[dict[str, Any]]) -> pa.RecordBatch:
 def fingerprint_batch(batch: pa.RecordBatch, settings: Settings) -> pa.RecordBatch:
     """The distinct winnowed fingerprints of each document of ``batch``.
 
+    The fingerprints are those of :func:`~stemmatic.corpus.candidates.candidate_fingerprints`:
+    the n-grams the aligner hashes, winnowed as the index winnows them.
+
     Args:
         batch: rows with at least ``key`` and ``text``.
         settings: the n-gram settings (``ngram``, ``stem``, ``stopwords``, folding).
@@ -214,8 +225,8 @@ def fingerprint_batch(batch: pa.RecordBatch, settings: Settings) -> pa.RecordBat
     hashes: list[np.ndarray] = []
     docs: list[np.ndarray] = []
     for key, text in zip(keys, texts, strict=True):
-        # A document repeating a phrase counts once: df is a number of documents.
-        found = np.unique(document_fingerprints(text, settings).hashes)
+        # Distinct: a document repeating a phrase counts once, df is a number of documents.
+        found = candidate_fingerprints(text, settings)
         hashes.append(found.view(np.int64))
         docs.append(np.full(len(found), key, dtype=np.int32))
     if not hashes:
@@ -269,19 +280,27 @@ def orient(first: Side, second: Side) -> tuple[Side, Side]:
     return (first, second) if first.id < second.id else (second, first)
 
 
-def align_pair(first: Side, second: Side, shared: int, settings: Settings) -> dict[str, Any] | None:
+def align_pair(
+    first: Side,
+    second: Side,
+    shared: int,
+    settings: Settings,
+    hashes: Sequence[int] | np.ndarray | None = None,
+) -> dict[str, Any] | None:
     """Align one candidate pair and gather the evidence the stemma needs.
 
     Args:
         first, second: the two documents, in any order.
         shared: how many fingerprints they share (kept for the record).
         settings: alignment settings, as ``stemmatic trace`` uses them.
+        hashes: the fingerprints the two share (signed or unsigned 64-bit), which let
+            :func:`align_shared` skip the paraphrase stages; None aligns in full.
 
     Returns:
         A row of :data:`ALIGNED_SCHEMA`, or None when the pair shares no passage.
     """
     query, source = orient(first, second)
-    passages = align(query.document(), source.document(), settings)
+    passages = align_shared(query.document(), source.document(), settings, hashes)
     if not passages:
         return None
     rare = shared_rare_words(query, source, passages, settings)
@@ -308,6 +327,119 @@ def align_pair(first: Side, second: Side, shared: int, settings: Settings) -> di
     return row
 
 
+def align_shared(
+    query: Document,
+    source: Document,
+    settings: Settings,
+    hashes: Sequence[int] | np.ndarray | None,
+) -> list[Passage]:
+    """:func:`~stemmatic.align.align`, without the paraphrase stages where copies explain
+    the fingerprints the two documents share.
+
+    Copies are cheap to find; paraphrases and summaries take most of the aligner's time
+    (sentence vectors, runs of similar sentences).  Most pairs of a corpus share copied
+    text only, and then the fingerprints that made them a candidate pair lie inside the
+    copies found, on both sides: nothing points to more reuse elsewhere, and the copies
+    are the answer.  When :data:`MIN_SHARED` or more of them do not (a rewritten
+    passage, the copied text repeated elsewhere in one document, text the copies
+    missed), the pair goes through the full aligner: as many as it takes to make two
+    documents a candidate pair in the first place.
+
+    A rewritten passage sharing fewer than that with its source is then found only in a
+    pair that has no copy besides; the corpus finds pairs through shared fingerprints
+    anyway, so such a passage alone would not make its pair a candidate either.
+
+    Args:
+        query, source: the pair, oriented (:func:`orient`).
+        settings: alignment settings.
+        hashes: the fingerprints the pair shares; None or empty aligns in full.
+
+    Returns:
+        The passages, as ``align`` returns them.
+    """
+    if settings.paraphrase and hashes is not None and len(hashes):
+        copies = align(query, source, _copies_only(settings))
+        if copies and unexplained(query, source, copies, hashes, settings) < MIN_SHARED:
+            return copies
+    return align(query, source, settings)
+
+
+@lru_cache(maxsize=16)
+def _copies_only(settings: Settings) -> Settings:
+    return settings.replace(paraphrase=False)
+
+
+def unexplained(
+    query: Document,
+    source: Document,
+    passages: Sequence[Passage],
+    hashes: Sequence[int] | np.ndarray,
+    settings: Settings,
+) -> int:
+    """How many of the fingerprints ``hashes`` are not found on both sides only inside
+    ``passages``: missing from a side, or found outside the passages there.
+
+    The n-grams are hashed from the aligner's own tokens; a fingerprint the candidate
+    stage hashed differently (a run of number words) is not found, so it counts.
+    """
+    needed = np.unique(_unsigned(hashes))
+    found = np.zeros(len(needed), dtype=np.int64)
+    outside = np.zeros(len(needed), dtype=bool)
+    for doc, spans in (
+        (query, [(p.query_start, p.query_end) for p in passages]),
+        (source, [(p.source_start, p.source_end) for p in passages]),
+    ):
+        grams, starts, ends = _grams(doc, settings)
+        # The n-grams are sorted by hash: each needed fingerprint's occurrences are a run,
+        # grams[left[k]:right[k]]; gather all runs at once.
+        left = np.searchsorted(grams, needed, side="left")
+        counts = np.searchsorted(grams, needed, side="right") - left
+        found += counts > 0
+        owner = np.repeat(np.arange(len(needed)), counts)
+        at = np.arange(len(owner)) - np.repeat(np.cumsum(counts) - counts, counts)
+        at += np.repeat(left, counts)
+        inside = np.zeros(len(at), dtype=bool)
+        for start, end in spans:
+            inside |= (starts[at] >= start) & (ends[at] <= end)
+        outside[owner[~inside]] = True
+    return int(np.count_nonzero((found < 2) | outside))
+
+
+def _grams(doc: Document, settings: Settings) -> _Grams:
+    """The n-gram hashes of ``doc`` sorted, with the character span of each (cached: a
+    document is in several pairs, and its pairs are aligned one after another)."""
+    key = (doc.text, doc.excluded, settings)
+    hit = _GRAMS.get(key)
+    if hit is not None:
+        _GRAMS.move_to_end(key)
+        return hit
+    tokens = prepare(doc.text, settings, doc.excluded).tokens
+    grams = fingerprint(tokens, settings.ngram, stopwords=settings.stopwords)
+    order = np.argsort(grams.hashes, kind="stable")
+    found = (
+        grams.hashes[order],
+        tokens.starts[grams.first[order]],
+        tokens.ends[grams.last[order]],
+    )
+    _GRAMS[key] = found
+    while len(_GRAMS) > _GRAMS_KEPT:
+        _GRAMS.popitem(last=False)
+    return found
+
+
+_Grams = tuple[np.ndarray, np.ndarray, np.ndarray]
+_GRAMS: OrderedDict[tuple[str, tuple[tuple[int, int], ...], Settings], _Grams] = OrderedDict()
+_GRAMS_KEPT = 64
+
+
+def _unsigned(hashes: Sequence[int] | np.ndarray) -> np.ndarray:
+    """Fingerprints as unsigned 64-bit values (tables hold them signed: Spark has no
+    unsigned integers)."""
+    if isinstance(hashes, np.ndarray) and hashes.dtype == np.uint64:
+        return hashes
+    return np.asarray(hashes, dtype=np.int64).view(np.uint64)
+
+
 def _passage_row(passage: Passage, query_text: str, source_text: str) -> dict[str, Any]:
     return {
         "query_start": passage.query_start,
@@ -326,7 +458,8 @@ def align_batch(batch: pa.RecordBatch, settings: Settings) -> pa.RecordBatch:
     """Align every candidate pair of ``batch``.
 
     Args:
-        batch: rows with ``shared`` and, for each side ``a`` and ``b``, the columns
+        batch: rows with ``shared``, optionally ``hashes`` (the shared fingerprints, see
+            :func:`align_shared`), and, for each side ``a`` and ``b``, the columns
             ``a_key``, ``a_id``, ``a_text``, ``a_title``, ``a_author``, ``a_date``,
             ``a_series``, ``a_excluded`` (see :data:`SIDE_COLUMNS`).
         settings: alignment settings.
@@ -339,13 +472,16 @@ def align_batch(batch: pa.RecordBatch, settings: Settings) -> pa.RecordBatch:
     for i in range(batch.num_rows):
         a = _side(columns, "a", i)
         b = _side(columns, "b", i)
-        row = align_pair(a, b, columns["shared"][i], settings)
+        hashes = columns["hashes"][i] if "hashes" in columns else None
+        row = align_pair(a, b, columns["shared"][i], settings, hashes)
         if row is not None:
             rows.append(row)
     return pa.RecordBatch.from_pylist(rows, schema=ALIGNED_SCHEMA)
 
 
-def align_batches(batches: Iterable[pa.RecordBatch], settings: Settings) -> Iterator[pa.RecordBatch]:
+def align_batches(
+    batches: Iterable[pa.RecordBatch], settings: Settings
+) -> Iterator[pa.RecordBatch]:
     """:func:`align_batch` over a stream of batches (the shape ``mapInArrow`` wants)."""
     for batch in batches:
         yield align_batch(batch, settings)

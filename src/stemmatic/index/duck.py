@@ -23,26 +23,35 @@ their fingerprints and the ``updated`` stamp) in one transaction, so an index ne
 part of a document, even when the process is killed mid-add: DuckDB replays its
 write-ahead log on the next open and drops what was not committed.
 
-Concurrency, as DuckDB documents it (https://duckdb.org/docs/connect/concurrency) and as
-tests/test_index.py checks it (run with DuckDB 1.1.3 and 2.0.0): a database file is opened either read-write by *one* process, or
-read-only by any number of processes, never both.  The lock is taken when the file is
-opened and held until it is closed, and a conflicting open fails at once with an
-``IOException`` ("Could not set lock on file ...") rather than waiting.  So:
+Sharing the file between processes.  DuckDB lets a database file be open either read-write
+by *one* process or read-only by any number of processes, never both
+(https://duckdb.org/docs/connect/concurrency).  The lock is taken when the file is opened
+and held until it is closed; a conflicting open fails at once with an ``IOException``
+("Could not set lock on file ...") rather than waiting (checked with DuckDB 1.1.3 and
+2.0.0).  Stemmatic builds a simple turn-taking scheme on that:
 
-* a second writer fails while ``stemmatic index add`` runs;
-* a reader (``trace --index``, opened ``read_only=True``) also fails while a writer holds
-  the file: it never sees a half-written index, it is refused;
-* a writer fails while any reader has the file open;
-* readers never block each other.
+* Waiting.  :meth:`DuckIndex.open` and :func:`index_info` take ``wait``: while another
+  process holds the file they try again every :data:`RETRY_SECONDS` for up to that many
+  seconds, telling ``on_wait`` once (the CLI prints it on stderr, and waits 60 s by
+  default), and then fail with an :class:`IndexStoreError` saying who holds the file.
+* A writer takes turns.  :meth:`DuckIndex.add` holds the file for about
+  :data:`HOLD_SECONDS` at a time.  When it has held it that long and another batch is
+  ready, it closes the file (DuckDB writes its log into the file as it closes, so the file
+  alone holds every committed batch), fingerprints that batch while the file is free,
+  and opens the file again no sooner than :data:`YIELD_SECONDS` after closing it, waiting
+  (``wait``) if a reader got in meanwhile.  A waiting reader tries more often than that
+  gap is long, so it gets in.
+* A reader (``trace --index``, ``index info``) holds the file read-only until it is done;
+  readers share it with each other, and a writer waits for them all to finish.
+* A second writer waits like a reader; once it has the file it writes its batches in turn
+  with the first one, each a whole transaction.  With ``wait=0`` it fails at once.
 
-A long ``stemmatic index add`` therefore keeps every ``trace --index`` out until it
-finishes; a reader can pass ``wait`` to queue behind a short one.
-
-:meth:`DuckIndex.open` turns these failures into an :class:`IndexStoreError` saying who
-holds the file and what to do.  With ``wait`` it first retries for that many seconds,
-telling the caller once through ``on_wait``.  Within one process, DuckDB shares one
+So a reader sees the index as of the last batch committed before it opened it: whole
+documents only, never a batch in progress.  A writer that cannot get the file back within
+``wait`` fails with a clear error; the batches it committed stay, and running the same
+``index add`` again adds only what is missing.  Within one process, DuckDB shares one
 database instance per file, so opening the same file twice with different ``read_only``
-values fails too; close the first index before opening it the other way.
+values fails; close the first index before opening it the other way.
 
 A :class:`DuckIndex` is not safe to share between threads.
 """
@@ -71,6 +80,7 @@ from stemmatic.index.store import (
     AddResult,
     AddStatus,
     DocumentInfo,
+    Fingerprints,
     Progress,
     document_fingerprints,
     probe,
@@ -94,8 +104,17 @@ THREADS = 2
 BATCH_DOCS = 500
 BATCH_CHARS = 2_000_000
 
-# How often a locked index is tried again while waiting for it.
-_RETRY_SECONDS = 0.25
+# Taking turns with other processes (see the module docstring).  A writer holds the file
+# for about HOLD_SECONDS, then leaves it free for at least YIELD_SECONDS; a process
+# waiting for the file tries every RETRY_SECONDS (a failed try costs DuckDB about 5 ms),
+# so it gets in during that gap.  The gap costs a writer little: it fingerprints the next
+# batch meanwhile, and sleeps only for what is left of the gap.
+HOLD_SECONDS = 2.0
+YIELD_SECONDS = 0.2
+RETRY_SECONDS = 0.05
+
+# Options of every DuckDB connection to an index.
+DUCKDB_CONFIG: dict[str, Any] = {"threads": THREADS}
 
 _SCHEMA = (
     "CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)",
@@ -145,10 +164,12 @@ _INFO_COLUMNS = ("id", "path", "title", "author", "date", "format", "length", "t
 # Shared fingerprints per source for the registered query hashes.  Each source counts a
 # hash once, however often the hash recurs in it, so scores match MemoryIndex's.
 _CANDIDATES_SQL = """
-    WITH hits AS (
+    WITH query AS MATERIALIZED (
+        SELECT DISTINCT unnest(?::UBIGINT[]) AS hash
+    ), hits AS (
         SELECT f.doc, count(DISTINCT f.hash) AS shared
         FROM fingerprints AS f
-        JOIN _stemmatic_query AS q ON f.hash = q.hash
+        JOIN query AS q ON f.hash = q.hash
         GROUP BY f.doc
     )
     SELECT d.id, h.shared
@@ -180,17 +201,28 @@ def _guarded(method: _Method) -> _Method:
     return cast(_Method, wrapper)
 
 
-
 class DuckIndex:
     """A DuckDB-backed :class:`~stemmatic.index.store.IndexStore`.  Use :meth:`open`."""
 
     def __init__(
-        self, con: duckdb.DuckDBPyConnection, path: Path, settings: Settings, read_only: bool
+        self,
+        con: duckdb.DuckDBPyConnection,
+        path: Path,
+        settings: Settings,
+        read_only: bool,
+        *,
+        wait: float = 0.0,
+        on_wait: OnWait | None = None,
     ) -> None:
-        self._con = con
+        # None while a writer has left the file to other processes between batches.
+        self._con: duckdb.DuckDBPyConnection | None = con
         self.path = path
         self.settings = settings
         self.read_only = read_only
+        self.wait = wait
+        self._tell = on_wait
+        self._held_since = time.monotonic()
+        self._released_at: float | None = None
         self._next_key: int | None = None
         self._closed = False
 
@@ -212,8 +244,10 @@ class DuckIndex:
             settings: the current settings; the index's must match their ``index_key()``.
             create: create the index when the file does not exist.
             read_only: open for searching only, sharing the file with other readers.
-            wait: seconds to keep trying while another process holds the file.
-            on_wait: told once, with a one-line reason, when the open starts waiting.
+            wait: seconds to keep trying while another process holds the file, each time
+                this index takes it: when it opens and, for a writer, when :meth:`add`
+                takes the file back between batches (see the module docstring).
+            on_wait: told once, with a one-line reason, when this index first waits.
 
         Raises:
             IndexStoreError: the file is missing, not a Stemmatic index, of another format
@@ -231,7 +265,8 @@ class DuckIndex:
             )
         if not exists and not file.parent.is_dir():
             raise _error(f"cannot create index {file}: no directory {file.parent}", file)
-        con = _connect(file, read_only=read_only, wait=wait, on_wait=on_wait)
+        tell = _once(on_wait)
+        con = _connect(file, read_only=read_only, wait=wait, on_wait=tell)
         try:
             tables = {
                 row[0]
@@ -253,7 +288,7 @@ class DuckIndex:
         except BaseException:
             con.close()
             raise
-        return cls(con, file, settings, read_only)
+        return cls(con, file, settings, read_only, wait=wait, on_wait=tell)
 
     # -- writing ---------------------------------------------------------------------
 
@@ -261,7 +296,8 @@ class DuckIndex:
         """Store documents and their fingerprints, in transactions of whole documents.
 
         A document whose id is stored already replaces the stored one, unless its text
-        and metadata are identical, in which case nothing is written.
+        and metadata are identical, in which case nothing is written.  Between batches,
+        the file is left to other processes now and then (see the module docstring).
 
         Args:
             documents: the documents to store; an id repeated among them is stored twice,
@@ -269,8 +305,10 @@ class DuckIndex:
             progress: called for each document once its transaction has committed.
 
         Raises:
-            IndexStoreError: the index is read-only or closed, or DuckDB failed to write
-                (the batch being written is rolled back; earlier batches stay).
+            IndexStoreError: the index is read-only or closed, DuckDB failed to write
+                (the batch being written is rolled back; earlier batches stay), or
+                another process kept the file longer than ``wait`` seconds between two
+                batches (the batches committed before stay).
         """
         self._check_open()
         if self.read_only:
@@ -293,6 +331,16 @@ class DuckIndex:
         return result
 
     def _add_batch(self, batch: Sequence[Document], progress: Progress | None) -> AddResult:
+        computed: dict[int, Fingerprints] = {}
+        if self._con is not None and time.monotonic() - self._held_since >= HOLD_SECONDS:
+            self._release()
+        if self._con is None:
+            # The file is free for other processes meanwhile.  Fingerprints of documents
+            # that turn out to be stored already are wasted: one batch per turn at most.
+            computed = {
+                i: document_fingerprints(doc.text, self.settings) for i, doc in enumerate(batch)
+            }
+        con = self._connection()
         stored = self._stored([doc.id for doc in batch])
         first_key = self._take_key(0)
         statuses: list[AddStatus] = []
@@ -303,7 +351,7 @@ class DuckIndex:
         firsts: list[np.ndarray] = []
         owners: list[np.ndarray] = []
         now = utc_now()
-        for doc in batch:
+        for i, doc in enumerate(batch):
             digest = _digest(doc.text)
             fields = _metadata(doc)
             old = stored.get(doc.id)
@@ -322,7 +370,9 @@ class DuckIndex:
             else:
                 if old is not None:
                     drop_prints.append(key)
-                prints = document_fingerprints(doc.text, self.settings)
+                prints = (
+                    computed[i] if i in computed else document_fingerprints(doc.text, self.settings)
+                )
                 tokens = prints.tokens
                 hashes.append(prints.hashes)
                 firsts.append(prints.first.astype(np.int32))
@@ -332,9 +382,9 @@ class DuckIndex:
         written = sum(len(h) for h in hashes)
         if new_rows or changed_rows:
             try:
-                self._con.begin()
+                con.begin()
                 if drop_prints:
-                    self._con.execute(
+                    con.execute(
                         "DELETE FROM fingerprints WHERE doc IN (SELECT unnest(?::INTEGER[]))",
                         [drop_prints],
                     )
@@ -350,7 +400,7 @@ class DuckIndex:
                         )
                     )
                 self._set_meta({"updated": now, "stemmatic_version": _stemmatic_version()})
-                self._con.commit()
+                con.commit()
             except BaseException as exc:
                 self._rollback()
                 self._next_key = first_key
@@ -374,13 +424,14 @@ class DuckIndex:
             # transaction ("over-eager constraint checking").
             view = "_stemmatic_changed_documents"
             assignments = ", ".join(f"{c} = n.{c}" for c in _DOC_COLUMNS if c != "id")
-            self._con.register(view, changed)
+            con = self._connection()
+            con.register(view, changed)
             try:
-                self._con.execute(
+                con.execute(
                     f"UPDATE documents SET {assignments} FROM {view} AS n WHERE documents.id = n.id"
                 )
             finally:
-                self._con.unregister(view)
+                con.unregister(view)
         if new.num_rows:
             self._insert("documents", _DOC_COLUMNS, new)
 
@@ -392,17 +443,21 @@ class DuckIndex:
         # moves a whole batch without a Python object per row.
         view = f"_stemmatic_new_{name}"
         names = ", ".join(columns)
-        self._con.register(view, table)
+        con = self._connection()
+        con.register(view, table)
         try:
-            self._con.execute(f"INSERT INTO {name} ({names}) SELECT {names} FROM {view}")
+            con.execute(f"INSERT INTO {name} ({names}) SELECT {names} FROM {view}")
         finally:
-            self._con.unregister(view)
+            con.unregister(view)
 
     def _set_meta(self, values: dict[str, str]) -> None:
+        con = self._connection()
         for key, value in values.items():
-            self._con.execute("UPDATE meta SET value = ? WHERE key = ?", [value, key])
+            con.execute("UPDATE meta SET value = ? WHERE key = ?", [value, key])
 
     def _rollback(self) -> None:
+        if self._con is None:
+            return
         try:
             self._con.rollback()
         except duckdb.Error:
@@ -412,18 +467,26 @@ class DuckIndex:
     def _take_key(self, n: int) -> int:
         """Reserve ``n`` document keys and return the first (``n=0`` peeks)."""
         if self._next_key is None:
-            rows = self._con.execute("SELECT coalesce(max(key), 0) + 1 FROM documents").fetchall()
+            rows = (
+                self._connection()
+                .execute("SELECT coalesce(max(key), 0) + 1 FROM documents")
+                .fetchall()
+            )
             self._next_key = int(rows[0][0]) if rows else 1
         key = self._next_key
         self._next_key += n
         return key
 
     def _stored(self, ids: list[str]) -> dict[str, _Stored]:
-        rows = self._con.execute(
-            "SELECT id, key, digest, tokens, path, title, author, date, format, encoding, "
-            "excluded, warnings FROM documents WHERE id IN (SELECT unnest(?::VARCHAR[]))",
-            [ids],
-        ).fetchall()
+        rows = (
+            self._connection()
+            .execute(
+                "SELECT id, key, digest, tokens, path, title, author, date, format, encoding, "
+                "excluded, warnings FROM documents WHERE id IN (SELECT unnest(?::VARCHAR[]))",
+                [ids],
+            )
+            .fetchall()
+        )
         return {row[0]: _Stored(int(row[1]), row[2], int(row[3]), tuple(row[4:])) for row in rows}
 
     # -- reading ---------------------------------------------------------------------
@@ -432,17 +495,13 @@ class DuckIndex:
     def __contains__(self, doc_id: object) -> bool:
         if not isinstance(doc_id, str):
             return False
-        self._check_open()
-        return (
-            len(self._con.execute("SELECT 1 FROM documents WHERE id = ?", [doc_id]).fetchall())
-            > 0
-        )
+        rows = self._connection().execute("SELECT 1 FROM documents WHERE id = ?", [doc_id])
+        return len(rows.fetchall()) > 0
 
     @_guarded
     def count(self) -> int:
         """The number of stored documents."""
-        self._check_open()
-        rows = self._con.execute("SELECT count(*) FROM documents").fetchall()
+        rows = self._connection().execute("SELECT count(*) FROM documents").fetchall()
         return int(rows[0][0]) if rows else 0
 
     def __len__(self) -> int:
@@ -451,10 +510,11 @@ class DuckIndex:
     @_guarded
     def documents(self) -> list[DocumentInfo]:
         """Every stored document's metadata, without its text, ordered by id."""
-        self._check_open()
-        rows = self._con.execute(
-            f"SELECT {', '.join(_INFO_COLUMNS)} FROM documents ORDER BY id"
-        ).fetchall()
+        rows = (
+            self._connection()
+            .execute(f"SELECT {', '.join(_INFO_COLUMNS)} FROM documents ORDER BY id")
+            .fetchall()
+        )
         return [DocumentInfo(*row) for row in rows]
 
     @_guarded
@@ -464,12 +524,15 @@ class DuckIndex:
         Raises:
             KeyError: no document has this id.
         """
-        self._check_open()
-        rows = self._con.execute(
-            "SELECT id, text, path, title, author, date, format, encoding, excluded, warnings "
-            "FROM documents WHERE id = ?",
-            [doc_id],
-        ).fetchall()
+        rows = (
+            self._connection()
+            .execute(
+                "SELECT id, text, path, title, author, date, format, encoding, excluded, warnings "
+                "FROM documents WHERE id = ?",
+                [doc_id],
+            )
+            .fetchall()
+        )
         # Fetch every row (there is at most one): DuckDB refuses further work on a
         # connection whose last result was not read to the end.
         row = rows[0] if rows else None
@@ -501,15 +564,13 @@ class DuckIndex:
             ``(source id, score)`` pairs, ties broken by id; see
             :func:`~stemmatic.index.store.rank` for the score.
         """
-        self._check_open()
+        con = self._connection()
         query = query_hashes(query_tokens, self.settings)
         if not len(query) or limit <= 0:
             return []
-        self._con.register("_stemmatic_query", pa.table({"hash": query}))
-        try:
-            rows = self._con.execute(_CANDIDATES_SQL, [limit]).fetchall()
-        finally:
-            self._con.unregister("_stemmatic_query")
+        # A list parameter, not a registered Arrow table: registering makes DuckDB import
+        # pandas, which would cost a short trace 0.3 s.
+        rows = con.execute(_CANDIDATES_SQL, [query.tolist(), limit]).fetchall()
         return rank(((doc_id, int(shared)) for doc_id, shared in rows), len(query), limit)
 
     # -- lifetime --------------------------------------------------------------------
@@ -518,7 +579,9 @@ class DuckIndex:
         """Close the file, releasing its lock.  Closing twice is harmless."""
         if not self._closed:
             self._closed = True
-            self._con.close()
+            con, self._con = self._con, None
+            if con is not None:
+                con.close()
 
     def __enter__(self) -> Self:
         return self
@@ -533,11 +596,55 @@ class DuckIndex:
 
     def __repr__(self) -> str:
         mode = "read-only" if self.read_only else "read-write"
-        return f"DuckIndex({str(self.path)!r}, {mode}{', closed' if self._closed else ''})"
+        state = (
+            ", closed" if self._closed else (", file left to others" if self._con is None else "")
+        )
+        return f"DuckIndex({str(self.path)!r}, {mode}{state})"
 
     def _check_open(self) -> None:
         if self._closed:
             raise _error(f"index {self.path} is closed", self.path)
+
+    def _connection(self) -> duckdb.DuckDBPyConnection:
+        """The open connection, taking the file back first if a writer left it."""
+        self._check_open()
+        if self._con is None:
+            self._reopen()
+        assert self._con is not None
+        return self._con
+
+    def _release(self) -> None:
+        """Close the file so that other processes can open it; ``_connection`` reopens it."""
+        con, self._con = self._con, None
+        self._released_at = time.monotonic()
+        if con is not None:
+            try:
+                # Closing writes DuckDB's log of the committed batches into the file.
+                con.close()
+            except duckdb.Error as exc:
+                raise _error(f"could not write to index {self.path}: {exc}", self.path) from exc
+
+    def _reopen(self) -> None:
+        if self._released_at is not None:
+            # Leave the file free for at least YIELD_SECONDS, for a waiting reader.
+            time.sleep(max(0.0, YIELD_SECONDS - (time.monotonic() - self._released_at)))
+        if not self.path.is_file():
+            raise _error(f"index {self.path} was removed while it was open", self.path)
+        con = _connect(self.path, read_only=self.read_only, wait=self.wait, on_wait=self._tell)
+        try:
+            # Another process may have replaced the file meanwhile.
+            meta = dict(con.execute("SELECT key, value FROM meta").fetchall())
+            _check_meta(meta, self.path, self.settings)
+        except duckdb.Error as exc:
+            con.close()
+            raise _damaged(self.path, exc) from None
+        except BaseException:
+            con.close()
+            raise
+        self._con = con
+        self._held_since = time.monotonic()
+        # Another writer may have added documents meanwhile.
+        self._next_key = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -548,7 +655,9 @@ class _Stored:
     fields: tuple[Any, ...]
 
 
-def index_info(path: str | PathLike[str]) -> dict[str, Any]:
+def index_info(
+    path: str | PathLike[str], *, wait: float = 0.0, on_wait: OnWait | None = None
+) -> dict[str, Any]:
     """What an index file holds, readable whatever its format version or settings.
 
     Returns:
@@ -559,15 +668,21 @@ def index_info(path: str | PathLike[str]) -> dict[str, Any]:
         search it, given the settings it was built with); and, when readable,
         ``documents``, ``characters``, ``tokens`` and ``fingerprints``.
 
+    Args:
+        path: the index file.
+        wait: seconds to keep trying while a writer holds the file.
+        on_wait: told once, with a one-line reason, when it starts waiting.
+
     Raises:
-        IndexStoreError: no file, not a Stemmatic index, or held by a writer.
+        IndexStoreError: no file, not a Stemmatic index, or held by a writer for longer
+            than ``wait``.
     """
     file = Path(path)
     if not file.is_file():
         raise _error(
             f"no index at {file}; create one with `stemmatic index add {file} FILES`", file
         )
-    con = _connect(file, read_only=True, wait=0.0, on_wait=None)
+    con = _connect(file, read_only=True, wait=wait, on_wait=_once(on_wait))
     try:
         try:
             meta = dict(con.execute("SELECT key, value FROM meta").fetchall())
@@ -607,11 +722,11 @@ def index_info(path: str | PathLike[str]) -> dict[str, Any]:
 def _connect(
     file: Path, *, read_only: bool, wait: float, on_wait: OnWait | None
 ) -> duckdb.DuckDBPyConnection:
+    """Open the file with DuckDB, trying again for ``wait`` seconds while it is locked."""
     deadline = time.monotonic() + max(wait, 0.0)
-    told = False
     while True:
         try:
-            return duckdb.connect(str(file), read_only=read_only, config={"threads": THREADS})
+            return duckdb.connect(str(file), read_only=read_only, config=DUCKDB_CONFIG)
         except duckdb.Error as exc:
             message = str(exc)
             if "not a valid DuckDB database" in message:
@@ -625,21 +740,37 @@ def _connect(
                 ) from None
             if "lock" not in message.lower():
                 raise _error(f"cannot open index {file}: {message}", file) from None
-            reason = _lock_reason(file, read_only, message)
+            holder = _lock_holder(file, read_only, message)
             if time.monotonic() >= deadline:
-                raise _error(reason, file) from None
-            if on_wait is not None and not told:
-                on_wait(f"{reason}; waiting up to {wait:g} s")
-                told = True
-            time.sleep(_RETRY_SECONDS)
+                if wait > 0:
+                    raise _error(f"{holder}; gave up after waiting {wait:g} s", file) from None
+                raise _error(f"{holder}; wait for it to finish", file) from None
+            if on_wait is not None:
+                on_wait(f"{holder}; waiting up to {wait:g} s for it to finish")
+            time.sleep(min(RETRY_SECONDS, max(deadline - time.monotonic(), 0.0)))
 
 
-def _lock_reason(file: Path, read_only: bool, message: str) -> str:
+def _lock_holder(file: Path, read_only: bool, message: str) -> str:
     # DuckDB adds "you would be able to open this database in read-only mode" when the
     # holder is itself a reader; a reader is only ever refused by a writer.
     if not read_only and "read-only mode" in message:
-        return f"index {file} is open for reading in another process; wait for it to finish"
-    return f"index {file} is being written by another process; wait for it to finish"
+        return f"index {file} is open for reading in another process"
+    return f"index {file} is being written by another process"
+
+
+def _once(on_wait: OnWait | None) -> OnWait | None:
+    """``on_wait``, passing on only the first message it is given."""
+    if on_wait is None:
+        return None
+    told = False
+
+    def tell(message: str) -> None:
+        nonlocal told
+        if not told:
+            told = True
+            on_wait(message)
+
+    return tell
 
 
 def _initialize(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:

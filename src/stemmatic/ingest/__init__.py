@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Callable, Iterator, Sequence
-from pathlib import Path, PurePath
+from pathlib import Path
 
 from stemmatic.errors import InputError
 from stemmatic.ingest import records, worker
@@ -44,7 +44,7 @@ _RECORD_FORMATS = frozenset({"jsonl", "parquet"})
 # Extensions a folder walk passes over without listing them as skipped: files that are
 # plainly not documents (images, media, archives, compiled code, databases).
 IGNORED_EXTENSIONS = frozenset(
-    (  # noqa: SIM905 - a word list reads better than quoted strings
+    (
         ".png .jpg .jpeg .gif .bmp .tif .tiff .webp .svg .ico .heic .psd .eps "
         ".mp3 .wav .flac .ogg .m4a .mp4 .mov .avi .mkv .webm "
         ".zip .gz .tgz .bz2 .xz .zst .7z .rar .tar "
@@ -180,7 +180,7 @@ def collect(
     entries.sort(key=lambda e: (os.path.abspath(e[0]), e[1]))
     entries = _distinct_files(entries, done)
     ids = _plan_ids([(path, relative) for path, relative, _ in entries
-                     if FORMATS.get(PurePath(path).suffix.lower()) not in _RECORD_FORMATS])
+                     if FORMATS.get(_suffix(path)) not in _RECORD_FORMATS])
     for path, relative, explicit in entries:
         for item in _read_input(path, relative, explicit, settings, taken, ids.get(path)):
             done(item)
@@ -240,7 +240,7 @@ def _read_input(
     doc_id: str | None,
 ) -> Iterator[Document | Skipped]:
     """Read one file found by ``collect``: a document, records, or the reason it is skipped."""
-    suffix = PurePath(path).suffix.lower()
+    suffix = _suffix(path)
     fmt = FORMATS.get(suffix)
     if fmt is None:
         if not explicit and suffix in IGNORED_EXTENSIONS:
@@ -343,7 +343,7 @@ def _check_file(path: str) -> str:
         raise InputError("is a folder, not a file (collect() reads folders)", path=path)
     if not stat.S_ISREG(info.st_mode):
         raise InputError("not a regular file", path=path)
-    suffix = PurePath(path).suffix.lower()
+    suffix = _suffix(path)
     if suffix not in FORMATS:
         raise InputError(_unsupported(suffix), path=path)
     return FORMATS[suffix]
@@ -365,6 +365,16 @@ def _read(path: str, max_bytes: int) -> bytes:
     if max_bytes and len(data) > max_bytes:
         raise InputError(_too_large(len(data), max_bytes), path=path)
     return data
+
+
+def _suffix(path: str) -> str:
+    """The file's extension in lower case, as ``PurePath(path).suffix.lower()`` gives it.
+
+    Plain string work: building a PurePath for each of 100,000 files cost a second.
+    """
+    name = os.path.basename(path.rstrip("/" + os.sep))
+    dot = name.rfind(".")
+    return name[dot:].lower() if 0 < dot < len(name) - 1 else ""
 
 
 def _too_large(size: int, max_bytes: int) -> str:

@@ -17,7 +17,7 @@ from stemmatic.ingest.text import Extracted, load_text
 _INVISIBLE = frozenset({"script", "style", "noscript", "template", "head", "svg", "math"})
 # Elements that start a new line in the plain-text fallback.
 _BLOCKS = frozenset(
-    (  # noqa: SIM905 - a word list reads better than quoted strings
+    (
         "address article aside blockquote br dd div dl dt figcaption figure footer form h1 h2 "
         "h3 h4 h5 h6 header hr li main nav ol p pre section table td th tr ul"
     ).split()

@@ -525,7 +525,8 @@ def load_json(text: str | bytes, *, check: bool = True) -> dict[str, Any]:
     version = data.get("schema_version")
     if version != SCHEMA_VERSION:
         raise StemmaticError(
-            f"report schema version {version!r} is not supported (this Stemmatic reads version {SCHEMA_VERSION})"
+            f"report schema version {version!r} is not supported "
+            f"(this Stemmatic reads version {SCHEMA_VERSION})"
         )
     if check:
         validate(data)

@@ -304,7 +304,8 @@ class _Renderer:
             )
         sources = len(self.report.sources)
         facts = (
-            f"{len(query.text):,} characters · {sources:,} source{'s' if sources != 1 else ''} searched"
+            f"{len(query.text):,} characters · "
+            f"{sources:,} source{'s' if sources != 1 else ''} searched"
             f" · {len(self.report.skipped):,} skipped"
         )
         self.console.print(Text(facts, style="dim"))
