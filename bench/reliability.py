@@ -823,18 +823,16 @@ paths: the one listed first keeps the short id (expected failures in
 
 ## What the test suite runs, and why
 
-* The 50 MB single-line file is traced as a *source* in the tests (20 to 30 s); as the
-  *query* it takes as long again, so only this bench runs that.  Peak memory is bounded
-  in the tests at 3 GB.  Where the 1.7 GB goes (measured stage by stage, and with
-  tracemalloc): on top of the 0.4 GB that the text and its tokens hold, two moments take
-  about 1.2 GB each.  One is the tokenizer's temporary Python objects for 4.8 million words
-  (a pair of offsets and a string per word, before they become NumPy arrays).  The other
-  is the check for drifted numbers and names after alignment, which compares the whole
-  sentence around a passage on both sides: in a file without a full stop that sentence
-  is the whole 50 MB, aligned word by word and tokenized again.
-  Bounding that window to 60 words on either side of the passage, and tokenizing long
-  texts in pieces of 1 MB, bring the peak to 680 MB and the time from 32 s to 16 s (both
-  tried on a copy of the code; the same passage and findings come out).
+* The 50 MB single-line file is traced as a *source* in the tests (10 to 30 s); as the
+  *query* it takes about as long again, so only this bench runs that.  Peak memory is
+  bounded in the tests at 3 GB.  It was 1.7 GB: on top of the 0.4 GB that the text and
+  its tokens hold, the tokenizer's temporary Python objects for 4.8 million words (a pair
+  of offsets and a string per word) and the drift check (which compared the whole
+  sentence around a passage, in a file without a full stop the whole 50 MB) took about
+  1.2 GB each.  Long texts are now tokenized in pieces of 1 MB, cut where no token or
+  run of number words can straddle the cut, and the drift check looks at most 60 words
+  either side of a passage: 729 MB as a source and 1,099 MB as the query, measured
+  2026-11-22 17:35 UTC on the quiet machine (11.0 s and 12.7 s; same passage found).
 * The tests write 100,000 tiny files into one folder, the number the reliability issue
   names, and trace a query against them: 56 to 75 s on two cores shared with other work
   (load average 3 to 5), most of it aligning the query with each file in turn.  `STEMMATIC_MANY_FILES=20000`

@@ -21,12 +21,12 @@ from stemmatic.corpus.candidates import candidate_fingerprints, window_minima
 from stemmatic.corpus.cluster import cluster_passages
 from stemmatic.corpus.stages import MARKER, STAGES
 from stemmatic.corpus.stemma import PairEvidence, compare_dates, direct, parse_date
-from stemmatic.corpus.work import align_shared, covered, snippet, unexplained
+from stemmatic.corpus.work import align_shared, covered, snippet, split_copy, unexplained
 from stemmatic.errors import InputError, SettingsError
 from stemmatic.fingerprint import Ngrams, winnow
 from stemmatic.index.store import document_fingerprints
 from stemmatic.settings import Settings
-from stemmatic.types import Document, Passage
+from stemmatic.types import Document, Kind, Passage
 
 # --- a generated corpus ------------------------------------------------------------------
 
@@ -580,6 +580,30 @@ def test_shared_fingerprints_outside_the_copies_align_in_full(
     align_shared(query, source, settings, None)
     align_shared(query, source, settings.replace(paraphrase=False), hashes)
     assert calls == [True, False]
+
+
+def test_copies_close_together_on_both_sides_may_be_one_edited_passage() -> None:
+    words = [f"w{i}" for i in range(400)]
+    text = " ".join(words)
+    query = Document(id="q", text=text)
+    source = Document(id="s", text=text)
+    settings = Settings(max_gap=10)
+
+    def at(first: int, last: int) -> tuple[int, int]:
+        """The span of words first..last-1 of ``text``."""
+        start = sum(len(w) + 1 for w in words[:first])
+        return start, start + len(" ".join(words[first:last]))
+
+    def passage(q: tuple[int, int], s: tuple[int, int]) -> Passage:
+        return Passage(q[0], q[1], "s", s[0], s[1], Kind.COPY, 1.0)
+
+    near = [passage(at(0, 50), at(100, 150)), passage(at(58, 90), at(160, 200))]
+    assert split_copy(query, source, near, settings)
+    far = [passage(at(0, 50), at(100, 150)), passage(at(70, 90), at(160, 200))]
+    assert not split_copy(query, source, far, settings)
+    swapped = [passage(at(0, 50), at(160, 200)), passage(at(55, 90), at(100, 150))]
+    assert not split_copy(query, source, swapped, settings)
+    assert not split_copy(query, source, near[:1], settings)
 
 
 def test_fingerprints_missing_from_a_side_are_unexplained() -> None:

@@ -24,6 +24,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -347,7 +348,9 @@ def align_shared(
 
     A rewritten passage sharing fewer than that with its source is then found only in a
     pair that has no copy besides; the corpus finds pairs through shared fingerprints
-    anyway, so such a passage alone would not make its pair a candidate either.
+    anyway, so such a passage alone would not make its pair a candidate either.  Copies
+    that may be the pieces of one edited passage (:func:`split_copy`) go through the
+    full aligner too, which may join them into one.
 
     Args:
         query, source: the pair, oriented (:func:`orient`).
@@ -359,7 +362,11 @@ def align_shared(
     """
     if settings.paraphrase and hashes is not None and len(hashes):
         copies = align(query, source, _copies_only(settings))
-        if copies and unexplained(query, source, copies, hashes, settings) < MIN_SHARED:
+        if (
+            copies
+            and unexplained(query, source, copies, hashes, settings) < MIN_SHARED
+            and not split_copy(query, source, copies, settings)
+        ):
             return copies
     return align(query, source, settings)
 
@@ -403,6 +410,30 @@ def unexplained(
             inside |= (starts[at] >= start) & (ends[at] <= end)
         outside[owner[~inside]] = True
     return int(np.count_nonzero((found < 2) | outside))
+
+
+def split_copy(
+    query: Document, source: Document, passages: Sequence[Passage], settings: Settings
+) -> bool:
+    """Whether two passages follow each other, in the same order on both sides, with at
+    most ``settings.max_gap`` words between them on each side.
+
+    Such copies may be the two ends of one passage edited in the middle; the paraphrase
+    stages may find the whole of it.
+    """
+    ordered = sorted(passages, key=lambda p: (p.query_start, p.source_start))
+    if len(ordered) < 2:
+        return False
+    q = prepare(query.text, settings, query.excluded).tokens.starts
+    s = prepare(source.text, settings, source.excluded).tokens.starts
+    for before, after in pairwise(ordered):
+        if after.source_start < before.source_end:
+            continue
+        q_gap = np.searchsorted(q, after.query_start) - np.searchsorted(q, before.query_end)
+        s_gap = np.searchsorted(s, after.source_start) - np.searchsorted(s, before.source_end)
+        if q_gap <= settings.max_gap and s_gap <= settings.max_gap:
+            return True
+    return False
 
 
 def _grams(doc: Document, settings: Settings) -> _Grams:
