@@ -19,7 +19,7 @@ from stemmatic.align import Prepared, align, prepare
 from stemmatic.align.units import remember
 from stemmatic.classify import classify
 from stemmatic.errors import InputError, SettingsError
-from stemmatic.index.store import IndexStore, tokens_for
+from stemmatic.index.store import IndexStore
 from stemmatic.settings import Settings
 from stemmatic.types import Document, Passage, Report, Skipped
 
@@ -73,7 +73,9 @@ def trace(
         candidates.extend(docs)
         skipped.extend(bad)
     if index is not None:
-        tokens = tokens_for(query_doc.text, settings)
+        # The query's tokens as the aligner prepares them (and caches them for it): the
+        # same tokenization as the index's (``tokens_for``), done once.
+        tokens = prepare(query_doc.text, settings, query_doc.excluded).tokens
         for source_id, _score in index.candidates(tokens, settings.candidates):
             candidates.append(index.get(source_id))
 
