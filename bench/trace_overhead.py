@@ -54,6 +54,7 @@ from pathlib import Path
 from typing import Any
 
 from stemmatic import citations, ingest, pipeline
+from stemmatic import classify as classify_module
 from stemmatic.align import align, units
 from stemmatic.classify import classify
 from stemmatic.pipeline import trace
@@ -74,8 +75,10 @@ def _clear_prepared() -> None:
     with units._lock:
         units._cache.clear()
         units._cached_chars[0] = 0
-    # The sections of a text (notes, references) are cached by text too.
+    # The sections of a text (notes, references) are cached by text too, and so is what
+    # ``classify.warm`` found in a query.
     citations._all_sections.cache_clear()
+    classify_module._WARMED.clear()
 
 
 class _TimedClassify:

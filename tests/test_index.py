@@ -391,8 +391,8 @@ def test_settings_mismatch(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("version", "expected"),
     [
-        (FORMAT_VERSION - 1, "built by an older Stemmatic (format 0); rebuild it"),
-        (FORMAT_VERSION + 1, "built by a newer Stemmatic (format 2); upgrade Stemmatic"),
+        (FORMAT_VERSION - 1, f"built by an older Stemmatic (format {FORMAT_VERSION - 1}); rebuild"),
+        (FORMAT_VERSION + 1, f"built by a newer Stemmatic (format {FORMAT_VERSION + 1}); upgrade"),
     ],
 )
 def test_format_version_mismatch(tmp_path: Path, version: int, expected: str) -> None:

@@ -24,6 +24,8 @@ name).
 from __future__ import annotations
 
 import bisect
+import importlib.util
+import math
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -33,7 +35,6 @@ from typing import Any
 import numpy as np
 import regex
 from rapidfuzz import fuzz
-from wordfreq import zipf_frequency
 
 from stemmatic.normalize import strip_accents
 from stemmatic.quotes import QUOTE_MARKS, find_quotations, paragraphs
@@ -52,6 +53,86 @@ __all__ = [
     "resolve",
     "sentences",
 ]
+
+# --------------------------------------------------------------------------------------
+# Word frequencies.
+#
+# Importing wordfreq takes about 0.15 s (it imports langcodes and ftfy) and its first
+# lookup another 0.1 s; most words looked up here are plain lower-case ASCII, for which
+# wordfreq's tokenizer changes nothing, so their frequencies are read straight from its
+# English word list (in about 0.1 s, on first use) with wordfreq's own arithmetic.  Any
+# other word goes to wordfreq itself.  tests/test_classify_speed_equivalence.py checks
+# that both give the same figures.
+
+_wordfreq_zipf: Any = None
+_english: dict[str, float] | None = None
+# wordfreq's smallest frequency, ``zipf_to_freq(0.0)``, given to words it does not list.
+_MIN_FREQUENCY = 10**0.0 / 1e9
+
+
+def zipf(word: str) -> float:
+    """``wordfreq.zipf_frequency(word, "en")``, the English frequency on the Zipf scale."""
+    if word.isascii() and word.isalpha() and word.islower():
+        table = _english_frequencies()
+        if table:
+            return _zipf_of(table.get(word))
+    global _wordfreq_zipf
+    if _wordfreq_zipf is None:
+        from wordfreq import zipf_frequency
+
+        _wordfreq_zipf = zipf_frequency
+    return float(_wordfreq_zipf(word, "en"))
+
+
+def _zipf_of(frequency: float | None) -> float:
+    """What ``wordfreq.zipf_frequency`` gives a one-token word with this frequency
+    in the list (None: not listed), computed as it computes it."""
+    if frequency is None:
+        value = _MIN_FREQUENCY
+    else:
+        # The frequency of a text is 1 / sum(1 / f) over its tokens, rounded to three
+        # significant digits.
+        combined = 1.0 / (0.0 + 1.0 / frequency)
+        unrounded = max(combined, _MIN_FREQUENCY)
+        value = round(unrounded, math.floor(-math.log(unrounded, 10)) + 3)
+    return round(math.log(value, 10) + 9, 2)
+
+
+def _english_frequencies() -> dict[str, float]:
+    """wordfreq's English ("best", that is "large") word list as word -> frequency.
+
+    Empty if the list cannot be read as expected, so that wordfreq answers instead.
+    """
+    global _english
+    if _english is None:
+        _english = {}
+        try:
+            import gzip
+
+            import msgpack
+
+            spec = importlib.util.find_spec("wordfreq")
+            if spec is None or not spec.submodule_search_locations:
+                return _english
+            folder = next(iter(spec.submodule_search_locations))
+            path = PurePath(folder, "data", "large_en.msgpack.gz")
+            with gzip.open(str(path), "rb") as handle:
+                data = msgpack.load(handle, raw=False)
+        except (ImportError, OSError, ValueError):
+            return _english
+        header = data[0] if data else None
+        if not isinstance(header, dict) or header.get("format") != "cB" or (
+            header.get("version") != 1
+        ):
+            return _english
+        table: dict[str, float] = {}
+        # Bucket k holds the words of frequency 10 ** (-k / 100); a word listed twice
+        # takes its later bucket, as in wordfreq.get_frequency_dict.
+        for index, bucket in enumerate(data[1:]):
+            table.update(dict.fromkeys(bucket, 10 ** (-index / 100)))
+        _english = table
+    return _english
+
 
 PARENTHETICAL = "parenthetical"
 NARRATIVE = "narrative"
@@ -206,6 +287,18 @@ _WORKS = [
     ("name", _lazy(rf"(?P<authors>{_AUTH})")),
 ]
 
+# The ASCII characters each pattern of _WORKS may begin with: a capital or a particle
+# ("van", "de", "al"...) begins a name, a quote mark or "*" or "_" a title, an "i" ibid.
+# (A character beyond ASCII is always tried.)
+_NAME_FIRST = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ") | {p[0] for p in _PARTICLE[3:-1].split("|")}
+_WORK_FIRST = {
+    "year": _NAME_FIRST,
+    "titled": _NAME_FIRST,
+    "page": _NAME_FIRST,
+    "title": frozenset("\"'*_"),
+    "ibid": frozenset("iI"),
+    "name": _NAME_FIRST,
+}
 _PAREN = _lazy(r"\(([^()]{1,300})\)")
 _IBID = _lazy(r"\(?\s*(?i:ibid|id)\b")
 
@@ -259,6 +352,9 @@ _NARRATIVE_YEAR = _lazy(
 _ACCORDING = _lazy(
     rf"(?i:according\s+to)\s+(?P<authors>{_AUTH})(?:{_YEAR_PAREN})?(?=\s*[,.;:(]|\s*$)"
 )
+# The big patterns compile in some 10 ms each; this one is needed only where the words
+# can be found, which a search for them (of the same case folding) tells at once.
+_ACCORDING_WORD = _lazy(r"(?i:according)")
 _AS_VERB = _lazy(
     rf"\b(?i:as)\s+(?P<authors>{_AUTH})(?:{_YEAR_PAREN})?\s+(?P<verb>{_VERBS_AS})\b"
 )
@@ -402,7 +498,11 @@ _WINDOW = 100
 
 
 def find_citations(
-    text: str, *, scope: str = "sentence", quotations: Sequence[Quotation] | None = None
+    text: str,
+    *,
+    scope: str = "sentence",
+    quotations: Sequence[Quotation] | None = None,
+    paras: list[tuple[int, int]] | None = None,
 ) -> list[CitationMark]:
     """Find the citations in ``text``: in-text marks, note markers and reference entries.
 
@@ -411,6 +511,8 @@ def find_citations(
         scope: what a citation covers by default: "sentence" or "paragraph".
         quotations: the quotations of ``text`` if already found (by
             :func:`stemmatic.quotes.find_quotations`); found here otherwise.
+        paras: the paragraphs of ``text`` (:func:`stemmatic.quotes.paragraphs`), if
+            already found.
 
     Some marks are doubtful on their own: a rare name alone in parentheses at the end
     of a sentence, "Esmeralda (1881)" with no reporting verb, "(Leipzig, 1626)" with an
@@ -430,7 +532,7 @@ def find_citations(
         raise ValueError(f"scope must be 'sentence' or 'paragraph', not {scope!r}")
     if quotations is None:
         quotations, _ = find_quotations(text)
-    doc = _Context(text, scope, quotations)
+    doc = _Context(text, scope, quotations, paras)
     marks: list[CitationMark] = []
     marks.extend(_parentheticals(doc))
     marks.extend(_narratives(doc))
@@ -443,10 +545,18 @@ def find_citations(
     marks.sort(key=lambda m: (m.start, m.end))
     marks = _fill_ibid(marks)
     marks = _fill_titles(marks, doc.references)
-    marks = [replace(m, covers=doc.covers(m)) for m in marks]
+    marks = [_with_covers(m, doc.covers(m)) for m in marks]
     marks.extend(doc.references)
     marks.sort(key=lambda m: (m.start, m.end))
     return marks
+
+
+def _with_covers(m: CitationMark, covers: tuple[int, int]) -> CitationMark:
+    """``replace(m, covers=covers)``, built directly (``replace`` is slow, and a long
+    text has hundreds of marks)."""
+    return CitationMark(
+        m.start, m.end, m.text, m.style, m.authors, m.year, m.title, m.pages, m.numbers, covers
+    )
 
 
 def footnotes(text: str) -> dict[int, tuple[int, int, str]]:
@@ -473,7 +583,9 @@ def _footnotes(text: str, regions: list[tuple[int, int]]) -> dict[int, tuple[int
     for start, end in regions:
         for number, s, e in _numbered_entries(text, start, end):
             notes.setdefault(number, (s, e, text[s:e]))
-    for m in _MD_DEFINITION.finditer(text):
+    # (A definition holds "[^"; most texts have none, and the test is much quicker than
+    # the scan.)
+    for m in _MD_DEFINITION.finditer(text) if "[^" in text else ():
         line_end = text.find("\n", m.end())
         line_end = len(text) if line_end < 0 else line_end
         s, e = _strip(text, m.end(), line_end)
@@ -561,10 +673,16 @@ def resolve(mark: CitationMark, sources: Sequence[Document]) -> tuple[str | None
 class _Context:
     """What the detectors need to know about the whole text, computed once."""
 
-    def __init__(self, text: str, scope: str, quotations: Sequence[Quotation]) -> None:
+    def __init__(
+        self,
+        text: str,
+        scope: str,
+        quotations: Sequence[Quotation],
+        paras: list[tuple[int, int]] | None = None,
+    ) -> None:
         self.text = text
         self.scope = scope
-        self.paras = paragraphs(text)
+        self.paras = paragraphs(text) if paras is None else paras
         self.para_ends = {_strip(text, s, e)[1] for s, e in self.paras}
         self.units = _Units(text, self.paras, scope)
         self.quotations = sorted(quotations, key=lambda q: (q.end, q.start))
@@ -575,7 +693,10 @@ class _Context:
         self.regions = _merge(
             note_regions
             + _sections(text, "references")
-            + [(m.start(), _line_end(text, m.end())) for m in _MD_DEFINITION.finditer(text)]
+            + [
+                (m.start(), _line_end(text, m.end()))
+                for m in (_MD_DEFINITION.finditer(text) if "[^" in text else ())
+            ]
         )
         self.region_starts = [s for s, _ in self.regions]
         self.references = reference_list(text)
@@ -810,7 +931,9 @@ def _parentheticals(doc: _Context) -> list[CitationMark]:
             tentative = tentative or work[1]
         if len(parsed) == 1:
             s, e = m.span()
-            parsed = [replace(parsed[0], start=s, end=e, text=text[s:e])]
+            p = parsed[0]
+            parsed = [CitationMark(s, e, text[s:e], p.style, p.authors, p.year, p.title,
+                                   p.pages, p.numbers, p.covers)]
         if tentative:
             doc.tentative.update((p.start, p.end) for p in parsed)
         out.extend(parsed)
@@ -840,7 +963,12 @@ def _parse_work(
     body_start = prefix.end() if prefix else s
     suffix = _SUFFIX.search(text, body_start, e)
     body_end = suffix.start() if suffix else e
+    if body_start >= body_end:
+        return None  # every pattern needs a character or more
+    first = text[body_start]
     for kind, pattern in _WORKS:
+        if first.isascii() and first not in _WORK_FIRST[kind]:
+            continue  # (most parentheses hold no citation: a number, a gloss)
         m = pattern.fullmatch(text, body_start, body_end)
         if m is None:
             continue
@@ -959,7 +1087,7 @@ def _rare(doc: _Context, authors: tuple[str, ...]) -> bool:
     for author in authors:
         last = author.split()[-1]
         key = last.casefold()
-        if doc.lower_word(key) or zipf_frequency(key, "en") >= _COMMON_ZIPF:
+        if doc.lower_word(key) or zipf(key) >= _COMMON_ZIPF:
             return False
     return True
 
@@ -992,11 +1120,11 @@ def _narratives(doc: _Context) -> list[CitationMark]:
                 text, max(0, m.start() - 12), m.start()
             )):
                 doc.tentative.add(m.span())
-    as_words = _as_words(doc)
+    as_verb, as_by = _after_as(text, _as_words(doc))
     for found in (
-        _ACCORDING.finditer(text),
-        _matches_at(_AS_VERB, text, as_words),
-        _matches_at(_AS_BY, text, as_words),
+        _ACCORDING.finditer(text) if _ACCORDING_WORD.search(text) else (),
+        _matches_at(_AS_VERB, text, as_verb),
+        _matches_at(_AS_BY, text, as_by),
     ):
         for m in found:
             if not _leading_stopword(m.group("authors")):
@@ -1019,7 +1147,7 @@ def _narratives(doc: _Context) -> list[CitationMark]:
         if not _name_evidence(doc, authors, doc.sentence_initial(m.start())):
             continue
         add(m)
-    for m in _IN_TITLE.finditer(text):
+    for m in _IN_TITLE.finditer(text) if "In" in text else ():
         title = _clean_title(m.group("title"))
         if title and title[:1].isupper() and not _leading_stopword(m.group("authors")):
             add(m, title)
@@ -1141,6 +1269,51 @@ def _as_words(doc: _Context) -> list[int]:
         & ~(_is_ascii_alnum(before) | (before == 95))
     )
     return at[keep].tolist()
+
+
+# The words that may follow "as" in a match of ``_AS_BY``.
+_AS_BY_WORDS = frozenset(
+    "noted argued shown observed suggested pointed discussed described demonstrated "
+    "reported claimed put".split()
+)
+_ASCII_SPACE = " \t\n\r\f\v"
+_ASCII_LOWER = frozenset("abcdefghijklmnopqrstuvwxyz")
+
+
+def _after_as(text: str, starts: list[int]) -> tuple[list[int], list[int]]:
+    """The ``starts`` (from ``_as_words``) where ``_AS_VERB`` and where ``_AS_BY`` may match.
+
+    After "as" and its white space, ``_AS_VERB`` needs a name: a capital letter or a
+    particle ("van"), never another word in lower-case ASCII ("as the", "as well"); and
+    ``_AS_BY`` needs one of its verbs.  Only ASCII white space is skipped here, and a
+    start followed by any other character that might be white space (non-ASCII, or an
+    ASCII control character) is kept for both, so each list is a superset of where its
+    pattern matches.
+    """
+    verb: list[int] = []
+    by: list[int] = []
+    n = len(text)
+    for at in starts:
+        j = at + 2
+        while j < n and text[j] in _ASCII_SPACE:
+            j += 1
+        if j >= n:
+            continue  # both patterns need words after "as"
+        c = text[j]
+        if c not in _ASCII_LOWER:
+            verb.append(at)
+            if not c.isascii() or c < "!":
+                by.append(at)
+            continue
+        k = j + 1
+        while k < n and text[k] in _ASCII_LOWER:
+            k += 1
+        word = text[j:k]
+        if word in _PARTICLES:
+            verb.append(at)
+        if word in _AS_BY_WORDS:
+            by.append(at)
+    return verb, by
 
 
 def _name_starts(doc: _Context) -> list[int]:
@@ -1357,7 +1530,7 @@ def _name_evidence(doc: _Context, authors: tuple[str, ...], initial: bool) -> bo
         if doc.lower_word(last.casefold()):
             return False
         if initial and not doc.capitalized_mid_sentence(last) and (
-            zipf_frequency(last.casefold(), "en") >= _RARE_ZIPF
+            zipf(last.casefold()) >= _RARE_ZIPF
         ):
             return False
     return True
@@ -1366,11 +1539,11 @@ def _name_evidence(doc: _Context, authors: tuple[str, ...], initial: bool) -> bo
 def _numerics(doc: _Context) -> list[CitationMark]:
     text = doc.text
     out: list[CitationMark] = []
-    for m in _NUMERIC.finditer(text):
+    for m in _NUMERIC.finditer(text) if "[" in text else ():
         numbers = _expand_numbers(m.group("nums"))
         if numbers:
             out.append(_note_mark(doc, m.start(), m.end(), NUMERIC, numbers))
-    for m in _MD_FOOTNOTE.finditer(text):
+    for m in _MD_FOOTNOTE.finditer(text) if "[^" in text else ():
         out.append(_note_mark(doc, m.start(), m.end(), FOOTNOTE, (int(m.group("nums")),)))
     # Most texts hold no superscript digit; a search for one is much cheaper than the scan.
     cp = doc.code_points()
@@ -1383,7 +1556,7 @@ def _numerics(doc: _Context) -> list[CitationMark]:
         groups = _RX4.split(m.group())
         numbers = tuple(int(g.translate(_SUPER_TABLE)) for g in groups)
         out.append(_note_mark(doc, m.start(), m.end(), FOOTNOTE, numbers))
-    for m in _CARET.finditer(text):
+    for m in _CARET.finditer(text) if "^" in text else ():
         if _unit_like(text, m.start()):
             continue
         out.append(_note_mark(doc, m.start(), m.end(), FOOTNOTE, (int(m.group("nums")),)))

@@ -14,21 +14,24 @@ Everything here is a pure function of the texts and the passages.
 from __future__ import annotations
 
 import bisect
-from collections import Counter
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from itertools import accumulate
+from operator import itemgetter
+from typing import cast
 
 import numpy as np
 import regex
-from wordfreq import zipf_frequency
+from rapidfuzz.distance import Levenshtein
 
-from stemmatic.align.diff import WordAlignment, align_words, classify_words, differences
+from stemmatic.align.diff import WordAlignment, classify_words, differences
 from stemmatic.align.units import Prepared, prepare
-from stemmatic.citations import CitationMark, find_citations, resolve
+from stemmatic.citations import CitationMark, find_citations, resolve, zipf
 from stemmatic.normalize import NEGATIONS, Tokens, tokenize
-from stemmatic.quotes import find_quotations
+from stemmatic.quotes import quotations_and_paragraphs
 from stemmatic.settings import Settings
 from stemmatic.types import (
     Attribution,
@@ -133,39 +136,36 @@ def classify(
     text = query.text
     by_id = {s.id: s for s in sources}
     q = prepare(text, settings, query.excluded)
-    quotations, quote_warnings = find_quotations(text, max_chars=settings.max_quote_chars)
-    marks = find_citations(text, scope=settings.citation_scope, quotations=quotations)
-    references = [m for m in marks if m.style == "reference"]
-    in_text = [m for m in marks if m.style != "reference"]
-    reference_spans = [(m.start, m.end) for m in references]
+    side = _query_side(text, settings)
+    quotations, quote_warnings = side.quotations, side.warnings
+    references, in_text = side.references, side.in_text
 
     quoted: list[Passage] = []
     missing: list[tuple[Quotation, tuple[str, float, int, int] | None]] = []
     lookup = _Lookup(q, sources, settings)
-    inside_mark = _Within([(m.start, m.end) for m in marks])
-    # Not a cited title, ("The Tidal Ledger"), which is no quoted words.
-    quoted_words = [qu for qu in quotations if not inside_mark(qu.start, qu.end)]
-    lookup.count([_token_range(q, qu.start, qu.end) for qu in quoted_words])
-    for quotation in quoted_words:
-        checked = _check_quotation(q, quotation, passages, sources, settings, lookup)
+    quoted_words = side.quoted_words
+    ranges = _token_ranges(q, [qu.start for qu in quoted_words], [qu.end for qu in quoted_words])
+    lookup.count(ranges)
+    near_sources = _Near(passages)
+    for quotation, (first, stop) in zip(quoted_words, ranges):
+        checked = _check_quotation(
+            q, quotation, first, stop, near_sources, sources, settings, lookup
+        )
         if isinstance(checked, Passage):
             quoted.append(checked)
         elif checked is not None:
             missing.append((quotation, checked[1]))
 
     # Words inside quotation marks and inside the reference list are not borrowed prose.
-    cut_spans = sorted(
-        [(p.query_start, p.query_end) for p in quoted]
-        + [_with_marks(text, qu) for qu in quotations]
-        + reference_spans
-    )
+    cut_spans = sorted([(p.query_start, p.query_end) for p in quoted] + list(side.cut_spans))
     plain: list[Passage] = []
     for passage in passages:
         plain.extend(_cut(q, passage, cut_spans, by_id, settings))
 
     resolved = _resolve_all(in_text, references, sources, [*quoted, *plain])
     all_passages = [*quoted, *plain]
-    attributed = [_attribute(p, resolved) for p in all_passages]
+    covering = _Covering(resolved)
+    attributed = [_attribute(p, covering) for p in all_passages]
     attributed.sort(key=lambda p: (p.query_start, p.query_end, p.source_id, p.source_start))
 
     citations = tuple(
@@ -180,7 +180,7 @@ def classify(
         )
         for r in sorted(resolved, key=lambda r: (r.mark.start, r.mark.end))
     )
-    findings = _findings(q, attributed, resolved, missing, by_id, quote_warnings, settings)
+    findings = _findings(q, attributed, covering, missing, by_id, side.unbalanced, settings)
     return Classified(
         passages=tuple(attributed),
         citations=citations,
@@ -190,6 +190,87 @@ def classify(
     )
 
 
+def warm(query: Document, settings: Settings) -> None:
+    """Do the part of :func:`classify` that needs the query alone, ahead of time.
+
+    Finds the query's quotations, paragraphs and citation marks (compiling the citation
+    patterns its text needs) and loads the word-frequency list, so that ``classify`` of
+    the same text with the same settings starts from them.  A trace can run this while
+    the sources are being aligned.  ``classify`` gives the same results with or without
+    it; the last few queries warmed are kept.
+
+    Args:
+        query: the document that will be classified.
+        settings: the trace settings.
+    """
+    _query_side(query.text, settings, remember=True)
+    # The word frequencies (for drift and shared errors) are read from disk on first use.
+    zipf("the")
+
+
+@dataclass(frozen=True, slots=True)
+class _QuerySide:
+    """What ``classify`` finds in the query alone."""
+
+    quotations: tuple[Quotation, ...]
+    warnings: tuple[str, ...]
+    references: tuple[CitationMark, ...]
+    in_text: tuple[CitationMark, ...]
+    # Quotations that are not a cited title ("The Tidal Ledger"), which is no quoted words.
+    quoted_words: tuple[Quotation, ...]
+    # The quotations with their marks, and the reference-list entries: words there are
+    # not borrowed prose.
+    cut_spans: tuple[tuple[int, int], ...]
+    unbalanced: tuple[Finding, ...]
+
+
+# Queries warmed, by (text, the settings the query side depends on); a few at most, as
+# a trace warms its query just before classifying it.
+_WARMED: OrderedDict[tuple[str, int, str], _QuerySide] = OrderedDict()
+_WARMED_SIZE = 4
+_warmed_lock = threading.Lock()
+
+
+def _query_side(text: str, settings: Settings, *, remember: bool = False) -> _QuerySide:
+    """The query side of ``classify``: taken from ``warm``'s cache, else computed.
+
+    Only ``warm`` adds to the cache (``remember``), so that a query classified without
+    it is worked out afresh every time, as before.
+    """
+    key = (text, settings.max_quote_chars, settings.citation_scope)
+    with _warmed_lock:
+        found = _WARMED.get(key)
+        if found is not None:
+            _WARMED.move_to_end(key)
+            return found
+    quotations, warnings, paras = quotations_and_paragraphs(
+        text, max_chars=settings.max_quote_chars
+    )
+    marks = find_citations(
+        text, scope=settings.citation_scope, quotations=quotations, paras=paras
+    )
+    references = tuple(m for m in marks if m.style == "reference")
+    inside_mark = _Within([(m.start, m.end) for m in marks])
+    side = _QuerySide(
+        quotations=tuple(quotations),
+        warnings=tuple(warnings),
+        references=references,
+        in_text=tuple(m for m in marks if m.style != "reference"),
+        quoted_words=tuple(qu for qu in quotations if not inside_mark(qu.start, qu.end)),
+        cut_spans=tuple(
+            [_with_marks(text, qu) for qu in quotations] + [(m.start, m.end) for m in references]
+        ),
+        unbalanced=_unbalanced(text, warnings),
+    )
+    if remember:
+        with _warmed_lock:
+            _WARMED[key] = side
+            _WARMED.move_to_end(key)
+            while len(_WARMED) > _WARMED_SIZE:
+                _WARMED.popitem(last=False)
+    return side
+
+
 # ---------------------------------------------------------------------------------------
 # Quotations
 
@@ -197,27 +278,25 @@ def classify(
 def _check_quotation(
     q: Prepared,
     quotation: Quotation,
-    passages: Sequence[Passage],
+    first: int,
+    stop: int,
+    near_sources: _Near,
     sources: Sequence[Document],
     settings: Settings,
     lookup: _Lookup,
 ) -> Passage | tuple[None, tuple[str, float, int, int] | None] | None:
-    """Match a quotation's words in the sources.
+    """Match a quotation's words (query tokens ``[first, stop)``) in the sources.
 
     Returns the quotation as a passage when found; ``(None, closest)`` when a quotation
     long enough to matter is found nowhere; ``None`` for a short quotation (a title, a
     scare quote) that matches nothing.
     """
-    first, stop = _token_range(q, quotation.start, quotation.end)
     words = stop - first
     if words == 0:
         return None
     # The sources aligned with this stretch come first, then the others that share the
     # most word pairs with the quotation; a source sharing none cannot hold it.
-    near = {
-        p.source_id for p in passages
-        if p.query_start < quotation.end and quotation.start < p.query_end
-    }
+    near = near_sources(quotation.start, quotation.end)
     single = words < 2
     hits = lookup.hits(first, stop, single=single)
     ordered = sorted(
@@ -329,17 +408,31 @@ class _Lookup:
         distinct = np.unique(q_keys)
         which = np.searchsorted(distinct, q_keys)
         ends = np.cumsum(sizes)
-        per_span = np.zeros((len(spans), len(self._ids)), dtype=np.int64)
-        for owner, source_id in enumerate(self._ids if len(distinct) else ()):
-            # Which of the quotations' distinct keys the source has, summed over the keys
-            # of each range (repeats counted).
-            s_keys = _keys(self.prepared[source_id].tokens.ids, single=single)
-            at = np.minimum(np.searchsorted(distinct, s_keys), len(distinct) - 1)
-            has = np.zeros(len(distinct), dtype=np.int64)
-            has[at[distinct[at] == s_keys]] = 1
-            totals = np.concatenate(([0], np.cumsum(has[which])))
-            per_span[:, owner] = totals[ends] - totals[ends - sizes]
-        for (first, stop), row in zip(spans, per_span.tolist()):
+        per_source: list[np.ndarray] = []
+        ids = self._ids if len(distinct) else []
+        # The sources are taken a batch at a time (numpy's cost is per call), in batches
+        # small enough for the table of which source has which key.
+        batch_keys = max(1, _COUNT_BATCH // max(1, len(q_keys)))
+        for lo in range(0, len(ids), batch_keys):
+            batch = ids[lo : lo + batch_keys]
+            s_keys = [_keys(self.prepared[source_id].tokens.ids, single=single)
+                      for source_id in batch]
+            owner = np.repeat(np.arange(len(batch)), [len(k) for k in s_keys])
+            s_all = np.concatenate(s_keys)
+            # Which of the quotations' distinct keys each source has, summed over the
+            # keys of each range (repeats counted).
+            at = np.minimum(distinct.searchsorted(s_all), len(distinct) - 1)
+            found = distinct[at] == s_all
+            has = np.zeros((len(batch), len(distinct)), dtype=np.int64)
+            has[owner[found], at[found]] = 1
+            totals = np.zeros((len(batch), len(q_keys) + 1), dtype=np.int64)
+            np.cumsum(has[:, which], axis=1, out=totals[:, 1:])
+            per_source.append(totals[:, ends] - totals[:, ends - sizes])
+        rows = (
+            np.concatenate(per_source).T.tolist() if per_source
+            else [[0] * len(self._ids)] * len(spans)
+        )
+        for (first, stop), row in zip(spans, rows):
             self._counts[first, stop, single] = row
 
     def table(self, source_id: str, *, single: bool) -> _Table:
@@ -409,11 +502,16 @@ def _locate(
     # Windows clipped at the ends of a short source are often the same for several
     # diagonals, and a tightened window often is the window itself.
     aligned: dict[tuple[int, int], WordAlignment] = {}
+    coded = _Coded(q.tokens.ids[first:stop]) if stop - first >= _CODED_WORDS else None
 
     def aligned_with(s0: int, s1: int) -> WordAlignment:
         found = aligned.get((s0, s1))
         if found is None:
-            found = aligned[s0, s1] = align_words(q.tokens, first, stop, s.tokens, s0, s1)
+            if coded is None:
+                found = _align_words(q.tokens, first, stop, s.tokens, s0, s1)
+            else:
+                found = coded.align(first, s.tokens.ids, s0, s1)
+            aligned[s0, s1] = found
         return found
 
     for diagonal in diagonals:
@@ -440,6 +538,69 @@ def _locate(
     return best
 
 
+def _align_words(
+    query: Tokens, q0: int, q1: int, source: Tokens, s0: int, s1: int
+) -> WordAlignment:
+    """``align_words``, with rapidfuzz's opcodes read as plain tuples (quicker)."""
+    found = cast(
+        list[tuple[str, int, int, int, int]],
+        Levenshtein.opcodes(query.ids[q0:q1].tolist(), source.ids[s0:s1].tolist()).as_list(),
+    )
+    return _shifted(found, q0, s0)
+
+
+def _shifted(found: list[tuple[str, int, int, int, int]], q0: int, s0: int) -> WordAlignment:
+    """The alignment of opcodes ``found`` for runs starting at query token ``q0`` and
+    source token ``s0``."""
+    # List comprehensions: quicker than generators, and there are thousands of opcodes.
+    ops = tuple([(tag, i1 + q0, i2 + q0, j1 + s0, j2 + s0) for tag, i1, i2, j1, j2 in found])
+    return WordAlignment(ops, sum([i2 - i1 for tag, i1, i2, _, _ in found if tag == "equal"]))
+
+
+# From this many words on, a quotation is aligned as a string of code points (see
+# ``_Coded``), which is quicker than rapidfuzz on lists of large integers.
+_CODED_WORDS = 100
+
+
+class _Coded:
+    """Query words aligned as text: ``align_words`` for long quotations, made quicker.
+
+    Each distinct word of the quotation is one code point, and a source word the
+    quotation does not have is code point 0; only whether a query word equals a source
+    word matters to the alignment, so it is the same as on the words' ids.
+    """
+
+    def __init__(self, ids: np.ndarray) -> None:
+        self._distinct = np.unique(ids)
+        self._query = self._text(self._distinct.searchsorted(ids) + 1)
+        # The source words of the last span coded, which a tightened window lies in.
+        self._of: np.ndarray | None = None
+        self._span = (0, 0)
+        self._source = ""
+
+    def _text(self, codes: np.ndarray) -> str:
+        codes = codes.astype(np.uint32)
+        if len(self._distinct) >= 0xD7FF:
+            codes += (codes >= 0xD800) * np.uint32(0x800)  # no surrogate code points
+        return codes.tobytes().decode("utf-32-le")
+
+    def align(self, first: int, source_ids: np.ndarray, s0: int, s1: int) -> WordAlignment:
+        """``align_words`` of the quotation, at query token ``first``, and source
+        tokens ``[s0, s1)``."""
+        lo, hi = self._span
+        if not (self._of is source_ids and lo <= s0 and s1 <= hi):
+            window = source_ids[s0:s1]
+            at = np.minimum(self._distinct.searchsorted(window), len(self._distinct) - 1)
+            self._source = self._text(np.where(self._distinct[at] == window, at + 1, 0))
+            self._of, self._span = source_ids, (s0, s1)
+            lo, hi = s0, s1
+        found = cast(
+            list[tuple[str, int, int, int, int]],
+            Levenshtein.opcodes(self._query, self._source[s0 - lo : s1 - lo]).as_list(),
+        )
+        return _shifted(found, first, s0)
+
+
 class _Within:
     """Whether a span lies inside one of the given spans, found by bisection."""
 
@@ -454,6 +615,9 @@ class _Within:
         return k > 0 and self._reach[k - 1] >= end
 
 
+# Sources are counted in batches holding at most this many (source, query key) pairs.
+_COUNT_BATCH = 2_000_000
+
 # Up to this many anchors are counted in Python, which is quicker than numpy for few.
 _FEW_ANCHORS = 400
 
@@ -465,17 +629,21 @@ def _diagonals(q_keys: np.ndarray, table: _Table) -> list[int]:
     places in the source (a common pair, "of the", says little); its diagonal is its
     source position minus its query position.
     """
-    at = np.searchsorted(table.keys, q_keys, side="left")
-    upto = np.minimum(np.searchsorted(table.keys, q_keys, side="right"), at + 50)
-    if int((upto - at).sum()) <= _FEW_ANCHORS:
-        votes: Counter[int] = Counter()
-        listed = table.listed
-        for i, (a, b) in enumerate(zip(at.tolist(), upto.tolist())):
-            for j in listed[a:b]:
-                votes[j - i] += 1
-        ranked = sorted(votes.items(), key=lambda vote: (-vote[1], vote[0]))
-        return [diagonal for diagonal, _ in ranked[:3]]
+    at = table.keys.searchsorted(q_keys, side="left")
+    upto = np.minimum(table.keys.searchsorted(q_keys, side="right"), at + 50)
     shared = upto - at
+    # Only the query keys the source has (most keys of a long quotation it lacks).
+    hit = shared.nonzero()[0]
+    firsts, lasts = at[hit].tolist(), upto[hit].tolist()
+    if sum(lasts) - sum(firsts) <= _FEW_ANCHORS:
+        votes: dict[int, int] = {}
+        listed = table.listed
+        for i, a, b in zip(hit.tolist(), firsts, lasts):
+            for j in listed[a:b]:
+                votes[j - i] = votes.get(j - i, 0) + 1
+        # By votes, then by diagonal: a stable sort keeps the order of the first.
+        ranked = sorted(sorted(votes.items()), key=itemgetter(1), reverse=True)
+        return [diagonal for diagonal, _ in ranked[:3]]
     q_at = np.repeat(np.arange(len(q_keys), dtype=np.int64), shared)
     diagonals = table.positions[_ranges(at, shared)].astype(np.int64) - q_at
     values, counts = np.unique(diagonals, return_counts=True)
@@ -580,7 +748,7 @@ def _cut(
         needed = settings.min_words if whole else max(settings.min_words, PIECE_WORDS)
         if stop - first < needed or s_stop <= s_first:
             continue
-        alignment = align_words(q.tokens, first, stop, s.tokens, s_first, s_stop)
+        alignment = _align_words(q.tokens, first, stop, s.tokens, s_first, s_stop)
         if (x, y) != (passage.query_start, passage.query_end):
             if _containment(q, first, stop, s, s_first, s_stop) < PIECE_CONTAINMENT:
                 continue
@@ -628,7 +796,7 @@ def _tighten(
         return None
     if kind is Kind.PARAPHRASE:
         return alignment
-    return align_words(q.tokens, first, stop, s.tokens, blocks[0][2], blocks[-1][3])
+    return _align_words(q.tokens, first, stop, s.tokens, blocks[0][2], blocks[-1][3])
 
 
 def _span(p: Prepared, alignment: WordAlignment, *, query_side: bool) -> tuple[int, int]:
@@ -645,9 +813,48 @@ def _longest_run(alignment: WordAlignment) -> int:
 
 
 def _token_range(p: Prepared, start: int, end: int) -> tuple[int, int]:
-    first = int(np.searchsorted(p.tokens.starts, start, side="left"))
-    stop = int(np.searchsorted(p.tokens.ends, end, side="right"))
+    first = int(p.tokens.starts.searchsorted(start, side="left"))
+    stop = int(p.tokens.ends.searchsorted(end, side="right"))
     return first, max(first, stop)
+
+
+def _token_ranges(
+    p: Prepared, starts: Sequence[int], ends: Sequence[int]
+) -> list[tuple[int, int]]:
+    """``_token_range`` of many spans at once (numpy's cost is per call)."""
+    firsts = np.searchsorted(p.tokens.starts, np.asarray(starts, dtype=np.int64), side="left")
+    stops = np.searchsorted(p.tokens.ends, np.asarray(ends, dtype=np.int64), side="right")
+    return [(first, max(first, stop)) for first, stop in zip(firsts.tolist(), stops.tolist())]
+
+
+class _Overlaps:
+    """Which of the given spans overlap a span, found by bisection."""
+
+    def __init__(self, spans: Sequence[tuple[int, int]]) -> None:
+        order = sorted(range(len(spans)), key=lambda k: spans[k][0])
+        self._order = order
+        self._starts = [spans[k][0] for k in order]
+        self._ends = [spans[k][1] for k in order]
+        # A span overlapping ``[start, end)`` starts less than the longest length before it.
+        self._longest = max((b - a for a, b in spans), default=0)
+
+    def __call__(self, start: int, end: int) -> list[int]:
+        """The indices (in no order) of the spans ``(a, b)`` with ``a < end and start < b``."""
+        k = bisect.bisect_left(self._starts, end)
+        lo = bisect.bisect_left(self._starts, start - self._longest, 0, k)
+        ends, order = self._ends, self._order
+        return [order[i] for i in range(lo, k) if start < ends[i]]
+
+
+class _Near:
+    """The ids of the sources of the passages that overlap a span of the query."""
+
+    def __init__(self, passages: Sequence[Passage]) -> None:
+        self._ids = [p.source_id for p in passages]
+        self._overlaps = _Overlaps([(p.query_start, p.query_end) for p in passages])
+
+    def __call__(self, start: int, end: int) -> set[str]:
+        return {self._ids[k] for k in self._overlaps(start, end)}
 
 
 # ---------------------------------------------------------------------------------------
@@ -695,16 +902,20 @@ def _by_evidence(
     return source.id
 
 
-def _covering(resolved: Sequence[_Resolved], start: int, end: int) -> list[_Resolved]:
-    """The in-text citations whose scope overlaps ``[start, end)`` of the query."""
-    return [
-        r for r in resolved
-        if r.mark.style != "reference" and r.mark.covers[0] < end and start < r.mark.covers[1]
-    ]
+class _Covering:
+    """The in-text citations whose scope overlaps a span of the query, in order."""
+
+    def __init__(self, resolved: Sequence[_Resolved]) -> None:
+        self.resolved = resolved
+        self._in_text = [r for r in resolved if r.mark.style != "reference"]
+        self._overlaps = _Overlaps([r.mark.covers for r in self._in_text])
+
+    def __call__(self, start: int, end: int) -> list[_Resolved]:
+        return [self._in_text[k] for k in sorted(self._overlaps(start, end))]
 
 
-def _attribute(passage: Passage, resolved: Sequence[_Resolved]) -> Passage:
-    covering = _covering(resolved, passage.query_start, passage.query_end)
+def _attribute(passage: Passage, covers: _Covering) -> Passage:
+    covering = covers(passage.query_start, passage.query_end)
     if not covering:
         return replace(passage, attribution=Attribution.UNCITED)
     if any(r.source_id == passage.source_id for r in covering):
@@ -719,16 +930,19 @@ def _attribute(passage: Passage, resolved: Sequence[_Resolved]) -> Passage:
 def _findings(
     q: Prepared,
     passages: Sequence[Passage],
-    resolved: Sequence[_Resolved],
+    covering: _Covering,
     missing: Sequence[tuple[Quotation, tuple[str, float, int, int] | None]],
     by_id: dict[str, Document],
-    quote_warnings: Sequence[str],
+    unbalanced: Sequence[Finding],
     settings: Settings,
 ) -> list[Finding]:
     text = q.tokens.text
     out: list[Finding] = []
+    labels: dict[str, str] = {}
     for p in passages:
-        label = _label(by_id.get(p.source_id), p.source_id)
+        label = labels.get(p.source_id)
+        if label is None:
+            label = labels[p.source_id] = _label(by_id.get(p.source_id), p.source_id)
         if p.kind is Kind.QUOTATION and p.fidelity is Fidelity.ALTERED:
             changes = [d for d in p.differences if d.type not in HARMLESS]
             out.append(_about(
@@ -747,7 +961,7 @@ def _findings(
                 _about(p, FindingType.UNCITED, f"{p.kind.value} of {label} with no citation")
             )
         elif p.attribution is Attribution.MISCITED:
-            cited = _covering_labels(p, resolved, by_id)
+            cited = _covering_labels(p, covering, by_id)
             out.append(_about(
                 p, FindingType.MISCITED,
                 f"cited to {cited}, but the words come from {label}",
@@ -763,7 +977,7 @@ def _findings(
             out.extend(_shared_errors(text, p, by_id.get(p.source_id), label))
 
     reported: set[tuple[tuple[int, int], tuple[str, ...]]] = set()
-    for r in resolved:
+    for r in covering.resolved:
         if r.source_id is not None or r.mark.style == "reference":
             continue
         key = (r.mark.covers, tuple(a.casefold() for a in r.mark.authors))
@@ -777,7 +991,7 @@ def _findings(
         ))
 
     for quotation, closest in missing:
-        if _cites_missing_work(quotation, resolved):
+        if _cites_missing_work(quotation, covering):
             # The quoted work is not in the corpus: that is the finding, already made.
             continue
         if closest is None:
@@ -797,16 +1011,26 @@ def _findings(
                 evidence=(("closest_source", sid), ("similarity", similarity)),
             ))
 
-    for warning in quote_warnings:
-        at = regex.search(r"offset (\d+)", warning)
-        if at:
-            pos = int(at.group(1))
-            out.append(Finding(FindingType.UNBALANCED_QUOTE, pos, min(pos + 1, len(text)), warning))
+    out.extend(unbalanced)
     return out
 
 
-def _cites_missing_work(quotation: Quotation, resolved: Sequence[_Resolved]) -> bool:
-    covering = _covering(resolved, quotation.start, quotation.end)
+def _unbalanced(text: str, quote_warnings: Sequence[str]) -> tuple[Finding, ...]:
+    """The findings of the quote marks left open or closed (from their warnings)."""
+    out = []
+    for warning in quote_warnings:
+        at = _OFFSET.search(warning)
+        if at:
+            pos = int(at.group(1))
+            out.append(Finding(FindingType.UNBALANCED_QUOTE, pos, min(pos + 1, len(text)), warning))
+    return tuple(out)
+
+
+_OFFSET = regex.compile(r"offset (\d+)")
+
+
+def _cites_missing_work(quotation: Quotation, covers: _Covering) -> bool:
+    covering = covers(quotation.start, quotation.end)
     return bool(covering) and all(r.source_id is None for r in covering)
 
 
@@ -866,9 +1090,9 @@ def _mark_label(mark: CitationMark) -> str:
     return f"{who} {mark.year}" if mark.year else who
 
 
-def _covering_labels(p: Passage, resolved: Sequence[_Resolved], by_id: dict[str, Document]) -> str:
+def _covering_labels(p: Passage, covering: _Covering, by_id: dict[str, Document]) -> str:
     labels = []
-    for r in _covering(resolved, p.query_start, p.query_end):
+    for r in covering(p.query_start, p.query_end):
         if r.source_id is not None:
             label = _label(by_id.get(r.source_id), r.source_id)
         else:
@@ -900,19 +1124,25 @@ def _drift(
     # the other ("not refilled" for "unfilled", "no record" for "without records").
     # (Looked at only for a negation that differs, which is rare.)
     sides = (q, q0, q1), (s, s0, s1)
+    found: dict[bool, bool] = {}
+
+    def affixed(side: bool) -> bool:
+        """``_affixed`` of one side (asked once per side at most)."""
+        if side not in found:
+            found[side] = _affixed(*sides[side])
+        return found[side]
+
     changed: list[str] = []
-    for d in _word_changes(q.tokens, s.tokens, align_words(q.tokens, q0, q1, s.tokens, s0, s1)):
-        if d.type not in (DiffType.WORD, DiffType.INSERTION, DiffType.OMISSION):
+    for d in _word_changes(q.tokens, s.tokens, _align_words(q.tokens, q0, q1, s.tokens, s0, s1)):
+        # Only a change of a few words is a change of fact.
+        if d.type not in (DiffType.WORD, DiffType.INSERTION, DiffType.OMISSION) or not _small(d):
             continue
-        q_num, s_num = _has_number(d.query), _has_number(d.source)
-        if (d.type is DiffType.WORD and q_num and s_num and _small(d)) or (
-            d.type is DiffType.WORD and _small(d) and _is_name(text, d)
-            and _CAPITAL.match(d.source)
+        if (d.type is DiffType.WORD and _has_number(d.query) and _has_number(d.source)) or (
+            d.type is DiffType.WORD and _is_name(text, d) and _CAPITAL.match(d.source)
         ):
             changed.append(f"{d.source} → {d.query}")
-        elif (
-            _small(d) and _negation(d.query) != _negation(d.source)
-            and not _affixed(*sides[_negation(d.query) > _negation(d.source)])
+        elif _negation(d.query) != _negation(d.source) and not affixed(
+            _negation(d.query) > _negation(d.source)
         ):
             changed.append(
                 f"negation “{d.query or d.source}” {'added' if _negation(d.query) else 'dropped'}"
@@ -944,13 +1174,17 @@ def _word_changes(
         if tag != "equal":
             yield next(unequal)
             continue
-        for qs, qe, ss, se in zip(
-            query.starts[i1:i2].tolist(), query.ends[i1:i2].tolist(),
-            source.starts[j1:j2].tolist(), source.ends[j1:j2].tolist(),
-        ):
-            qw, sw = qt[qs:qe], st[ss:se]
+        q_starts, q_ends = query.starts[i1:i2].tolist(), query.ends[i1:i2].tolist()
+        s_starts, s_ends = source.starts[j1:j2].tolist(), source.ends[j1:j2].tolist()
+        q_words = [qt[a:b] for a, b in zip(q_starts, q_ends)]
+        s_words = [st[a:b] for a, b in zip(s_starts, s_ends)]
+        if q_words == s_words:
+            continue  # (most runs: comparing the lists at once is quicker)
+        for k, (qw, sw) in enumerate(zip(q_words, s_words)):
             if qw != sw and classify_words(qw, sw) is DiffType.WORD:
-                yield Difference(qw, sw, DiffType.WORD, qs, qe, ss, se)
+                yield Difference(
+                    qw, sw, DiffType.WORD, q_starts[k], q_ends[k], s_starts[k], s_ends[k]
+                )
 
 
 def _sentence_tokens(p: Prepared, start: int, end: int) -> tuple[int, int]:
@@ -989,8 +1223,12 @@ def _is_name(text: str, d: Difference) -> bool:
 
 @lru_cache(maxsize=4096)
 def _negation(words: str) -> int:
-    return sum(1 for w in regex.findall(r"\p{L}+(?:['’]\p{L}+)?", words.casefold())
+    return sum(1 for w in _WORD_OR_ELISION.findall(words.casefold())
                if w in NEGATIONS or w.endswith("n't") or w.endswith("n’t"))
+
+
+_WORD_OR_ELISION = regex.compile(r"\p{L}+(?:['’]\p{L}+)?")
+_LETTERS = regex.compile(r"\p{L}+")
 
 
 def _affixed(p: Prepared, first: int, stop: int) -> bool:
@@ -999,8 +1237,8 @@ def _affixed(p: Prepared, first: int, stop: int) -> bool:
     words = p.tokens.text[int(p.tokens.starts[first]) : int(p.tokens.ends[stop - 1])]
     return any(
         w == "without"
-        or (w.startswith("un") and len(w) >= 7 and zipf_frequency(w[2:], "en") >= 3)
-        for w in regex.findall(r"\p{L}+", words.casefold())
+        or (w.startswith("un") and len(w) >= 7 and zipf(w[2:]) >= 3)
+        for w in _LETTERS.findall(words.casefold())
     )
 
 
@@ -1018,14 +1256,14 @@ def _oddity(word: str) -> str | None:
     """
     if len(word) < 4 or not word.isalpha():
         return None
-    frequency = zipf_frequency(word, "en")
+    frequency = zipf(word)
     if frequency < RARE_ZIPF:
         return "a word not in the English word-frequency list"
     if frequency > MISSPELLING_ZIPF:
         return None
     best, best_frequency = None, frequency + MISSPELLING_GAP
     for candidate in _neighbours(word):
-        f = zipf_frequency(candidate, "en")
+        f = zipf(candidate)
         if f >= best_frequency:
             best, best_frequency = candidate, f
     return f"a misspelling of “{best}”" if best else None

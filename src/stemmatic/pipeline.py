@@ -16,8 +16,8 @@ from itertools import repeat
 
 from stemmatic import ingest
 from stemmatic.align import Prepared, align, prepare
-from stemmatic.align.units import remember
-from stemmatic.classify import classify
+from stemmatic.align.units import is_prepared, remember
+from stemmatic.classify import classify, warm
 from stemmatic.errors import InputError, SettingsError
 from stemmatic.index.store import IndexStore
 from stemmatic.settings import Settings
@@ -76,8 +76,12 @@ def trace(
         # The query's tokens as the aligner prepares them (and caches them for it): the
         # same tokenization as the index's (``tokens_for``), done once.
         tokens = prepare(query_doc.text, settings, query_doc.excluded).tokens
-        for source_id, _score in index.candidates(tokens, settings.candidates):
-            candidates.append(index.get(source_id))
+        ranked = [source_id for source_id, _ in index.candidates(tokens, settings.candidates)]
+        for doc, stored in index.load(ranked):
+            if stored is not None:
+                # The index keeps each source's tokens: they are not computed again.
+                prepare(doc.text, settings, doc.excluded, stored)
+            candidates.append(doc)
 
     candidates, dropped = _distinct(query_doc, candidates)
     warnings.extend(dropped)
@@ -117,12 +121,21 @@ def _align_all(
     # Prepared before the pool starts, the query is inherited by forked workers instead
     # of being tokenized again in each of them.
     prepare(query.text, settings, query.excluded)
+    # Sources prepared here already (from an index's stored tokens) are inherited too;
+    # the others are prepared by the workers and sent back, since the checks of
+    # quotations and citations read the sources' tokens again.
+    send_back = [not is_prepared(s.text, settings, s.excluded) for s in sources]
     with ProcessPoolExecutor(max_workers=min(workers, len(sources)), mp_context=_context()) as pool:
         chunks = max(1, len(sources) // (4 * workers))
-        results = pool.map(_align_one, repeat(query), sources, repeat(settings), chunksize=chunks)
+        results = pool.map(
+            _align_one, repeat(query), sources, repeat(settings), send_back, chunksize=chunks
+        )
+        # While the workers align, this process checks what the query alone says
+        # (quotations, citations) and does the checks' one-time setup.
+        warm(query, settings)
         for source, (found, prepared) in zip(sources, results):
-            # The checks of quotations and citations read the sources' tokens again.
-            remember(source.text, settings, source.excluded, prepared)
+            if prepared is not None:
+                remember(source.text, settings, source.excluded, prepared)
             yield found
 
 
@@ -149,9 +162,10 @@ def _auto_workers(sources: Sequence[Document]) -> int:
 
 
 def _align_one(
-    query: Document, source: Document, settings: Settings
-) -> tuple[list[Passage], Prepared]:
-    return align(query, source, settings), prepare(source.text, settings, source.excluded)
+    query: Document, source: Document, settings: Settings, send_back: bool
+) -> tuple[list[Passage], Prepared | None]:
+    found = align(query, source, settings)
+    return found, prepare(source.text, settings, source.excluded) if send_back else None
 
 
 def _context() -> multiprocessing.context.BaseContext:

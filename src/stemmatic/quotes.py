@@ -201,6 +201,18 @@ def find_quotations(text: str, *, max_chars: int = 3000) -> tuple[list[Quotation
     Returns:
         The quotations sorted by start (outer before inner), and warnings.
     """
+    quotations, warnings, _ = quotations_and_paragraphs(text, max_chars=max_chars)
+    return quotations, warnings
+
+
+def quotations_and_paragraphs(
+    text: str, *, max_chars: int = 3000
+) -> tuple[list[Quotation], list[str], list[tuple[int, int]]]:
+    """:func:`find_quotations` and :func:`paragraphs` of ``text``, which share their work.
+
+    Returns:
+        The quotations, the warnings and the paragraphs.
+    """
     unwrapped = _unwrapped(text)
     paras = _paragraphs(text, unwrapped)
     starts = [s for s, _ in paras]
@@ -222,7 +234,7 @@ def find_quotations(text: str, *, max_chars: int = 3000) -> tuple[list[Quotation
     quotations.extend(_blocks(text, paras, unwrapped))
     quotations.sort(key=lambda q: (q.start, -q.end, q.block))
     warnings = _warnings(text, sorted(unbalanced + single_unbalanced, key=lambda m: m.pos))
-    return quotations, warnings
+    return quotations, warnings, paras
 
 
 def _content_start(text: str, pos: int) -> int:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
+
 import regex
 
 # A sentence ends at . ! ? or … (possibly repeated), followed by closing quotes or
-# brackets, then whitespace.  A blank line always ends a sentence (headings, list items).
-_BOUNDARY = regex.compile(r"""(?<=[.!?…]["'”’»)\]]*)\s+|\n[ \t]*\n\s*""")
-_PARAGRAPH = regex.compile(r"\n[ \t]*\n\s*")
+# brackets, then whitespace (group 1).  A blank line always ends a sentence (headings,
+# list items).  The standard library's engine finds these about twice as fast as a
+# lookbehind in ``regex`` would.
+_BOUNDARY = re.compile(r"""[.!?…]["'”’»)\]]*(\s+)|\n[ \t]*\n\s*""")
+_PARAGRAPH = re.compile(r"\n[ \t]*\n\s*")
 
 # Abbreviations after which a period does not end a sentence.
 _ABBREVIATIONS = frozenset(
@@ -26,8 +30,8 @@ def sentences(text: str) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     start = 0
     for match in _BOUNDARY.finditer(text):
-        end = match.start()
-        if not _PARAGRAPH.fullmatch(match.group()):
+        end, stop = match.span(1) if match.start(1) >= 0 else match.span()
+        if text[end - 1] == "." and not _PARAGRAPH.fullmatch(text, end, stop):
             # A period after an abbreviation or an initial is not a boundary.
             word = _LAST_WORD.search(text, max(start, end - 12), end)
             if word is not None:
@@ -35,7 +39,7 @@ def sentences(text: str) -> list[tuple[int, int]]:
                 if w in _ABBREVIATIONS or (len(w) == 1 and w.isalpha()):
                     continue
         _append(text, spans, start, end)
-        start = match.end()
+        start = stop
     _append(text, spans, start, len(text))
     return spans
 

@@ -28,16 +28,13 @@ text (tables, lists, extraction without full stops) that shares words with anyth
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
-from scipy import sparse
 
 from stemmatic.align.candidate import Candidate
 from stemmatic.align.diff import align_words
 from stemmatic.align.edges import char_span
 from stemmatic.align.extend import Fragment, fragment_cosine, token_range
-from stemmatic.align.seeds import SentenceVectors
+from stemmatic.align.seeds import SentenceVectors, column_pairs
 from stemmatic.align.units import Prepared
 from stemmatic.settings import Settings
 from stemmatic.types import Kind
@@ -82,69 +79,29 @@ def find_close(
     return out
 
 
-@dataclass(frozen=True, slots=True)
-class _Terms:
-    """The content words of a text's sentences, as indices into a shared vocabulary.
-
-    Attributes:
-        sequence: the words in text order; sentence ``k``'s run from ``bounds[k]`` to
-            ``bounds[k + 1]``.
-        rows, cols: the distinct (sentence, word) pairs.
-        sizes: distinct words of each sentence.
-        df: the number of sentences holding each word of the vocabulary.
-    """
-
-    sequence: np.ndarray
-    bounds: np.ndarray
-    rows: np.ndarray
-    cols: np.ndarray
-    sizes: np.ndarray
-    df: np.ndarray
-
-    def words(self, sentence: int) -> np.ndarray:
-        return self.sequence[self.bounds[sentence] : self.bounds[sentence + 1]]
-
-    def matrix(self, keep: np.ndarray) -> sparse.csr_matrix:
-        """Sentence-by-word incidence (1 where the sentence holds the word), for the
-        words marked in ``keep`` only."""
-        mask = keep[self.cols]
-        return sparse.csr_matrix(
-            (np.ones(int(mask.sum())), (self.rows[mask], self.cols[mask])),
-            shape=(len(self.sizes), len(keep)),
-        )
-
-
-def _terms(p: Prepared, words: np.ndarray, size: int) -> _Terms:
-    """``words`` holds the vocabulary index of each of ``p``'s content tokens."""
-    sentence = p.tok_sent[np.flatnonzero(p.content)]
-    bounds = np.searchsorted(sentence, np.arange(p.n_sentences + 1))
-    cells = np.unique(sentence.astype(np.int64) * size + words)
-    rows, cols = cells // size, cells % size
-    return _Terms(
-        words, bounds, rows, cols,
-        np.bincount(rows, minlength=p.n_sentences), np.bincount(cols, minlength=size),
-    )
-
-
 def _pairs(q: Prepared, s: Prepared, vectors: SentenceVectors) -> dict[tuple[int, int], bool]:
     """Near and close sentence pairs: ``{(query sentence, source sentence): close}``."""
-    q_ids = q.tokens.ids[q.content]
-    s_ids = s.tokens.ids[s.content]
-    vocabulary, index = np.unique(np.concatenate([q_ids, s_ids]), return_inverse=True)
-    size = max(len(vocabulary), 1)
-    qt = _terms(q, index[: len(q_ids)], size)
-    st = _terms(s, index[len(q_ids) :], size)
+    qc, sc = vectors.q_counts, vectors.s_counts
     # Only specific words count as shared: a word found all over both texts (the
     # topic's own terms, the items of a list both repeat) links every sentence with
     # every other.
-    q_df, s_df = qt.df, st.df
+    q_df, s_df = qc.column_sizes(), sc.column_sizes()
     specific = (q_df >= 1) & (q_df <= SPECIFIC) & (s_df >= 1) & (s_df <= SPECIFIC)
     if not specific.any():
         return {}
-    shared = (qt.matrix(specific) @ st.matrix(specific).T).tocoo()
-    keep = shared.data >= NEAR_SHARED
-    rows, cols, counts = shared.row[keep], shared.col[keep], shared.data[keep]
-    q_sizes, s_sizes = qt.sizes[rows], st.sizes[cols]
+    # Every (query sentence, source sentence) pair sharing a specific word, once per
+    # word: a specific word lies in a few sentences of each side, so they are few.
+    q_keep = np.flatnonzero(specific[qc.indices])
+    s_keep = np.flatnonzero(specific[sc.indices])
+    q_entry, s_entry = column_pairs(qc.indices[q_keep], sc.indices[s_keep], qc.n_cols)
+    q_row = np.repeat(np.arange(qc.n_rows), qc.sizes())[q_keep][q_entry]
+    s_row = np.repeat(np.arange(sc.n_rows), sc.sizes())[s_keep][s_entry]
+    n_s = max(sc.n_rows, 1)
+    cells, shared = np.unique(q_row * n_s + s_row, return_counts=True)
+    keep = shared >= NEAR_SHARED
+    rows, cols = cells[keep] // n_s, cells[keep] % n_s
+    counts = shared[keep].astype(np.float64)
+    q_sizes, s_sizes = qc.sizes()[rows], sc.sizes()[cols]
     dice = 2 * counts / np.maximum(q_sizes + s_sizes, 1)
     cover = counts / np.maximum(np.minimum(q_sizes, s_sizes), 1)
     near = (
@@ -152,26 +109,20 @@ def _pairs(q: Prepared, s: Prepared, vectors: SentenceVectors) -> dict[tuple[int
         & (q.sent_stop[rows] - q.sent_first[rows] <= MAX_WORDS)
         & (s.sent_stop[cols] - s.sent_first[cols] <= MAX_WORDS)
     )
+    if not near.any():
+        return {}
     close = (counts >= CLOSE_SHARED) & (dice >= CLOSE_DICE)
-    q_best, s_best = _best(vectors)
+    q_best, s_best = vectors.best_match()
+    q_bounds, s_bounds = vectors.q_bounds, vectors.s_bounds
     out: dict[tuple[int, int], bool] = {}
     for k in np.flatnonzero(near):
         i, j = int(rows[k]), int(cols[k])
-        a, b = qt.words(i), st.words(j)
+        a = vectors.q_terms[q_bounds[i] : q_bounds[i + 1]]
+        b = vectors.s_terms[s_bounds[j] : s_bounds[j + 1]]
         if not _in_order(a[specific[a]].tolist(), b[specific[b]].tolist(), ORDER * counts[k]):
             continue
         out[(i, j)] = bool(close[k] and q_best[i] == j and s_best[j] == i)
     return out
-
-
-def _best(vectors: SentenceVectors) -> tuple[np.ndarray, np.ndarray]:
-    """Each query sentence's most similar source sentence, and the other way round."""
-    if vectors.dense is not None:
-        return vectors.dense.argmax(axis=1), vectors.dense.argmax(axis=0)
-    return (
-        np.asarray(vectors.cosine.argmax(axis=1)).ravel(),
-        np.asarray(vectors.cosine.argmax(axis=0)).ravel(),
-    )
 
 
 def _in_order(a: list[int], b: list[int], needed: float) -> bool:
@@ -181,17 +132,27 @@ def _in_order(a: list[int], b: list[int], needed: float) -> bool:
     shared = set(a) & set(b)
     a = [w for w in a if w in shared]
     b = [w for w in b if w in shared]
+    if min(len(a), len(b)) < needed:
+        return False  # no common subsequence is longer than either side
     return any(_lcs(a[k:] + a[:k], b) >= needed for k in range(len(a)))
 
 
 def _lcs(a: list[int], b: list[int]) -> int:
-    previous = [0] * (len(b) + 1)
+    """Length of the longest common subsequence of ``a`` and ``b``.
+
+    Bit-parallel (Hyyrö, 2004): bit ``j`` of ``row`` stands for ``b[j]``, and each word
+    of ``a`` updates the whole row of the dynamic programme in a few integer operations.
+    """
+    matches: dict[int, int] = {}
+    for j, y in enumerate(b):
+        matches[y] = matches.get(y, 0) | (1 << j)
+    full = (1 << len(b)) - 1
+    row = full
     for x in a:
-        current = [0]
-        for k, y in enumerate(b):
-            current.append(previous[k] + 1 if x == y else max(previous[k + 1], current[k]))
-        previous = current
-    return previous[-1]
+        u = row & matches.get(x, 0)
+        row = ((row + u) | (row - u)) & full
+    # The zero bits count the words of b matched in order.
+    return len(b) - row.bit_count()
 
 
 def _runs(

@@ -69,7 +69,11 @@ def differences(query: Tokens, source: Tokens, alignment: WordAlignment) -> tupl
                     out.append(Difference(qw, sw, classify_words(qw, sw), qs, qe, ss, se))
                 if k < last:
                     qn, sn = q_starts[k + 1], s_starts[k + 1]
-                    if qt[qe:qn] != st[se:sn]:
+                    q_gap, s_gap = qt[qe:qn], st[se:sn]
+                    # White space on both sides (a line break for a space) is no
+                    # difference, and saying so needs no pattern: text wrapped at other
+                    # places than its source is full of it.
+                    if q_gap != s_gap and not (q_gap.isspace() and s_gap.isspace()):
                         out.extend(_mark_differences(qt, qe, qn, st, se, sn))
             continue
         qs = int(query.starts[i1]) if i2 > i1 else _gap_position(query, i1)

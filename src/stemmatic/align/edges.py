@@ -19,7 +19,7 @@ so units are considered only here, at the edges.
 from __future__ import annotations
 
 from collections import Counter
-from itertools import pairwise
+from itertools import chain, pairwise
 
 import numpy as np
 
@@ -59,10 +59,13 @@ def _trim_side(prepared: Prepared, first: int, stop: int, other: set[int]) -> tu
     units = _units(prepared, first, stop)
     if len(units) < 2:
         return first, stop
-    ids = prepared.tokens.ids
-    content = prepared.content
-    words = [ids[a:b][content[a:b]].tolist() for a, b in units]
-    counts = Counter(w for unit in words for w in unit)
+    # The content words of each unit, cut from those of the whole span at once.
+    content = prepared.content[first:stop]
+    kept = prepared.tokens.ids[first:stop][content].tolist()
+    before = np.concatenate([[0], np.cumsum(content)])
+    cuts = before[[a - first for a, _ in units] + [stop - first]].tolist()
+    words = [kept[a:b] for a, b in pairwise(cuts)]
+    counts = Counter(chain.from_iterable(words))
     lo, hi = 0, len(units) - 1
     while lo < hi and not _novel(words[lo], counts, other):
         counts.subtract(words[lo])

@@ -81,7 +81,7 @@ def extend(
     ``q_limits`` (first and last, inclusive).
     """
     qa, qb, sa, sb = fragment.q_first, fragment.q_last, fragment.s_first, fragment.s_last
-    n_q, n_s = vectors.cosine.shape
+    n_q, n_s = vectors.shape
     changed = True
     while changed:
         changed = False
@@ -158,8 +158,8 @@ def coverage(prepared: Prepared, first: np.ndarray, last: np.ndarray) -> np.ndar
 
 def fragment_cosine(vectors: SentenceVectors, fragment: Fragment) -> float:
     """Cosine between the summed tf-idf vectors of the two sides of a fragment."""
-    q = np.asarray(vectors.q_tfidf[fragment.q_first : fragment.q_last + 1].sum(axis=0)).ravel()
-    s = np.asarray(vectors.s_tfidf[fragment.s_first : fragment.s_last + 1].sum(axis=0)).ravel()
+    q = vectors.q_tfidf.total(fragment.q_first, fragment.q_last + 1)
+    s = vectors.s_tfidf.total(fragment.s_first, fragment.s_last + 1)
     denominator = float(np.linalg.norm(q) * np.linalg.norm(s))
     return float(q @ s) / denominator if denominator else 0.0
 

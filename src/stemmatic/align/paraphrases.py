@@ -148,7 +148,7 @@ def _place(
         return None
     cosine = fragment_cosine(vectors, fragment)
     needed = EVIDENCE + (SINGLE_EXTRA if fragment.q_first == fragment.q_last else 0.0)
-    if evidence(q, s, vectors, fragment, cosine) - background < needed:
+    if evidence(vectors, fragment, cosine) - background < needed:
         return None
     q0, q1, s0, s1 = trim_units(q, q0, q1, s, s0, s1)
     if q1 - q0 < settings.min_words:
@@ -160,9 +160,7 @@ def _place(
     )
 
 
-def evidence(
-    q: Prepared, s: Prepared, vectors: SentenceVectors, fragment: Fragment, cosine: float
-) -> float:
+def evidence(vectors: SentenceVectors, fragment: Fragment, cosine: float) -> float:
     """How clearly a fragment is reuse, before the background is taken off.
 
     Three views of similarity are averaged: ``cosine``, of the two sides as wholes; the
@@ -172,16 +170,15 @@ def evidence(
     background similarity of the two texts, so texts on one topic need more evidence
     than unrelated ones.
     """
-    q0, q1 = token_range(q, fragment.q_first, fragment.q_last)
-    s0, s1 = token_range(s, fragment.s_first, fragment.s_last)
-    q_ids = q.tokens.ids[q0:q1][q.content[q0:q1]]
-    s_ids = s.tokens.ids[s0:s1][s.content[s0:s1]]
-    contained = float(np.isin(q_ids, s_ids).mean()) if len(q_ids) else 0.0
+    found = vectors.contained(
+        fragment.q_first, fragment.q_last + 1, fragment.s_first, fragment.s_last + 1
+    )
+    contained = float(found.mean()) if len(found) else 0.0
     block = vectors.block(
         fragment.q_first, fragment.q_last + 1, fragment.s_first, fragment.s_last + 1
     )
     matched = float(block.max(axis=0).mean())
-    length = EVIDENCE_LENGTH * np.log2(max(len(q_ids), 1) / TYPICAL_WORDS)
+    length = EVIDENCE_LENGTH * np.log2(max(len(found), 1) / TYPICAL_WORDS)
     return (cosine + contained + matched) / 3 + float(length)
 
 

@@ -51,34 +51,43 @@ def best_path(similarity: np.ndarray, threshold: float) -> Path | None:
     gain = (similarity - threshold).tolist()
     n_rows, n_cols = similarity.shape
     # Scores of the previous row and of the current one, each with the cell where its
-    # path started.
+    # path started (as ``row * n_cols + column``; cells without a path keep a score of
+    # zero, which no move takes).
     above = [0.0] * n_cols
-    above_start: list[tuple[int, int]] = [(0, 0)] * n_cols
+    above_start = [0] * n_cols
     best = 0.0
-    best_start = best_end = (0, 0)
+    best_start = best_end = 0
     for i in range(n_rows):
         row = gain[i]
         here = [0.0] * n_cols
-        here_start: list[tuple[int, int]] = [(0, 0)] * n_cols
+        here_start = [0] * n_cols
+        left = diagonal = 0.0  # here[j - 1] and above[j - 1]
+        left_start = diagonal_start = 0
         for j in range(n_cols):
-            value, start = 0.0, (i, j)
-            if above[j] > value:
-                value, start = above[j], above_start[j]
-            if j:
-                if here[j - 1] > value:
-                    value, start = here[j - 1], here_start[j - 1]
-                if above[j - 1] > value:
-                    value, start = above[j - 1], above_start[j - 1]
+            value = above[j]
+            if value > 0.0:
+                start = above_start[j]
+            else:
+                value, start = 0.0, i * n_cols + j
+            if left > value:
+                value, start = left, left_start
+            if diagonal > value:
+                value, start = diagonal, diagonal_start
+            diagonal, diagonal_start = above[j], above_start[j]
             value += row[j]
             if value > 0.0:
-                here[j] = value
-                here_start[j] = start
+                here[j] = left = value
+                here_start[j] = left_start = start
                 if value > best:
-                    best, best_start, best_end = value, start, (i, j)
+                    best, best_start, best_end = value, start, i * n_cols + j
+            else:
+                left = 0.0
         above, above_start = here, here_start
     if best <= 0.0:
         return None
-    return Path(best_start[0], best_end[0], best_start[1], best_end[1], best)
+    return Path(
+        best_start // n_cols, best_end // n_cols, best_start % n_cols, best_end % n_cols, best
+    )
 
 
 def path_extent(
@@ -90,7 +99,7 @@ def path_extent(
     inclusive).  Returns None when no sentence pair near the fragment reaches
     ``threshold``.
     """
-    n_s = vectors.cosine.shape[1]
+    n_s = vectors.shape[1]
     q_lo, q_hi = q_limits
     qa, qb, sa, sb = fragment.q_first, fragment.q_last, fragment.s_first, fragment.s_last
     for _ in range(GROWTH):

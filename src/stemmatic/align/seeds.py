@@ -10,18 +10,24 @@ Two kinds of seed are found, both as pairs ``(query sentence, source sentence)``
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy import sparse
 
 from stemmatic.align.units import Prepared
 from stemmatic.fingerprint import fingerprint
+
+if TYPE_CHECKING:
+    from scipy import sparse
 
 # An n-gram that occurs more often than this in one source is boilerplate there.
 MAX_REPEATS = 20
 # The sentence cosines are kept as a dense matrix up to this many cells (8 bytes each),
 # since the later stages read many small blocks of it, which sparse matrices make slow.
 DENSE_CELLS = 4_000_000
+# The dense matrix is summed product by product (a few dozen bytes each) up to this
+# many products; beyond, scipy's sparse product sums it in less memory.
+DENSE_PRODUCTS = 1_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,14 +53,22 @@ def ngram_matches(query: Prepared, source: Prepared, n: int, *, stopwords: bool)
         return TokenMatches(empty, empty, empty, empty)
     order = np.argsort(s.hashes, kind="stable")
     sorted_hashes = s.hashes[order]
-    left = np.searchsorted(sorted_hashes, q.hashes, side="left")
-    right = np.searchsorted(sorted_hashes, q.hashes, side="right")
-    counts = right - left
+    # The distinct source hashes, where each one's run starts in sorted order, and its
+    # length: one search per query n-gram then finds both ends of its run.
+    starts_run = np.ones(len(sorted_hashes), dtype=bool)
+    starts_run[1:] = sorted_hashes[1:] != sorted_hashes[:-1]
+    run_start = np.flatnonzero(starts_run)
+    run_length = np.diff(np.append(run_start, len(sorted_hashes)))
+    distinct = sorted_hashes[run_start]
+    k = np.minimum(np.searchsorted(distinct, q.hashes), len(distinct) - 1)
+    found = distinct[k] == q.hashes
+    left = run_start[k]
+    counts = np.where(found, run_length[k], 0)
     hit = (counts > 0) & (counts <= MAX_REPEATS)
     if not hit.any():
         return TokenMatches(empty, empty, empty, empty)
     q_index = np.repeat(np.flatnonzero(hit), counts[hit])
-    # Positions left[i] .. right[i]-1 for every hit, flattened.
+    # Positions left[i] .. left[i] + counts[i] - 1 for every hit, flattened.
     starts = np.repeat(left[hit], counts[hit])
     offsets = np.arange(len(q_index)) - np.repeat(np.cumsum(counts[hit]) - counts[hit], counts[hit])
     s_index = order[starts + offsets]
@@ -64,28 +78,117 @@ def ngram_matches(query: Prepared, source: Prepared, n: int, *, stopwords: bool)
 
 
 @dataclass(frozen=True, slots=True)
-class SentenceVectors:
-    """tf-idf rows (L2-normalized) and binary rows of the query's and source's sentences,
-    and the cosine of every query sentence with every source sentence."""
+class Rows:
+    """Sparse rows in compressed form: row ``k`` holds the values
+    ``data[indptr[k]:indptr[k + 1]]`` in the columns ``indices[...]`` (increasing).
 
-    q_tfidf: sparse.csr_matrix
-    s_tfidf: sparse.csr_matrix
-    q_binary: sparse.csr_matrix
-    s_binary: sparse.csr_matrix
-    cosine: sparse.csr_matrix
+    Plain arrays rather than a scipy matrix: the aligner reads many small pieces of a
+    few small matrices per pair of texts, and each scipy call costs more in checks than
+    the arithmetic itself.
+    """
+
+    indptr: np.ndarray
+    indices: np.ndarray
+    data: np.ndarray
+    n_cols: int
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.indptr) - 1
+
+    def sizes(self) -> np.ndarray:
+        """Number of stored values in each row."""
+        return np.diff(self.indptr)
+
+    def column_sizes(self) -> np.ndarray:
+        """Number of stored values in each column."""
+        return np.bincount(self.indices, minlength=self.n_cols)
+
+    def total(self, first: int, stop: int) -> np.ndarray:
+        """Column sums of rows ``[first, stop)``, as a dense vector."""
+        a, b = self.indptr[first], self.indptr[stop]
+        # bincount adds the values in storage order (row by row), as a sparse
+        # product with a vector of ones does, so the sums are the same to the last bit.
+        return np.bincount(self.indices[a:b], weights=self.data[a:b], minlength=self.n_cols)
+
+    def total_of(self, rows: np.ndarray) -> np.ndarray:
+        """Column sums of the rows ``rows`` (added in that order), as a dense vector."""
+        entries = _ranges(self.indptr[rows], self.indptr[rows + 1])
+        return np.bincount(
+            self.indices[entries], weights=self.data[entries], minlength=self.n_cols
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SentenceVectors:
+    """tf-idf rows (L2-normalized) of the query's and source's sentences, and the cosine of
+    every query sentence with every source sentence.
+
+    Attributes:
+        q_tfidf, s_tfidf: the tf-idf rows.
+        q_counts, s_counts: how often each sentence holds each word (the same columns).
+        q_terms, s_terms: the column (word) of each content token, in text order.
+        q_bounds, s_bounds: the content tokens of sentence ``k`` are
+            ``q_terms[q_bounds[k] : q_bounds[k + 1]]`` (and likewise for the source).
+        dense: the cosines as a dense matrix, when it is small enough
+            (:data:`DENSE_CELLS`).
+        cosine: otherwise the cosines as a scipy sparse matrix.
+    """
+
+    q_tfidf: Rows
+    s_tfidf: Rows
+    q_counts: Rows
+    s_counts: Rows
+    q_terms: np.ndarray
+    s_terms: np.ndarray
+    q_bounds: np.ndarray
+    s_bounds: np.ndarray
     dense: np.ndarray | None
+    cosine: sparse.csr_matrix | None
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """Query sentences by source sentences."""
+        return self.q_tfidf.n_rows, self.s_tfidf.n_rows
 
     def best(self) -> np.ndarray:
         """Each query sentence's highest cosine with a source sentence."""
         if self.dense is not None:
             return self.dense.max(axis=1) if self.dense.shape[1] else np.zeros(len(self.dense))
+        assert self.cosine is not None
         return self.cosine.max(axis=1).toarray().ravel()
+
+    def best_match(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each query sentence's most similar source sentence, and the other way round."""
+        if self.dense is not None:
+            return self.dense.argmax(axis=1), self.dense.argmax(axis=0)
+        assert self.cosine is not None
+        return (
+            np.asarray(self.cosine.argmax(axis=1)).ravel(),
+            np.asarray(self.cosine.argmax(axis=0)).ravel(),
+        )
 
     def block(self, q0: int, q1: int, s0: int, s1: int) -> np.ndarray:
         """Cosines of query sentences ``[q0, q1)`` with source sentences ``[s0, s1)``."""
         if self.dense is not None:
             return self.dense[q0:q1, s0:s1]
+        assert self.cosine is not None
         return self.cosine[q0:q1, s0:s1].toarray()
+
+    def contained(self, q0: int, q1: int, s0: int, s1: int) -> np.ndarray:
+        """For each content token of query sentences ``[q0, q1)``, whether its word
+        occurs in source sentences ``[s0, s1)``."""
+        present = np.zeros(self.q_tfidf.n_cols, dtype=bool)
+        present[self.s_terms[self.s_bounds[s0] : self.s_bounds[s1]]] = True
+        return present[self.q_terms[self.q_bounds[q0] : self.q_bounds[q1]]]
+
+    def closest(self, q_rows: np.ndarray, s_rows: np.ndarray) -> np.ndarray:
+        """Each of the query sentences ``q_rows``'s highest cosine with one of the source
+        sentences ``s_rows`` (both non-empty)."""
+        if self.dense is not None:
+            return self.dense[np.ix_(q_rows, s_rows)].max(axis=1)
+        assert self.cosine is not None
+        return self.cosine[q_rows][:, s_rows].max(axis=1).toarray().ravel()
 
 
 def sentence_vectors(query: Prepared, source: Prepared) -> SentenceVectors:
@@ -98,59 +201,159 @@ def sentence_vectors(query: Prepared, source: Prepared) -> SentenceVectors:
     s_rows, s_ids = _sentence_terms(source)
     vocab, inverse = np.unique(np.concatenate([q_ids, s_ids]), return_inverse=True)
     n_q, n_s, n_v = query.n_sentences, source.n_sentences, len(vocab)
-    q_tf = _term_counts(q_rows, inverse[: len(q_ids)], n_q, n_v)
-    s_tf = _term_counts(s_rows, inverse[len(q_ids) :], n_s, n_v)
-    df = np.bincount(q_tf.indices, minlength=n_v) + np.bincount(s_tf.indices, minlength=n_v)
+    q_terms, s_terms = inverse[: len(q_ids)], inverse[len(q_ids) :]
+    q_tf = _term_counts(q_rows, q_terms, n_q, n_v)
+    s_tf = _term_counts(s_rows, s_terms, n_s, n_v)
+    q_df, s_df = q_tf.column_sizes(), s_tf.column_sizes()
+    df = q_df + s_df
     isf = np.log((n_q + n_s) / np.maximum(df, 1.0))
     isf = np.maximum(isf, 0.05)  # a word in every sentence still counts a little
     q_tfidf = _weighted(q_tf, isf)
     s_tfidf = _weighted(s_tf, isf)
-    cosine = (q_tfidf @ s_tfidf.T).tocsr()
-    dense = cosine.toarray() if n_q * n_s <= DENSE_CELLS else None
-    return SentenceVectors(q_tfidf, s_tfidf, _binary(q_tf), _binary(s_tf), cosine, dense)
-
-
-def _term_counts(rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int) -> sparse.csr_matrix:
-    """Sentence-by-term counts as a canonical CSR matrix (sorted, no duplicates)."""
-    keys, counts = np.unique(rows.astype(np.int64) * n_cols + cols, return_counts=True)
-    row_of = keys // max(n_cols, 1)
-    indptr = np.concatenate([[0], np.cumsum(np.bincount(row_of, minlength=n_rows))])
-    return sparse.csr_matrix(
-        (counts.astype(np.float64), keys % max(n_cols, 1), indptr), shape=(n_rows, n_cols)
+    if n_q * n_s > DENSE_CELLS:
+        dense, cosine = None, _sparse_cosine(q_tfidf, s_tfidf)
+    elif int(q_df @ s_df) > DENSE_PRODUCTS:
+        dense, cosine = _sparse_cosine(q_tfidf, s_tfidf).toarray(), None
+    else:
+        dense, cosine = _dense_cosine(q_tfidf, s_tfidf), None
+    # Content tokens come in text order, so each sentence's are one run of them.
+    q_bounds = np.searchsorted(q_rows, np.arange(n_q + 1))
+    s_bounds = np.searchsorted(s_rows, np.arange(n_s + 1))
+    return SentenceVectors(
+        q_tfidf, s_tfidf, q_tf, s_tf, q_terms, s_terms, q_bounds, s_bounds, dense, cosine
     )
 
 
-def _weighted(tf: sparse.csr_matrix, isf: np.ndarray) -> sparse.csr_matrix:
+def _term_counts(rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int) -> Rows:
+    """Sentence-by-term counts (columns sorted in each row, no duplicates)."""
+    keys, counts = np.unique(rows.astype(np.int64) * n_cols + cols, return_counts=True)
+    row_of = keys // max(n_cols, 1)
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(row_of, minlength=n_rows))])
+    return Rows(indptr, keys % max(n_cols, 1), counts.astype(np.float64), n_cols)
+
+
+def _weighted(tf: Rows, isf: np.ndarray) -> Rows:
     """tf-isf rows, each scaled to unit length."""
     data = tf.data * isf[tf.indices]
-    rows = np.repeat(np.arange(tf.shape[0]), np.diff(tf.indptr))
-    norms = np.sqrt(np.bincount(rows, weights=data * data, minlength=tf.shape[0]))
+    rows = np.repeat(np.arange(tf.n_rows), tf.sizes())
+    norms = np.sqrt(np.bincount(rows, weights=data * data, minlength=tf.n_rows))
     norms[norms == 0] = 1.0
-    return sparse.csr_matrix((data / norms[rows], tf.indices, tf.indptr), shape=tf.shape)
+    return Rows(tf.indptr, tf.indices, data / norms[rows], tf.n_cols)
 
 
-def _binary(tf: sparse.csr_matrix) -> sparse.csr_matrix:
-    return sparse.csr_matrix((np.ones(len(tf.data)), tf.indices, tf.indptr), shape=tf.shape)
+def _dense_cosine(q: Rows, s: Rows) -> np.ndarray:
+    """``q @ s.T`` as a dense matrix, summed exactly as scipy's sparse product sums it.
+
+    Each cell adds the products of its two rows' shared columns in increasing column
+    order, starting from zero, so the cosines are the same to the last bit whichever way
+    they are computed (the order of additions decides the rounding, and the rounding can
+    decide ties later on).
+    """
+    n_q, n_s = q.n_rows, s.n_rows
+    q_entry, s_entry = column_pairs(q.indices, s.indices, q.n_cols)
+    q_row = np.repeat(np.arange(n_q), q.sizes())[q_entry]
+    s_row = np.repeat(np.arange(n_s), s.sizes())[s_entry]
+    out = np.zeros(n_q * n_s)
+    # The pairs come column by column, and unbuffered additions (add.at) are made in
+    # order, so every cell adds its products in increasing column order.
+    np.add.at(out, q_row * n_s + s_row, q.data[q_entry] * s.data[s_entry])
+    return out.reshape(n_q, n_s)
+
+
+def _sparse_cosine(q: Rows, s: Rows) -> sparse.csr_matrix:
+    """``q @ s.T`` as a scipy sparse matrix, for texts too long for a dense one."""
+    # Imported here: only very long texts need it, and it takes a while to import.
+    from scipy import sparse
+
+    a = sparse.csr_matrix((q.data, q.indices, q.indptr), shape=(q.n_rows, q.n_cols))
+    b = sparse.csr_matrix((s.data, s.indices, s.indptr), shape=(s.n_rows, s.n_cols))
+    return (a @ b.T).tocsr()
+
+
+def column_pairs(
+    a_cols: np.ndarray, b_cols: np.ndarray, n_cols: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Every pair of an entry of ``a`` and an entry of ``b`` in the same column.
+
+    Args:
+        a_cols, b_cols: the column of each entry of two sparse matrices, in storage
+            order.
+        n_cols: the number of columns.
+
+    Returns:
+        Entry indices into ``a_cols`` and ``b_cols``, ordered by column, then by ``a``'s
+        entry, then by ``b``'s.
+    """
+    a_order = _stable_order(a_cols, n_cols)
+    b_order = _stable_order(b_cols, n_cols)
+    b_count = np.bincount(b_cols, minlength=n_cols)
+    b_begin = np.cumsum(b_count) - b_count
+    cols = a_cols[a_order]
+    reps = b_count[cols]
+    a_entry = np.repeat(a_order, reps)
+    b_entry = b_order[_ranges(b_begin[cols], b_begin[cols] + reps)]
+    return a_entry, b_entry
+
+
+def _stable_order(values: np.ndarray, bound: int) -> np.ndarray:
+    """``np.argsort(values, kind="stable")`` for integers in ``[0, bound)``."""
+    if bound <= 1 << 16:
+        # numpy sorts 16-bit integers stably by radix sort, many times faster than it
+        # merge-sorts 64-bit ones; a stable order is the same whatever the type.
+        values = values.astype(np.uint16)
+    return np.argsort(values, kind="stable")
+
+
+def _ranges(starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
+    """The integers of the ranges ``[starts[k], stops[k])``, one range after another."""
+    lengths = stops - starts
+    total = int(lengths.sum())
+    if not total:
+        return np.zeros(0, dtype=np.int64)
+    offsets = np.cumsum(lengths) - lengths
+    return np.arange(total) + np.repeat(starts - offsets, lengths)
 
 
 def sentence_seeds(
     vectors: SentenceVectors, cosine: float, dice: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Sentence pairs ``(qi, sj)`` whose cosine and Dice both pass, with their cosine."""
-    cos = vectors.cosine.tocoo()
-    if cos.nnz == 0:
+    if vectors.dense is not None:
+        # Cosines of zero never pass: the threshold is positive.
+        rows, cols = np.nonzero(vectors.dense > cosine)
+        values = vectors.dense[rows, cols]
+    else:
+        assert vectors.cosine is not None
+        cos = vectors.cosine.tocoo()
+        passing = cos.data > cosine
+        rows, cols, values = cos.row[passing], cos.col[passing], cos.data[passing]
+    if not len(rows):
         empty = np.empty(0, dtype=np.int64)
         return empty, empty, np.empty(0)
-    passing = cos.data > cosine
-    rows, cols, values = cos.row[passing], cos.col[passing], cos.data[passing]
-    q_sizes = np.asarray(vectors.q_binary.sum(axis=1)).ravel()
-    s_sizes = np.asarray(vectors.s_binary.sum(axis=1)).ravel()
-    shared = np.asarray(
-        vectors.q_binary[rows].multiply(vectors.s_binary[cols]).sum(axis=1)
-    ).ravel()
+    q_sizes = vectors.q_counts.sizes().astype(np.float64)
+    s_sizes = vectors.s_counts.sizes().astype(np.float64)
+    shared = _shared_words(vectors.q_counts, vectors.s_counts, rows, cols)
     dice_values = 2 * shared / np.maximum(q_sizes[rows] + s_sizes[cols], 1)
     ok = dice_values > dice
     return rows[ok].astype(np.int64), cols[ok].astype(np.int64), values[ok]
+
+
+def _shared_words(q: Rows, s: Rows, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """How many columns (words) query row ``rows[k]`` and source row ``cols[k]`` share,
+    for every ``k``."""
+    q_lengths = q.indptr[rows + 1] - q.indptr[rows]
+    s_lengths = s.indptr[cols + 1] - s.indptr[cols]
+    pair = np.arange(len(rows))
+    # Each pair's words as keys (pair, word); a row holds each word once, so a key found
+    # on both sides is one shared word.
+    q_keys = np.repeat(pair, q_lengths) * q.n_cols + q.indices[
+        _ranges(q.indptr[rows], q.indptr[rows + 1])
+    ]
+    s_keys = np.repeat(pair, s_lengths) * s.n_cols + s.indices[
+        _ranges(s.indptr[cols], s.indptr[cols + 1])
+    ]
+    common = np.intersect1d(q_keys, s_keys, assume_unique=True)
+    return np.bincount(common // max(q.n_cols, 1), minlength=len(rows)).astype(np.float64)
 
 
 def _sentence_terms(prepared: Prepared) -> tuple[np.ndarray, np.ndarray]:

@@ -158,27 +158,25 @@ def evidence(
     """
     if q.n_sentences < MIN_SENTENCES or not s.n_sentences:
         return []
-    share, counted = _containment(q, s)
+    share, counted = _containment(q, vectors)
     reusing = counted & (share >= CONTAINMENT)
     if reusing.sum() < MIN_SENTENCES:
         return []
     s_chars = int(s.sent_end[-1] - s.sent_start[0])
     runs = []
     for first, last in _runs(reusing, counted, q.sent_par):
-        members = np.flatnonzero(reusing[first : last + 1]) + first
         q_chars = max(1, int(q.sent_end[last] - q.sent_start[first]))
         # Runs too short, too long for the source or reusing too little can never be
         # summaries: the costlier evidence is not gathered for them.
-        if (
-            len(members) >= MIN_SENTENCES
-            and s_chars >= RATIO * q_chars
-            and share[members].mean() >= MEAN_CONTAINMENT
-        ):
+        if last - first + 1 < MIN_SENTENCES or s_chars < RATIO * q_chars:
+            continue
+        members = np.flatnonzero(reusing[first : last + 1]) + first
+        if len(members) >= MIN_SENTENCES and share[members].mean() >= MEAN_CONTAINMENT:
             runs.append((first, last, members, q_chars))
     if not runs:
         return []
-    rest = vectors.s_tfidf[np.flatnonzero(~s_found)]
-    whole = np.asarray(vectors.s_tfidf.sum(axis=0)).ravel()
+    rest = np.flatnonzero(~s_found)
+    whole = vectors.s_tfidf.total(0, s.n_sentences)
     out = []
     for first, last, members, q_chars in runs:
         cos = vectors.block(first, last + 1, 0, s.n_sentences)[members - first]
@@ -188,10 +186,9 @@ def evidence(
         spread = (points[-1] - points[0] + 1) / s.n_sentences if len(points) else 0.0
         unexplained = members[~q_found[members]]
         unexplained_best = 0.0
-        if len(unexplained) and rest.shape[0]:
-            closest = (vectors.q_tfidf[unexplained] @ rest.T).max(axis=1).toarray()
-            unexplained_best = float(closest.mean())
-        summary = np.asarray(vectors.q_tfidf[members].sum(axis=0)).ravel()
+        if len(unexplained) and len(rest):
+            unexplained_best = float(vectors.closest(unexplained, rest).mean())
+        summary = vectors.q_tfidf.total_of(members)
         out.append(Evidence(
             first, last, len(members), s_chars / q_chars, float(share[members].mean()),
             float(best.mean()), regions, float(spread), len(unexplained), unexplained_best,
@@ -214,12 +211,11 @@ def _inside(prepared: Prepared, spans: list[tuple[int, int]]) -> np.ndarray:
     return inside
 
 
-def _containment(q: Prepared, s: Prepared) -> tuple[np.ndarray, np.ndarray]:
+def _containment(q: Prepared, vectors: SentenceVectors) -> tuple[np.ndarray, np.ndarray]:
     """Share of each query sentence's content words found anywhere in the source, and
     whether the sentence has enough content words to be counted."""
-    positions = np.flatnonzero(q.content)
-    found = np.isin(q.tokens.ids[positions], s.tokens.ids[s.content])
-    sentence = q.tok_sent[positions]
+    found = vectors.contained(0, q.n_sentences, 0, vectors.shape[1])
+    sentence = q.tok_sent[q.content]
     total = np.bincount(sentence, minlength=q.n_sentences)
     hits = np.bincount(sentence, weights=found, minlength=q.n_sentences)
     return hits / np.maximum(total, 1), total >= MIN_CONTENT

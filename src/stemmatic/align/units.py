@@ -48,18 +48,35 @@ class Prepared:
 
 
 def prepare(
-    text: str, settings: Settings, excluded: tuple[tuple[int, int], ...] = ()
+    text: str,
+    settings: Settings,
+    excluded: tuple[tuple[int, int], ...] = (),
+    tokens: Tokens | None = None,
 ) -> Prepared:
-    """Tokenize and segment ``text`` (cached: a source is prepared once per process)."""
+    """Tokenize and segment ``text`` (cached: a source is prepared once per process).
+
+    Args:
+        text: the text.
+        settings: the settings that decide its tokens.
+        excluded: spans whose tokens are not evidence (boilerplate the extractor found).
+        tokens: the tokens of ``text`` with these settings, computed before (an index
+            stores them); used instead of tokenizing ``text`` again.
+    """
     key = _key(text, settings, excluded)
     with _lock:
         hit = _cache.get(key)
         if hit is not None:
             _cache.move_to_end(key)
             return hit
-    prepared = _prepare(text, settings, excluded)
+    prepared = _prepare(text, settings, excluded, tokens)
     remember(text, settings, excluded, prepared)
     return prepared
+
+
+def is_prepared(text: str, settings: Settings, excluded: tuple[tuple[int, int], ...]) -> bool:
+    """Whether ``text`` is in this process's cache of prepared texts."""
+    with _lock:
+        return _key(text, settings, excluded) in _cache
 
 
 def remember(
@@ -90,10 +107,16 @@ _cached_chars = [0]
 _lock = Lock()
 
 
-def _prepare(text: str, settings: Settings, excluded: tuple[tuple[int, int], ...]) -> Prepared:
-    tokens = tokenize(
-        text, stem=settings.stem, spelling=settings.fold_spelling, numbers=settings.fold_numbers
-    )
+def _prepare(
+    text: str,
+    settings: Settings,
+    excluded: tuple[tuple[int, int], ...],
+    tokens: Tokens | None = None,
+) -> Prepared:
+    if tokens is None:
+        tokens = tokenize(
+            text, stem=settings.stem, spelling=settings.fold_spelling, numbers=settings.fold_numbers
+        )
     n = len(tokens)
     content = np.zeros(n, dtype=bool)
     content[content_positions(tokens, stopwords=settings.stopwords)] = True
@@ -126,6 +149,7 @@ _NEWLINE = re.compile("\n")
 # A sentence end followed by a superscript note marker ("listeners.¹ In England"): the
 # marker closes the sentence, as a closing quote mark would.
 _NOTE_END = re.compile(r"[.!?…][\u00b9\u00b2\u00b3\u2070-\u2079]+\s+(?=\w)")
+_NOTE_MARK = re.compile(r"[.!?…][\u00b9\u00b2\u00b3\u2070-\u2079]")
 
 
 def _split_at_notes(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -135,6 +159,8 @@ def _split_at_notes(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, 
     costs a short paraphrase its evidence: the rewritten sentence is diluted by the one
     after it.
     """
+    if _NOTE_MARK.search(text) is None:
+        return spans
     out: list[tuple[int, int]] = []
     for start, end in spans:
         for match in _NOTE_END.finditer(text, start, end):

@@ -12,6 +12,9 @@ Tables:
   of 5,000 words), against under 1 ms uncompressed, for about twice the disk space.
 * ``fingerprints(hash, doc, first_token)``: the winnowed n-gram fingerprints of each
   source; ``first_token`` is the index of the n-gram's first token.
+* ``documents.packed``: each source's tokens (:mod:`stemmatic.index.packed`), so that a
+  trace aligns its candidates without tokenizing them again (about 0.9 bytes per
+  character of text).
 
 An index opens only when its format version, winnowing window and index settings are
 exactly those of this Stemmatic, and when this Stemmatic tokenizes and fingerprints a probe
@@ -68,13 +71,13 @@ from importlib import metadata
 from os import PathLike
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
 
 import duckdb
 import numpy as np
-import pyarrow as pa
 
 from stemmatic.errors import IndexStoreError, SettingsError
+from stemmatic.index.packed import pack, unpack
 from stemmatic.index.store import (
     WINDOW,
     AddResult,
@@ -82,17 +85,21 @@ from stemmatic.index.store import (
     DocumentInfo,
     Fingerprints,
     Progress,
-    document_fingerprints,
     probe,
     query_hashes,
     rank,
+    tokens_fingerprints,
+    tokens_for,
     utc_now,
 )
 from stemmatic.normalize import Tokens
 from stemmatic.settings import Settings
 from stemmatic.types import Document
 
-FORMAT_VERSION = 1
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+FORMAT_VERSION = 2
 
 # DuckDB starts one thread per core by default; the index is one part of a pipeline that
 # also tokenizes and aligns, so it is kept to two.
@@ -132,6 +139,7 @@ _SCHEMA = (
         text VARCHAR USING COMPRESSION uncompressed NOT NULL,
         length BIGINT NOT NULL,
         tokens BIGINT NOT NULL,
+        packed BLOB USING COMPRESSION uncompressed NOT NULL,
         digest VARCHAR NOT NULL,
         added_at VARCHAR NOT NULL
     )""",
@@ -156,9 +164,11 @@ _DOC_COLUMNS = (
     "text",
     "length",
     "tokens",
+    "packed",
     "digest",
     "added_at",
 )
+_GET_COLUMNS = "id, text, path, title, author, date, format, encoding, excluded, warnings"
 _INFO_COLUMNS = ("id", "path", "title", "author", "date", "format", "length", "tokens", "added_at")
 
 # Shared fingerprints per source for the registered query hashes.  Each source counts a
@@ -331,15 +341,13 @@ class DuckIndex:
         return result
 
     def _add_batch(self, batch: Sequence[Document], progress: Progress | None) -> AddResult:
-        computed: dict[int, Fingerprints] = {}
+        computed: dict[int, tuple[Fingerprints, bytes]] = {}
         if self._con is not None and time.monotonic() - self._held_since >= HOLD_SECONDS:
             self._release()
         if self._con is None:
             # The file is free for other processes meanwhile.  Fingerprints of documents
             # that turn out to be stored already are wasted: one batch per turn at most.
-            computed = {
-                i: document_fingerprints(doc.text, self.settings) for i, doc in enumerate(batch)
-            }
+            computed = {i: _stored_form(doc.text, self.settings) for i, doc in enumerate(batch)}
         con = self._connection()
         stored = self._stored([doc.id for doc in batch])
         first_key = self._take_key(0)
@@ -365,19 +373,19 @@ class DuckIndex:
                 key = old.key
                 statuses.append(AddStatus.REPLACED)
             if old is not None and old.digest == digest:
-                # Only the metadata changed: the stored fingerprints still hold.
-                tokens = old.tokens
+                # Only the metadata changed: the stored fingerprints and tokens still hold.
+                tokens, packed = old.tokens, self._packed(doc.id)
             else:
                 if old is not None:
                     drop_prints.append(key)
-                prints = (
-                    computed[i] if i in computed else document_fingerprints(doc.text, self.settings)
+                prints, packed = (
+                    computed[i] if i in computed else _stored_form(doc.text, self.settings)
                 )
                 tokens = prints.tokens
                 hashes.append(prints.hashes)
                 firsts.append(prints.first.astype(np.int32))
                 owners.append(np.full(len(prints), key, dtype=np.int32))
-            row = (doc.id, key, *fields, doc.text, len(doc.text), tokens, digest, now)
+            row = (doc.id, key, *fields, doc.text, len(doc.text), tokens, packed, digest, now)
             (new_rows if old is None else changed_rows).append(row)
         written = sum(len(h) for h in hashes)
         if new_rows or changed_rows:
@@ -391,7 +399,7 @@ class DuckIndex:
                 self._write_documents(_documents_table(new_rows), _documents_table(changed_rows))
                 if hashes:
                     self._write_fingerprints(
-                        pa.table(
+                        _arrow().table(
                             {
                                 "hash": np.concatenate(hashes),
                                 "doc": np.concatenate(owners),
@@ -477,6 +485,14 @@ class DuckIndex:
         self._next_key += n
         return key
 
+    def _packed(self, doc_id: str) -> bytes:
+        rows = (
+            self._connection()
+            .execute("SELECT packed FROM documents WHERE id = ?", [doc_id])
+            .fetchall()
+        )
+        return bytes(rows[0][0])
+
     def _stored(self, ids: list[str]) -> dict[str, _Stored]:
         rows = (
             self._connection()
@@ -526,30 +542,49 @@ class DuckIndex:
         """
         rows = (
             self._connection()
-            .execute(
-                "SELECT id, text, path, title, author, date, format, encoding, excluded, warnings "
-                "FROM documents WHERE id = ?",
-                [doc_id],
-            )
+            .execute(f"SELECT {_GET_COLUMNS} FROM documents WHERE id = ?", [doc_id])
             .fetchall()
         )
         # Fetch every row (there is at most one): DuckDB refuses further work on a
         # connection whose last result was not read to the end.
-        row = rows[0] if rows else None
-        if row is None:
+        if not rows:
             raise KeyError(doc_id)
-        return Document(
-            id=row[0],
-            text=row[1],
-            path=row[2],
-            title=row[3],
-            author=row[4],
-            date=row[5],
-            format=row[6],
-            encoding=row[7],
-            excluded=tuple((int(s), int(e)) for s, e in json.loads(row[8])),
-            warnings=tuple(json.loads(row[9])),
+        return _document(rows[0])
+
+    @_guarded
+    def load(self, doc_ids: Sequence[str]) -> list[tuple[Document, Tokens | None]]:
+        """The stored documents with their stored tokens, in the order of ``doc_ids``.
+
+        The tokens are those :func:`~stemmatic.index.store.tokens_for` gives with this
+        index's settings, stored when the document was added, so a trace need not
+        tokenize its candidates again.  A document whose stored tokens cannot be read
+        comes with None (it is tokenized again).
+
+        Raises:
+            KeyError: a document is not stored.
+        """
+        rows = (
+            self._connection()
+            .execute(
+                f"SELECT {_GET_COLUMNS}, packed FROM documents "
+                "WHERE id IN (SELECT unnest(?::VARCHAR[]))",
+                [list(doc_ids)],
+            )
+            .fetchall()
         )
+        found = {row[0]: row for row in rows}
+        out: list[tuple[Document, Tokens | None]] = []
+        for doc_id in doc_ids:
+            row = found.get(doc_id)
+            if row is None:
+                raise KeyError(doc_id)
+            doc = _document(row)
+            try:
+                tokens: Tokens | None = unpack(doc.text, row[-1])
+            except ValueError:
+                tokens = None
+            out.append((doc, tokens))
+        return out
 
     @_guarded
     def candidates(self, query_tokens: Tokens, limit: int) -> list[tuple[str, float]]:
@@ -853,12 +888,43 @@ def _probe_matches(meta: dict[str, str]) -> bool:
     return meta.get("probe") == probe(settings)
 
 
+def _stored_form(text: str, settings: Settings) -> tuple[Fingerprints, bytes]:
+    """A document's fingerprints and its packed tokens, from one tokenization."""
+    tokens = tokens_for(text, settings)
+    return tokens_fingerprints(tokens, settings), pack(tokens)
+
+
+def _document(row: tuple[Any, ...]) -> Document:
+    """A document from the first columns of a row selected with _GET_COLUMNS."""
+    return Document(
+        id=row[0],
+        text=row[1],
+        path=row[2],
+        title=row[3],
+        author=row[4],
+        date=row[5],
+        format=row[6],
+        encoding=row[7],
+        excluded=tuple((int(s), int(e)) for s, e in json.loads(row[8])),
+        warnings=tuple(json.loads(row[9])),
+    )
+
+
+def _arrow() -> Any:
+    # Imported when writing: a trace only reads, and pyarrow takes 0.1 s to import.
+    import pyarrow
+
+    return pyarrow
+
+
 def _documents_table(rows: list[tuple[Any, ...]]) -> pa.Table:
+    pa = _arrow()
     columns = list(zip(*rows, strict=True)) or [() for _ in _DOC_COLUMNS]
     types = {
         "key": pa.int32(),
         "length": pa.int64(),
         "tokens": pa.int64(),
+        "packed": pa.binary(),
     }
     return pa.table(
         {

@@ -6,7 +6,7 @@ ranks candidates by the same rule, so both stores give the same candidates.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from types import TracebackType
 from typing import Self
 
@@ -93,6 +93,11 @@ class MemoryIndex:
         """The stored document.  Raises KeyError when it is not stored."""
         self._check_open()
         return self._docs[doc_id]
+
+    def load(self, doc_ids: Sequence[str]) -> list[tuple[Document, Tokens | None]]:
+        """The stored documents, in the order asked; no tokens are kept (None).  Raises
+        KeyError when one is not stored."""
+        return [(self.get(doc_id), None) for doc_id in doc_ids]
 
     def fingerprints(self, doc_id: str) -> Fingerprints:
         """The winnowed fingerprints stored for a document."""

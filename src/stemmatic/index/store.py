@@ -12,7 +12,7 @@ they rank alike: :class:`~stemmatic.index.memory.MemoryIndex` (a dict, for tests
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -110,6 +110,12 @@ class IndexStore(Protocol):
         """The stored document, text included.  Raises KeyError when it is not stored."""
         ...
 
+    def load(self, doc_ids: Sequence[str]) -> list[tuple[Document, Tokens | None]]:
+        """The stored documents, in the order of ``doc_ids``, each with its tokens
+        (:func:`tokens_for`) when the store keeps them, else None.  Raises KeyError
+        when one is not stored."""
+        ...
+
     def candidates(self, query_tokens: Tokens, limit: int) -> list[tuple[str, float]]:
         """Up to ``limit`` ``(source id, score)`` pairs sharing fingerprints, best first."""
         ...
@@ -155,7 +161,11 @@ class Fingerprints:
 
 def document_fingerprints(text: str, settings: Settings) -> Fingerprints:
     """The winnowed n-gram fingerprints stored for a source document."""
-    tokens = tokens_for(text, settings)
+    return tokens_fingerprints(tokens_for(text, settings), settings)
+
+
+def tokens_fingerprints(tokens: Tokens, settings: Settings) -> Fingerprints:
+    """The winnowed n-gram fingerprints of a document tokenized by :func:`tokens_for`."""
     kept = winnow(fingerprint(tokens, settings.ngram, stopwords=settings.stopwords), WINDOW)
     return Fingerprints(kept.hashes, kept.first, len(tokens))
 
@@ -191,6 +201,10 @@ def probe(settings: Settings) -> str:
     digest = hashlib.blake2b(digest_size=16)
     for array in (tokens.starts, tokens.ends, tokens.ids, tokens.stop, grams.hashes, kept.first):
         digest.update(np.ascontiguousarray(array).astype(array.dtype.newbyteorder("<")).tobytes())
+    # An index stores each document's tokens too (forms and keys included), for the
+    # aligner to use instead of tokenizing the document again.
+    for words in (tokens.forms, tokens.keys):
+        digest.update("\x00".join(words).encode())
     return digest.hexdigest()
 
 

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from enum import Enum
 from functools import lru_cache
 from importlib import resources
+from itertools import groupby
 from typing import Any
 
 from stemmatic.errors import StemmaticError
@@ -254,8 +255,17 @@ def _canonical(value: Any) -> str:
 def _sorted(
     items: Iterable[dict[str, Any]], key: Callable[[dict[str, Any]], tuple[Any, ...]]
 ) -> list[dict[str, Any]]:
-    # The canonical form breaks every tie, so the order never depends on the input order.
-    return sorted(items, key=lambda item: (key(item), _canonical(item)))
+    """``items`` sorted by ``key``, ties broken by their canonical JSON form, so that the
+    order never depends on the input order.  Only tied items are rendered for it: that
+    costs a JSON encoding per item, most of the time of writing a long report."""
+    keyed = sorted(((key(item), item) for item in items), key=lambda pair: pair[0])
+    out: list[dict[str, Any]] = []
+    for _, group in groupby(keyed, key=lambda pair: pair[0]):
+        tied = [item for _, item in group]
+        if len(tied) > 1:
+            tied.sort(key=_canonical)
+        out.extend(tied)
+    return out
 
 
 def _display_path(document: Document) -> str:
@@ -319,15 +329,9 @@ def _passage(passage: Passage, query: Document, sources: Mapping[str, Document])
         _check_span(
             f"{where}, difference", d.source_start, d.source_end, len(source.text), "source text"
         )
-    differences = sorted(
+    differences = _sorted(
         (_difference(d) for d in passage.differences),
-        key=lambda d: (
-            d["query_start"],
-            d["source_start"],
-            d["query_end"],
-            d["source_end"],
-            _canonical(d),
-        ),
+        lambda d: (d["query_start"], d["source_start"], d["query_end"], d["source_end"]),
     )
     return {
         "query_start": passage.query_start,
