@@ -169,6 +169,47 @@ def test_drift_in_numbers_is_flagged() -> None:
     assert "1911" in drift[0].message and "1912" in drift[0].message
 
 
+_WATER = Document(
+    id="water",
+    text=(
+        "The council settled disputes over water in public, and for six hundred years no "
+        "king found it necessary to abolish it.\n\nThe drought of 1879 tested the system "
+        "as never before. Wells ran dry across the valley, the river fell to a thread, and "
+        "more than four thousand people left the huerta for Algeria before the rains "
+        "returned."
+    ),
+)
+
+
+def _drift(essay: str) -> list[str]:
+    report = trace(Document(id="essay", text=essay), sources=[_WATER])
+    assert report.passages, "the essay borrows from the source"
+    return [f.message for f in report.findings if f.type == "drift"]
+
+
+def test_a_date_changed_in_a_sentence_joined_to_a_copy_is_drift() -> None:
+    # The copy starts at "wells", where the source's sentence starts: the changed year
+    # lies in the source's sentence before, which the essay's sentence holds.
+    lead = "The council faced its hardest test in the drought of {}, when wells ran dry "
+    rest = (
+        "across the valley, the river fell to a thread, and more than four thousand people "
+        "left the huerta for Algeria before the rains returned."
+    )
+    changed = _drift(lead.format(1897) + rest)
+    assert changed and "1879 → 1897" in changed[0]
+    assert _drift(lead.format(1879) + rest) == []
+
+
+def test_the_same_span_of_time_in_other_units_is_not_drift() -> None:
+    essay = (
+        "The council settled disputes over water in public, and for {} no king found it "
+        "necessary to abolish it."
+    )
+    assert _drift(essay.format("six centuries")) == []
+    assert _drift(essay.format("sixty decades")) == []
+    assert _drift(essay.format("seven centuries"))
+
+
 def test_unbalanced_quote_does_not_swallow_the_document() -> None:
     filler = "The weather in the harbour was unremarkable that year. " * 60
     essay = (

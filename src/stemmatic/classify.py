@@ -18,6 +18,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
+from fractions import Fraction
 from functools import lru_cache
 from itertools import accumulate
 from operator import itemgetter
@@ -1137,9 +1138,12 @@ def _drift(
         # Only a change of a few words is a change of fact.
         if d.type not in (DiffType.WORD, DiffType.INSERTION, DiffType.OMISSION) or not _small(d):
             continue
-        if (d.type is DiffType.WORD and _has_number(d.query) and _has_number(d.source)) or (
-            d.type is DiffType.WORD and _is_name(text, d) and _CAPITAL.match(d.source)
-        ):
+        if (
+            d.type is DiffType.WORD
+            and _has_number(d.query)
+            and _has_number(d.source)
+            and not _same_quantity(d.query, d.source)
+        ) or (d.type is DiffType.WORD and _is_name(text, d) and _CAPITAL.match(d.source)):
             changed.append(f"{d.source} → {d.query}")
         elif _negation(d.query) != _negation(d.source) and not affixed(
             _negation(d.query) > _negation(d.source)
@@ -1147,6 +1151,7 @@ def _drift(
             changed.append(
                 f"negation “{d.query or d.source}” {'added' if _negation(d.query) else 'dropped'}"
             )
+    changed.extend(_edge_numbers(q, s, p, (q0, q1), (s0, s1)))
     if not changed:
         return []
     return [_about(
@@ -1200,6 +1205,93 @@ def _sentence_tokens(p: Prepared, start: int, end: int) -> tuple[int, int]:
 
 
 DRIFT_CONTEXT = 60
+
+
+def _edge_numbers(
+    q: Prepared, s: Prepared, p: Passage, q_span: tuple[int, int], s_span: tuple[int, int]
+) -> list[str]:
+    """Numbers changed next to a passage where the writer joined the source's sentences.
+
+    "In the drought of 1897, when wells ran dry" for "The drought of 1879 tested the
+    system. Wells ran dry": the passage starts at "wells", where the source's sentence
+    starts too, so the changed year lies in the source's previous sentence, which the
+    query's sentence holds.  A number there counts as changed when the content word
+    before it is the same on both sides ("drought of 1897", "drought of 1879") and the
+    query's number does not occur on the source's side.
+    """
+    q0, q1 = q_span
+    s0, s1 = s_span
+    pq0, pq1 = _token_range(q, p.query_start, p.query_end)
+    ps0, ps1 = _token_range(s, p.source_start, p.source_end)
+    regions = []
+    if q0 < pq0 and s0 == ps0 and s0 > 0:
+        regions.append(((q0, pq0), (_previous_sentence(s, s0), s0)))
+    if q1 > pq1 and s1 == ps1 and s1 < len(s.tokens):
+        regions.append(((pq1, q1), (s1, _next_sentence(s, s1))))
+    changed = []
+    for (a0, a1), (b0, b1) in regions:
+        source_numbers = _anchored_numbers(s, b0, b1)
+        source_forms = {form for _, form in source_numbers}
+        before = dict(source_numbers)
+        for anchor, form in _anchored_numbers(q, a0, a1):
+            if anchor in before and before[anchor] != form and form not in source_forms:
+                changed.append(f"{before[anchor]} → {form}")
+    return changed
+
+
+def _anchored_numbers(p: Prepared, first: int, stop: int) -> list[tuple[str, str]]:
+    """``(key of the content word before it, form)`` of each number in tokens
+    ``[first, stop)`` that has a content word before it there."""
+    forms, keys = p.tokens.forms, p.tokens.keys
+    out = []
+    anchor = None
+    for k in range(first, stop):
+        if forms[k][:1].isdigit():
+            if anchor is not None:
+                out.append((anchor, forms[k]))
+        elif p.content[k]:
+            anchor = keys[k]
+    return out
+
+
+def _previous_sentence(p: Prepared, first: int) -> int:
+    """The first token of the sentence before the one starting at token ``first``
+    (``first`` itself when there is none), at most DRIFT_CONTEXT words back."""
+    if first <= 0:
+        return first
+    return max(int(p.sent_first[p.tok_sent[first - 1]]), first - DRIFT_CONTEXT)
+
+
+def _next_sentence(p: Prepared, stop: int) -> int:
+    """The token after the sentence following the one that ends before token ``stop``."""
+    if stop >= len(p.tokens):
+        return stop
+    return min(int(p.sent_stop[p.tok_sent[stop]]), stop + DRIFT_CONTEXT)
+
+
+# Units of time as multiples of a year, by normalized form.
+_YEARS_PER = {
+    "year": 1, "years": 1, "decade": 10, "decades": 10, "century": 100, "centuries": 100,
+    "millennium": 1000, "millennia": 1000, "millenniums": 1000,
+}
+
+
+@lru_cache(maxsize=4096)
+def _same_quantity(query: str, source: str) -> bool:
+    """Whether two wordings give the same span of time ("six centuries", "six hundred
+    years"): a number and a unit of time on both sides, equal once in years."""
+    return (q := _years(query)) is not None and q == _years(source)
+
+
+def _years(words: str) -> float | None:
+    forms = [f for f in tokenize(words, stem=False).forms if f not in ("of", "a", "an")]
+    if len(forms) != 2 or forms[1] not in _YEARS_PER:
+        return None
+    try:
+        value = float(Fraction(forms[0])) if "/" in forms[0] else float(forms[0])
+    except (ValueError, ZeroDivisionError):
+        return None
+    return value * _YEARS_PER[forms[1]]
 
 
 @lru_cache(maxsize=4096)
