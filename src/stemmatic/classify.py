@@ -22,13 +22,19 @@ from fractions import Fraction
 from functools import lru_cache
 from itertools import accumulate
 from operator import itemgetter
-from typing import cast
 
 import numpy as np
 import regex
 from rapidfuzz.distance import Levenshtein
 
-from stemmatic.align.diff import WordAlignment, classify_words, differences
+from stemmatic.align.diff import (
+    WordAlignment,
+    align_words,
+    classify_words,
+    differences,
+    opcode_alignment,
+)
+from stemmatic.align.seeds import ranges
 from stemmatic.align.units import Prepared, prepare
 from stemmatic.citations import CitationMark, find_citations, resolve, zipf
 from stemmatic.normalize import NEGATIONS, Tokens, tokenize
@@ -145,10 +151,10 @@ def classify(
     missing: list[tuple[Quotation, tuple[str, float, int, int] | None]] = []
     lookup = _Lookup(q, sources, settings)
     quoted_words = side.quoted_words
-    ranges = _token_ranges(q, [qu.start for qu in quoted_words], [qu.end for qu in quoted_words])
-    lookup.count(ranges)
+    spans = _token_ranges(q, [qu.start for qu in quoted_words], [qu.end for qu in quoted_words])
+    lookup.count(spans)
     near_sources = _Near(passages)
-    for quotation, (first, stop) in zip(quoted_words, ranges):
+    for quotation, (first, stop) in zip(quoted_words, spans):
         checked = _check_quotation(
             q, quotation, first, stop, near_sources, sources, settings, lookup
         )
@@ -397,11 +403,11 @@ class _Lookup:
         firsts = np.array([first for first, _ in spans], dtype=np.int64)
         sizes = np.array([stop - first for first, stop in spans], dtype=np.int64)
         if single:
-            q_keys = self._q_ids[_ranges(firsts, sizes)]
+            q_keys = self._q_ids[ranges(firsts, sizes)]
         elif len(spans) and sizes.min() >= 2:
             # The pairs of a range are a slice of the pairs of the whole query.
             sizes -= 1
-            q_keys = self.query_keys(0, len(self._q_ids))[_ranges(firsts, sizes)]
+            q_keys = self.query_keys(0, len(self._q_ids))[ranges(firsts, sizes)]
         else:
             pieces = [_keys(self._q_ids[first:stop], single=False) for first, stop in spans]
             q_keys = np.concatenate([np.zeros(0, dtype=np.uint64), *pieces])
@@ -471,12 +477,6 @@ class _Table:
     listed: list[int]
 
 
-def _ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """Concatenated ``arange(start, start + count)`` for each pair."""
-    before = np.cumsum(counts) - counts
-    return np.repeat(starts - before, counts) + np.arange(int(counts.sum()))
-
-
 def _keys(ids: np.ndarray, *, single: bool) -> np.ndarray:
     if single or len(ids) < 2:
         return ids
@@ -509,7 +509,7 @@ def _locate(
         found = aligned.get((s0, s1))
         if found is None:
             if coded is None:
-                found = _align_words(q.tokens, first, stop, s.tokens, s0, s1)
+                found = align_words(q.tokens, first, stop, s.tokens, s0, s1)
             else:
                 found = coded.align(first, s.tokens.ids, s0, s1)
             aligned[s0, s1] = found
@@ -537,25 +537,6 @@ def _locate(
             if best.equal == stop - first:
                 break  # every word matched: no other window can do better
     return best
-
-
-def _align_words(
-    query: Tokens, q0: int, q1: int, source: Tokens, s0: int, s1: int
-) -> WordAlignment:
-    """``align_words``, with rapidfuzz's opcodes read as plain tuples (quicker)."""
-    found = cast(
-        list[tuple[str, int, int, int, int]],
-        Levenshtein.opcodes(query.ids[q0:q1].tolist(), source.ids[s0:s1].tolist()).as_list(),
-    )
-    return _shifted(found, q0, s0)
-
-
-def _shifted(found: list[tuple[str, int, int, int, int]], q0: int, s0: int) -> WordAlignment:
-    """The alignment of opcodes ``found`` for runs starting at query token ``q0`` and
-    source token ``s0``."""
-    # List comprehensions: quicker than generators, and there are thousands of opcodes.
-    ops = tuple([(tag, i1 + q0, i2 + q0, j1 + s0, j2 + s0) for tag, i1, i2, j1, j2 in found])
-    return WordAlignment(ops, sum([i2 - i1 for tag, i1, i2, _, _ in found if tag == "equal"]))
 
 
 # From this many words on, a quotation is aligned as a string of code points (see
@@ -595,11 +576,8 @@ class _Coded:
             self._source = self._text(np.where(self._distinct[at] == window, at + 1, 0))
             self._of, self._span = source_ids, (s0, s1)
             lo, hi = s0, s1
-        found = cast(
-            list[tuple[str, int, int, int, int]],
-            Levenshtein.opcodes(self._query, self._source[s0 - lo : s1 - lo]).as_list(),
-        )
-        return _shifted(found, first, s0)
+        found = Levenshtein.opcodes(self._query, self._source[s0 - lo : s1 - lo])
+        return opcode_alignment(found, first, s0)
 
 
 class _Within:
@@ -646,7 +624,7 @@ def _diagonals(q_keys: np.ndarray, table: _Table) -> list[int]:
         ranked = sorted(sorted(votes.items()), key=itemgetter(1), reverse=True)
         return [diagonal for diagonal, _ in ranked[:3]]
     q_at = np.repeat(np.arange(len(q_keys), dtype=np.int64), shared)
-    diagonals = table.positions[_ranges(at, shared)].astype(np.int64) - q_at
+    diagonals = table.positions[ranges(at, shared)].astype(np.int64) - q_at
     values, counts = np.unique(diagonals, return_counts=True)
     return values[np.argsort(-counts, kind="stable")][:3].tolist()
 
@@ -749,7 +727,7 @@ def _cut(
         needed = settings.min_words if whole else max(settings.min_words, PIECE_WORDS)
         if stop - first < needed or s_stop <= s_first:
             continue
-        alignment = _align_words(q.tokens, first, stop, s.tokens, s_first, s_stop)
+        alignment = align_words(q.tokens, first, stop, s.tokens, s_first, s_stop)
         if (x, y) != (passage.query_start, passage.query_end):
             if _containment(q, first, stop, s, s_first, s_stop) < PIECE_CONTAINMENT:
                 continue
@@ -797,7 +775,7 @@ def _tighten(
         return None
     if kind is Kind.PARAPHRASE:
         return alignment
-    return _align_words(q.tokens, first, stop, s.tokens, blocks[0][2], blocks[-1][3])
+    return align_words(q.tokens, first, stop, s.tokens, blocks[0][2], blocks[-1][3])
 
 
 def _span(p: Prepared, alignment: WordAlignment, *, query_side: bool) -> tuple[int, int]:
@@ -1117,8 +1095,10 @@ def _drift(
     its edge ("In 1912, some 24,000 dock workers...") would otherwise fall outside it.
     """
     text = q.tokens.text
-    q0, q1 = _sentence_tokens(q, p.query_start, p.query_end)
-    s0, s1 = _sentence_tokens(s, p.source_start, p.source_end)
+    q_passage = _token_range(q, p.query_start, p.query_end)
+    s_passage = _token_range(s, p.source_start, p.source_end)
+    q0, q1 = _sentence_tokens(q, *q_passage)
+    s0, s1 = _sentence_tokens(s, *s_passage)
     if q1 <= q0 or s1 <= s0:
         return []
     # A negation added on one side may reword one made by a prefix or by "without" on
@@ -1134,7 +1114,7 @@ def _drift(
         return found[side]
 
     changed: list[str] = []
-    for d in _word_changes(q.tokens, s.tokens, _align_words(q.tokens, q0, q1, s.tokens, s0, s1)):
+    for d in _word_changes(q.tokens, s.tokens, align_words(q.tokens, q0, q1, s.tokens, s0, s1)):
         # Only a change of a few words is a change of fact.
         if d.type not in (DiffType.WORD, DiffType.INSERTION, DiffType.OMISSION) or not _small(d):
             continue
@@ -1151,7 +1131,7 @@ def _drift(
             changed.append(
                 f"negation “{d.query or d.source}” {'added' if _negation(d.query) else 'dropped'}"
             )
-    changed.extend(_edge_numbers(q, s, p, (q0, q1), (s0, s1)))
+    changed.extend(_edge_numbers(q, s, (q_passage, s_passage), (q0, q1), (s0, s1)))
     if not changed:
         return []
     return [_about(
@@ -1192,10 +1172,10 @@ def _word_changes(
                 )
 
 
-def _sentence_tokens(p: Prepared, start: int, end: int) -> tuple[int, int]:
-    """The tokens of the sentences around a span, at most DRIFT_CONTEXT words either
-    side of it (a text with no sentence ends would otherwise be one sentence)."""
-    first, stop = _token_range(p, start, end)
+def _sentence_tokens(p: Prepared, first: int, stop: int) -> tuple[int, int]:
+    """The tokens of the sentences around tokens ``[first, stop)``, at most DRIFT_CONTEXT
+    words either side of them (a text with no sentence ends would otherwise be one
+    sentence)."""
     if stop <= first:
         return first, stop
     return (
@@ -1208,7 +1188,11 @@ DRIFT_CONTEXT = 60
 
 
 def _edge_numbers(
-    q: Prepared, s: Prepared, p: Passage, q_span: tuple[int, int], s_span: tuple[int, int]
+    q: Prepared,
+    s: Prepared,
+    passage: tuple[tuple[int, int], tuple[int, int]],
+    q_span: tuple[int, int],
+    s_span: tuple[int, int],
 ) -> list[str]:
     """Numbers changed next to a passage where the writer joined the source's sentences.
 
@@ -1218,11 +1202,15 @@ def _edge_numbers(
     query's sentence holds.  A number there counts as changed when the content word
     before it is the same on both sides ("drought of 1897", "drought of 1879") and the
     query's number does not occur on the source's side.
+
+    Args:
+        q, s: the query and the source.
+        passage: the passage's tokens ``[first, stop)`` in the query and in the source.
+        q_span, s_span: the tokens of the sentences around it on each side.
     """
     q0, q1 = q_span
     s0, s1 = s_span
-    pq0, pq1 = _token_range(q, p.query_start, p.query_end)
-    ps0, ps1 = _token_range(s, p.source_start, p.source_end)
+    (pq0, pq1), (ps0, ps1) = passage
     regions = []
     if q0 < pq0 and s0 == ps0 and s0 > 0:
         regions.append(((q0, pq0), (_previous_sentence(s, s0), s0)))

@@ -94,8 +94,8 @@ def _pairs(q: Prepared, s: Prepared, vectors: SentenceVectors) -> dict[tuple[int
     q_keep = np.flatnonzero(specific[qc.indices])
     s_keep = np.flatnonzero(specific[sc.indices])
     q_entry, s_entry = column_pairs(qc.indices[q_keep], sc.indices[s_keep], qc.n_cols)
-    q_row = np.repeat(np.arange(qc.n_rows), qc.sizes())[q_keep][q_entry]
-    s_row = np.repeat(np.arange(sc.n_rows), sc.sizes())[s_keep][s_entry]
+    q_row = qc.entry_rows()[q_keep][q_entry]
+    s_row = sc.entry_rows()[s_keep][s_entry]
     n_s = max(sc.n_rows, 1)
     cells, shared = np.unique(q_row * n_s + s_row, return_counts=True)
     keep = shared >= NEAR_SHARED

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import regex
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import Levenshtein, Opcodes
 
 from stemmatic.normalize import Tokens, fold_typography, normal_form
 from stemmatic.types import Difference, DiffType
@@ -33,17 +34,20 @@ class WordAlignment:
 
 def align_words(query: Tokens, q0: int, q1: int, source: Tokens, s0: int, s1: int) -> WordAlignment:
     """Align two token runs on their matching keys (minimal edit script)."""
-    q_ids = query.ids[q0:q1].tolist()
-    s_ids = source.ids[s0:s1].tolist()
-    ops = []
-    equal = 0
-    for op in Levenshtein.opcodes(q_ids, s_ids):
-        ops.append(
-            (op.tag, op.src_start + q0, op.src_end + q0, op.dest_start + s0, op.dest_end + s0)
-        )
-        if op.tag == "equal":
-            equal += op.src_end - op.src_start
-    return WordAlignment(tuple(ops), equal)
+    found = Levenshtein.opcodes(query.ids[q0:q1].tolist(), source.ids[s0:s1].tolist())
+    return opcode_alignment(found, q0, s0)
+
+
+def opcode_alignment(found: Opcodes, q0: int, s0: int) -> WordAlignment:
+    """The alignment of rapidfuzz's opcodes ``found`` for runs starting at query token
+    ``q0`` and source token ``s0``."""
+    # Plain tuples and list comprehensions: quicker than reading rapidfuzz's opcode
+    # objects one attribute at a time, and there are thousands of opcodes.
+    ops = cast(list[tuple[str, int, int, int, int]], found.as_list())
+    return WordAlignment(
+        tuple([(tag, i1 + q0, i2 + q0, j1 + s0, j2 + s0) for tag, i1, i2, j1, j2 in ops]),
+        sum([i2 - i1 for tag, i1, i2, _, _ in ops if tag == "equal"]),
+    )
 
 
 def differences(query: Tokens, source: Tokens, alignment: WordAlignment) -> tuple[Difference, ...]:

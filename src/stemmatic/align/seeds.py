@@ -100,6 +100,10 @@ class Rows:
         """Number of stored values in each row."""
         return np.diff(self.indptr)
 
+    def entry_rows(self) -> np.ndarray:
+        """The row of each stored value, in storage order."""
+        return np.repeat(np.arange(self.n_rows), self.sizes())
+
     def column_sizes(self) -> np.ndarray:
         """Number of stored values in each column."""
         return np.bincount(self.indices, minlength=self.n_cols)
@@ -113,7 +117,7 @@ class Rows:
 
     def total_of(self, rows: np.ndarray) -> np.ndarray:
         """Column sums of the rows ``rows`` (added in that order), as a dense vector."""
-        entries = _ranges(self.indptr[rows], self.indptr[rows + 1])
+        entries = ranges(self.indptr[rows], self.indptr[rows + 1] - self.indptr[rows])
         return np.bincount(
             self.indices[entries], weights=self.data[entries], minlength=self.n_cols
         )
@@ -235,7 +239,7 @@ def _term_counts(rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int) -
 def _weighted(tf: Rows, isf: np.ndarray) -> Rows:
     """tf-isf rows, each scaled to unit length."""
     data = tf.data * isf[tf.indices]
-    rows = np.repeat(np.arange(tf.n_rows), tf.sizes())
+    rows = tf.entry_rows()
     norms = np.sqrt(np.bincount(rows, weights=data * data, minlength=tf.n_rows))
     norms[norms == 0] = 1.0
     return Rows(tf.indptr, tf.indices, data / norms[rows], tf.n_cols)
@@ -251,8 +255,8 @@ def _dense_cosine(q: Rows, s: Rows) -> np.ndarray:
     """
     n_q, n_s = q.n_rows, s.n_rows
     q_entry, s_entry = column_pairs(q.indices, s.indices, q.n_cols)
-    q_row = np.repeat(np.arange(n_q), q.sizes())[q_entry]
-    s_row = np.repeat(np.arange(n_s), s.sizes())[s_entry]
+    q_row = q.entry_rows()[q_entry]
+    s_row = s.entry_rows()[s_entry]
     out = np.zeros(n_q * n_s)
     # The pairs come column by column, and unbuffered additions (add.at) are made in
     # order, so every cell adds its products in increasing column order.
@@ -291,7 +295,7 @@ def column_pairs(
     cols = a_cols[a_order]
     reps = b_count[cols]
     a_entry = np.repeat(a_order, reps)
-    b_entry = b_order[_ranges(b_begin[cols], b_begin[cols] + reps)]
+    b_entry = b_order[ranges(b_begin[cols], reps)]
     return a_entry, b_entry
 
 
@@ -304,14 +308,11 @@ def _stable_order(values: np.ndarray, bound: int) -> np.ndarray:
     return np.argsort(values, kind="stable")
 
 
-def _ranges(starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
-    """The integers of the ranges ``[starts[k], stops[k])``, one range after another."""
-    lengths = stops - starts
-    total = int(lengths.sum())
-    if not total:
-        return np.zeros(0, dtype=np.int64)
-    offsets = np.cumsum(lengths) - lengths
-    return np.arange(total) + np.repeat(starts - offsets, lengths)
+def ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """The integers ``starts[k], ..., starts[k] + counts[k] - 1`` for every ``k``, one run
+    after another."""
+    before = np.cumsum(counts) - counts
+    return np.repeat(starts - before, counts) + np.arange(int(counts.sum()))
 
 
 def sentence_seeds(
@@ -347,10 +348,10 @@ def _shared_words(q: Rows, s: Rows, rows: np.ndarray, cols: np.ndarray) -> np.nd
     # Each pair's words as keys (pair, word); a row holds each word once, so a key found
     # on both sides is one shared word.
     q_keys = np.repeat(pair, q_lengths) * q.n_cols + q.indices[
-        _ranges(q.indptr[rows], q.indptr[rows + 1])
+        ranges(q.indptr[rows], q_lengths)
     ]
     s_keys = np.repeat(pair, s_lengths) * s.n_cols + s.indices[
-        _ranges(s.indptr[cols], s.indptr[cols + 1])
+        ranges(s.indptr[cols], s_lengths)
     ]
     common = np.intersect1d(q_keys, s_keys, assume_unique=True)
     return np.bincount(common // max(q.n_cols, 1), minlength=len(rows)).astype(np.float64)
