@@ -279,27 +279,31 @@ def test_paraphrase_of_several_sentences_is_found() -> None:
     assert (p.source_start, p.source_end) == (0, len(source))
 
 
+# The minutes of a harbour board: a source with a sentence for every step of a story.
+HARBOUR = [
+    "The harbour board met in March to discuss the silting of the northern channel.",
+    "Engineers reported that the sandbanks had moved two hundred yards in a decade.",
+    "Several captains complained that larger steamers now waited for the spring tides.",
+    "Merchants feared that trade would drift to the rival port across the estuary.",
+    "The board's treasurer warned that dredging would cost more than the annual dues.",
+    "A proposal to borrow the money against future tonnage fees was debated at length.",
+    "Opponents argued that the fees would drive shipowners away even faster.",
+    "In the end the board voted narrowly to borrow and to begin dredging in the autumn.",
+    "The first dredger arrived from Glasgow in October and worked through the winter.",
+    "By the following summer the channel was deep enough for the largest steamers.",
+    "Trade recovered quickly and the loan was repaid within twelve years.",
+    "The treasurer later wrote that the decision had saved the port from decline.",
+    "His account was published in a pamphlet that circulated among the merchants.",
+    "It praised the engineers and the dredging crews who had worked in bitter weather.",
+    "It also named the captains who had first raised the alarm about the sandbanks.",
+    "Some of them were given the freedom of the town at a dinner in the guildhall.",
+    "The rival port across the estuary never regained the trade it had briefly won.",
+    "Its own channel silted up in turn, and no board there was willing to borrow.",
+]
+
+
 def test_a_summary_of_a_whole_source_is_one_passage() -> None:
-    source = " ".join([
-        "The harbour board met in March to discuss the silting of the northern channel.",
-        "Engineers reported that the sandbanks had moved two hundred yards in a decade.",
-        "Several captains complained that larger steamers now waited for the spring tides.",
-        "Merchants feared that trade would drift to the rival port across the estuary.",
-        "The board's treasurer warned that dredging would cost more than the annual dues.",
-        "A proposal to borrow the money against future tonnage fees was debated at length.",
-        "Opponents argued that the fees would drive shipowners away even faster.",
-        "In the end the board voted narrowly to borrow and to begin dredging in the autumn.",
-        "The first dredger arrived from Glasgow in October and worked through the winter.",
-        "By the following summer the channel was deep enough for the largest steamers.",
-        "Trade recovered quickly and the loan was repaid within twelve years.",
-        "The treasurer later wrote that the decision had saved the port from decline.",
-        "His account was published in a pamphlet that circulated among the merchants.",
-        "It praised the engineers and the dredging crews who had worked in bitter weather.",
-        "It also named the captains who had first raised the alarm about the sandbanks.",
-        "Some of them were given the freedom of the town at a dinner in the guildhall.",
-        "The rival port across the estuary never regained the trade it had briefly won.",
-        "Its own channel silted up in turn, and no board there was willing to borrow.",
-    ])
+    source = " ".join(HARBOUR)
     summary = (
         "The harbour board met about the silting of the northern channel, where sandbanks "
         "had moved. Captains complained that steamers waited for spring tides, and merchants "
@@ -409,3 +413,35 @@ def test_a_note_marker_after_a_full_stop_ends_the_sentence() -> None:
         "The clerk read the paper aloud.¹",
         "In England a century earlier, crowds gathered.",
     ]
+
+
+def test_copies_and_a_paraphrase_from_far_apart_are_placed_each_on_its_source_words() -> None:
+    # A paragraph that copies two sentences of a source and paraphrases a third is three
+    # borrowings, each placed on its own source words, not a summary of the whole source.
+    source = " ".join(HARBOUR)
+    first, last = HARBOUR[1], HARBOUR[15]
+    paraphrase = (
+        "In the end the board narrowly voted to borrow the money and to start dredging "
+        "that autumn."
+    )
+    query = (
+        "A history of a small port.\n\n"
+        f"The record is plain: “{first}” A decision followed. {paraphrase} It worked. "
+        f"As the town's chronicle puts it, “{last}”\n\n"
+        "The port's later history is another story."
+    )
+    passages = align(Document("q", query), Document("s", source))
+    assert passages
+    for p in passages:
+        # No passage claims the whole source (or most of it).
+        assert p.source_end - p.source_start < len(source) / 2, (p.source_start, p.source_end)
+    by_words = {query[p.query_start : p.query_end]: p for p in passages}
+    for sentence in (first, last):
+        copy = next(p for words, p in by_words.items() if sentence.rstrip(".") in words)
+        assert copy.kind is Kind.COPY
+        assert source[copy.source_start : copy.source_end].rstrip(".") == sentence.rstrip(".")
+    reworded = [p for p in passages if query.find(paraphrase) <= p.query_start < query.find(
+        paraphrase) + len(paraphrase)]
+    assert reworded, passages
+    start = source.find(HARBOUR[7])
+    assert start <= reworded[0].source_start < start + len(HARBOUR[7])

@@ -158,6 +158,37 @@ def test_invented_quotation_attributed_to_a_corpus_source_is_not_found() -> None
     assert not [p for p in report.passages if p.kind is Kind.QUOTATION]
 
 
+def _not_found(report):
+    found = [f for f in report.findings if f.type == "quotation-not-found"]
+    assert len(found) == 1, report.findings
+    return found[0]
+
+
+def test_garbled_quotation_points_at_its_closest_source_passage() -> None:
+    # Fewer than half of the words survive, so it is no misquote, but what does survive
+    # (strike committees, chapels, union) places it in Whitfield.
+    essay = (
+        "Whitfield recalls that “strike committees gathered in chapels and taverns, never "
+        "in a union hall, while the whole district sustained the walkout for months” "
+        "(Whitfield 2004)."
+    )
+    finding = _not_found(_trace(essay))
+    assert finding.source_id == SOURCE.id
+    assert dict(finding.evidence)["similarity"] >= stage.CLOSEST_MIN
+    assert "Strike committees met in chapels" in SOURCE.text[finding.source_start : finding.source_end]
+
+
+def test_invented_quotation_sharing_only_common_words_has_no_closest_passage() -> None:
+    # "the", "of", "a", "was" occur in any English source: no passage is close to this.
+    essay = (
+        "As the saying goes, “a harbour of the mind was a refuge for the weary and the "
+        "restless alike”, and nobody could say where it came from."
+    )
+    finding = _not_found(_trace(essay))
+    assert finding.source_id is None and finding.evidence == ()
+    assert finding.message == "quotation found in no source"
+
+
 def test_drift_in_numbers_is_flagged() -> None:
     essay = (
         "In 1912, some 24,000 dock workers in Liverpool stopped work for nine weeks, and the "

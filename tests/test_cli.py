@@ -159,3 +159,23 @@ def test_console_script_runs_as_a_module(examples: Path) -> None:
 def _write(path: Path, data: bytes) -> Path:
     path.write_bytes(data)
     return path
+
+
+@pytest.mark.parametrize("error", ["runtime", "duckdb"])
+def test_ctrl_c_inside_duckdb_is_an_interrupt_not_an_internal_error(
+    run_cli, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, error: str
+) -> None:
+    # DuckDB's Python client turns Ctrl-C during a statement into an exception of its own.
+    import duckdb
+
+    from stemmatic.index import duck
+
+    def stopped(*args: object, **kwargs: object) -> None:
+        if error == "runtime":
+            raise RuntimeError("Query interrupted")
+        raise duckdb.InterruptException("INTERRUPT Error: Interrupted!")
+
+    monkeypatch.setattr(duck, "index_info", stopped)
+    code, _, err = run_cli("index", "info", tmp_path / "x.duckdb")
+    assert code == 130
+    assert err.strip() == "stemmatic: interrupted"

@@ -232,3 +232,42 @@ def test_finding_totals(report: Report) -> None:
         "quotation-not-found": 1,
         "shared-error": 1,
     }
+
+
+def _source_span(report: Report, source_id: str, excerpt: str) -> tuple[int, int]:
+    """The excerpt's span in the source's extracted text (white space may differ from the
+    file: HTML is re-flowed by extraction)."""
+    doc = next(d for d in report.sources if d.id == source_id)
+    pattern = r"\s+".join(re.escape(word) for word in excerpt.split())
+    found = list(re.finditer(pattern, doc.text))
+    assert len(found) == 1, f"source excerpt found {len(found)} times: {excerpt[:60]!r}"
+    return found[0].span()
+
+
+@pytest.mark.parametrize("case_id", [c["case"] for c in KEY if c["source_excerpt"]])
+def test_passages_point_at_the_source_words_of_the_key(report: Report, case_id: str) -> None:
+    # A passage must point at the words it was taken from, not at a much larger stretch
+    # of the source that merely contains them (a "summary of the whole source").
+    case = BY_CASE[case_id]
+    span = _span(report.query.text, case["query_excerpt"])
+    source = _source_id(case["source"])
+    expected = _source_span(report, source, case["source_excerpt"])
+    mine = [
+        p for p in _passages(report, span)
+        if p.source_id == source
+        and _overlap((p.query_start, p.query_end), span) >= OVERLAP * (p.query_end - p.query_start)
+    ]
+    assert mine
+    for p in mine:
+        inside = _overlap((p.source_start, p.source_end), expected)
+        assert inside >= OVERLAP * (p.source_end - p.source_start), (
+            case_id, p.source_start, p.source_end, expected,
+        )
+
+
+def test_drift_names_the_changed_facts(report: Report) -> None:
+    # Case h: the date, the number and the place changed; the negation did not.
+    (drift,) = [f for f in report.findings if f.type == "drift"]
+    assert "1913 → 1931" in drift.message and "18,000 → 81,000" in drift.message
+    assert "Locust → Fells" in drift.message
+    assert "negation" not in drift.message

@@ -58,6 +58,12 @@ from stemmatic.types import (
 QUOTE_FOUND = 0.5
 # Shorter quotations (scare quotes, titles) are checked only when they match exactly.
 QUOTE_MIN_WORDS = 5
+# A quotation found nowhere is shown with its closest source passage only when that
+# passage holds at least this share of its words, among them this many content words:
+# below that, the words shared are the common ones any text of the language has ("the
+# ... of a ..."), and pointing at them would send the reader to an unrelated page.
+CLOSEST_MIN = 0.3
+CLOSEST_CONTENT_WORDS = 2
 # Besides the sources aligned around a quotation, this many of those sharing the most
 # word pairs with it are searched.
 QUOTE_CANDIDATES = 2
@@ -339,7 +345,11 @@ def _check_quotation(
         if words < QUOTE_MIN_WORDS:
             return None
         closest = None
-        if best is not None:
+        if (
+            best is not None
+            and best[0] >= CLOSEST_MIN
+            and _content_matched(q, best[2]) >= CLOSEST_CONTENT_WORDS
+        ):
             s = prepare(best[1].text, settings, best[1].excluded)
             s0, s1 = _source_extent(best[2])
             closest = (
@@ -627,6 +637,12 @@ def _diagonals(q_keys: np.ndarray, table: _Table) -> list[int]:
     diagonals = table.positions[ranges(at, shared)].astype(np.int64) - q_at
     values, counts = np.unique(diagonals, return_counts=True)
     return values[np.argsort(-counts, kind="stable")][:3].tolist()
+
+
+def _content_matched(q: Prepared, alignment: WordAlignment) -> int:
+    """How many query words the alignment matches that are not stop words."""
+    stop = q.tokens.stop
+    return sum(int((~stop[i1:i2]).sum()) for i1, i2, _, _ in alignment.equal_blocks())
 
 
 def _source_extent(alignment: WordAlignment) -> tuple[int, int]:

@@ -454,6 +454,36 @@ def index_info(index_path: Path, wait: float) -> None:
     click.echo(json.dumps(info(index_path, wait=wait, on_wait=_tell), indent=2, default=str))
 
 
+@index.command("compact")
+@click.argument("index_path", metavar="INDEX", type=click.Path(dir_okay=False, path_type=Path))
+@_WAIT_OPTION
+def index_compact(index_path: Path, wait: float) -> None:
+    """Give the free space inside INDEX back to the disk.
+
+    DuckDB reuses the space that replaced documents leave free, but never shrinks the
+    file.  This writes a compact copy of INDEX next to it (it needs that much free disk
+    space), checks it, and puts it in the place of INDEX in one step.  Meanwhile other
+    commands wait for INDEX; they find it whole before and after.  If anything fails,
+    INDEX is left as it was.
+
+    \b
+    Example:
+      stemmatic index compact corpus.duckdb
+    """
+    from stemmatic.index.duck import compact
+
+    result = compact(index_path, wait=wait, on_wait=_tell)
+    click.echo(
+        f"{index_path}: {_megabytes(result.bytes_before)} -> {_megabytes(result.bytes_after)} "
+        f"({result.documents:,} documents)"
+    )
+
+
+def _megabytes(size: int) -> str:
+    megabytes = size / 1e6
+    return f"{megabytes:,.0f} MB" if megabytes >= 10 else f"{megabytes:.1f} MB"
+
+
 def _emit(
     report: Report,
     fmt: str,
@@ -537,6 +567,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     except SystemExit:
         raise
     except Exception as exc:
+        if _interrupted(exc):
+            click.echo("stemmatic: interrupted", err=True)
+            sys.exit(130)
         if os.environ.get("STEMMATIC_DEBUG"):
             raise
         click.echo(
@@ -545,6 +578,15 @@ def main(argv: Sequence[str] | None = None) -> None:
             err=True,
         )
         sys.exit(EXIT_INTERNAL)
+
+
+def _interrupted(exc: Exception) -> bool:
+    """Whether ``exc`` is Ctrl-C as DuckDB reports it when it stops a statement (its
+    Python client raises an error instead of KeyboardInterrupt)."""
+    if str(exc) == "Query interrupted" and isinstance(exc, RuntimeError):
+        return True
+    duckdb = sys.modules.get("duckdb")
+    return duckdb is not None and isinstance(exc, duckdb.InterruptException)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,10 @@ class Candidate:
         words: tokens of the query side (with ``score``, the weight of the candidate
             when candidates overlap).
         alignment: the word alignment of the two sides, for the differences.
-        method: how it was found: ``ngram``, ``sentence``, ``merged`` or ``summary``.
+        method: how it was found: ``ngram`` (shared n-grams), ``sentence`` (similar
+            sentences), ``close`` (a close paraphrase of one or two sentences),
+            ``condensed`` (one sentence condensing a few adjacent ones, or two expanding
+            one), ``merged`` (pieces of a stretch of the source) or ``summary``.
         fragment: the sentence ranges of a paraphrase.
     """
 

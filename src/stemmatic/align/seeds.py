@@ -1,10 +1,12 @@
 """Seeds: small pieces of evidence that two places of two texts share words.
 
-Two kinds of seed are found, both as pairs ``(query sentence, source sentence)``:
+Three kinds of seed are found:
 
 * word n-grams shared exactly (after normalization), which find copies and near-copies;
 * sentence pairs whose tf-idf cosine and word-set Dice overlap pass thresholds, which find
-  paraphrases (Sanchez-Perez, Sidorov and Gelbukh, PAN 2014).
+  paraphrases (Sanchez-Perez, Sidorov and Gelbukh, PAN 2014);
+* condensations: a sentence against a run of two or three adjacent sentences of the
+  other text, which it merges (or which expand it) sharing words with each.
 """
 
 from __future__ import annotations
@@ -337,6 +339,162 @@ def sentence_seeds(
     dice_values = 2 * shared / np.maximum(q_sizes[rows] + s_sizes[cols], 1)
     ok = dice_values > dice
     return rows[ok].astype(np.int64), cols[ok].astype(np.int64), values[ok]
+
+
+@dataclass(frozen=True, slots=True)
+class Condensation:
+    """One sentence rewritten from a run of adjacent sentences of the other text.
+
+    Attributes:
+        sentence: the single sentence.
+        first, last: the run of sentences (inclusive) on the other side.
+        in_query: True when the single sentence is the query's (it condenses source
+            sentences), False when it is the source's (query sentences expand it).
+        shared: specific words the sentence shares with the run.
+        dice: Dice overlap of the sentence's content words with the run's.
+    """
+
+    sentence: int
+    first: int
+    last: int
+    in_query: bool
+    shared: int
+    dice: float
+
+
+def condensation_seeds(
+    query: Prepared,
+    source: Prepared,
+    vectors: SentenceVectors,
+    *,
+    runs: tuple[int, ...],
+    shared: int,
+    dice: float,
+    own: int,
+    specific: int,
+    longest: int,
+) -> list[Condensation]:
+    """Sentences that merge a run of adjacent sentences of the other text, both ways.
+
+    A writer who condenses two or three sentences into one takes words from each, so the
+    sentence is only moderately similar to any one of them, and no sentence pair is a
+    seed; against the run as a whole it is as close as a sentence rewritten on its own.
+    Words are counted as in :mod:`~stemmatic.align.close`: only *specific* words count
+    as shared (found in at most ``specific`` sentences of each text), since a topic's own
+    terms link every sentence with every other.
+
+    Args:
+        runs: the run lengths to try (2 and 3, say).
+        shared: the fewest specific words the sentence shares with the whole run.
+        dice: the lowest Dice overlap of the sentence's content words with the run's.
+        own: the fewest specific words the sentence shares with each sentence of the
+            run and with no other sentence of it: every sentence of the run must add
+            something, or the run is one sentence pair and a neighbour.
+        specific: a word found in more sentences of either text is not specific.
+        longest: sentences of more tokens are run-on text (tables, lists, extraction
+            without full stops), left out.
+
+    Returns:
+        For each sentence, its best run (highest Dice, then shortest), if one passes.
+        Runs lie within one paragraph.
+    """
+    qc, sc = vectors.q_counts, vectors.s_counts
+    q_df, s_df = qc.column_sizes(), sc.column_sizes()
+    is_specific = (q_df >= 1) & (q_df <= specific) & (s_df >= 1) & (s_df <= specific)
+    if not is_specific.any():
+        return []
+    # Every sentence pair sharing a specific word, once per word: a specific word lies in
+    # a few sentences of each side, so they are few.  Each sentence of a run must share
+    # at least `own` of them with the single sentence.
+    q_keep = np.flatnonzero(is_specific[qc.indices])
+    s_keep = np.flatnonzero(is_specific[sc.indices])
+    q_entry, s_entry = column_pairs(qc.indices[q_keep], sc.indices[s_keep], qc.n_cols)
+    n_s = max(sc.n_rows, 1)
+    cells, counts = np.unique(
+        qc.entry_rows()[q_keep][q_entry] * n_s + sc.entry_rows()[s_keep][s_entry],
+        return_counts=True,
+    )
+    linked = cells[counts >= own]
+    q_rows, s_rows = linked // n_s, linked % n_s
+    short_q = (query.sent_stop - query.sent_first) <= longest
+    short_s = (source.sent_stop - source.sent_first) <= longest
+    keep = short_q[q_rows] & short_s[s_rows]
+    q_rows, s_rows = q_rows[keep], s_rows[keep]
+    if not len(q_rows):
+        return []
+    test = _RunTest(shared, dice, own, is_specific)
+    return [
+        *_condensations(q_rows, s_rows, qc, sc, source.sent_par, runs, test, in_query=True),
+        *_condensations(s_rows, q_rows, sc, qc, query.sent_par, runs, test, in_query=False),
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class _RunTest:
+    """What a sentence and a run must pass (see :func:`condensation_seeds`)."""
+
+    shared: int
+    dice: float
+    own: int
+    specific: np.ndarray
+
+
+def _condensations(
+    rows: np.ndarray,
+    cols: np.ndarray,
+    one: Rows,
+    other: Rows,
+    paragraph: np.ndarray,
+    runs: tuple[int, ...],
+    test: _RunTest,
+    *,
+    in_query: bool,
+) -> list[Condensation]:
+    """:func:`condensation_seeds` one way: sentences of ``one`` against runs of
+    ``other``, given the linked pairs ``(rows[k], cols[k])`` and the paragraph of every
+    sentence of ``other``."""
+    n_cols = other.n_rows
+    key = rows * n_cols + cols
+    order = np.argsort(key)
+    rows, cols, key = rows[order], cols[order], key[order]
+    best: dict[int, Condensation] = {}
+    for length in runs:
+        # Runs starting at (row, col) whose every sentence is linked to the row and lies
+        # in the paragraph of the first.
+        ok = cols + length <= n_cols
+        for step in range(1, length):
+            at = np.minimum(np.searchsorted(key, key + step), len(key) - 1)
+            ok &= key[at] == key + step
+            ok &= paragraph[np.minimum(cols + step, n_cols - 1)] == paragraph[cols]
+        for row, col in zip(rows[ok].tolist(), cols[ok].tolist(), strict=True):
+            passed = _run_passes(one, other, row, range(col, col + length), test)
+            if passed is None:
+                continue
+            shared, dice = passed
+            # Lengths come shortest first: a longer run must do better to replace it.
+            if row not in best or dice > best[row].dice:
+                best[row] = Condensation(row, col, col + length - 1, in_query, shared, dice)
+    return [best[row] for row in sorted(best)]
+
+
+def _run_passes(
+    one: Rows, other: Rows, row: int, run: range, test: _RunTest
+) -> tuple[int, float] | None:
+    """The specific words sentence ``row`` of ``one`` shares with the sentences ``run`` of
+    ``other``, and the Dice overlap of their words, if they pass ``test``."""
+    sentence = set(one.indices[one.indptr[row] : one.indptr[row + 1]].tolist())
+    members = [set(other.indices[other.indptr[k] : other.indptr[k + 1]].tolist()) for k in run]
+    union = set().union(*members)
+    common = sentence & union
+    specific = {w for w in common if test.specific[w]}
+    dice = 2 * len(common) / max(len(sentence) + len(union), 1)
+    if len(specific) < test.shared or dice < test.dice:
+        return None
+    for k, member in enumerate(members):
+        rest = set().union(*(m for j, m in enumerate(members) if j != k))
+        if len((member - rest) & specific) < test.own:
+            return None
+    return len(specific), dice
 
 
 def _shared_words(q: Rows, s: Rows, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:

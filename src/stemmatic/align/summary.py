@@ -76,6 +76,14 @@ class Evidence:
         unexplained_best: their mean cosine with their closest sentences of the rest
             of the source (outside passages already found).
         cosine: cosine of the members with the whole source.
+        copied: members inside verbatim copies already found.  A copied sentence
+            condenses nothing: a paragraph that copies two sentences of a source and
+            paraphrases a third is three borrowings, each with its own place in the
+            source, not a summary of the whole source.  So the members outside copies
+            must be enough for a summary on their own.  (PAN 2013's extractive
+            "summaries", three copied sentences in a row, are annotated as summaries of
+            the whole source; reporting them as three copies costs 0.014 of PAN's
+            summary plagdet, and tells the reader where each sentence came from.)
     """
 
     first: int
@@ -89,6 +97,7 @@ class Evidence:
     unexplained: int
     unexplained_best: float
     cosine: float
+    copied: int = 0
 
     def is_summary(self) -> bool:
         return (
@@ -100,6 +109,7 @@ class Evidence:
             and self.spread >= SPREAD
             and self.cosine >= WHOLE_COSINE
             and (self.unexplained == 0 or self.unexplained_best >= UNEXPLAINED_COSINE)
+            and self.members - self.copied >= MIN_SENTENCES
         )
 
 
@@ -117,11 +127,15 @@ def find_summaries(
             through its other sentences and the rest of the source: a passage among
             sentences that merely share the source's topic is not a summary.
     """
+    # Condensations (a sentence merging a few adjacent ones) are what a summary is made
+    # of: they explain nothing away, or the summary would have to be proved without
+    # its clearest sentences.
+    found = [c for c in found if c.method != "condensed"]
     q_found = _inside(q, [c.q_span for c in found])
     s_found = _inside(s, [c.s_span for c in found])
     copies = [c.q_span for c in found if c.kind is Kind.COPY]
     out = []
-    for e in evidence(q, s, vectors, q_found, s_found):
+    for e in evidence(q, s, vectors, q_found, s_found, _inside(q, copies)):
         if not e.is_summary():
             continue
         q0, q1 = token_range(q, e.first, e.last)
@@ -149,12 +163,13 @@ def evidence(
     vectors: SentenceVectors,
     q_found: np.ndarray,
     s_found: np.ndarray,
+    q_copied: np.ndarray | None = None,
 ) -> list[Evidence]:
     """The evidence for every run of query sentences that reuse the source's words and
     could be a summary (long enough, short enough for the source, reusing enough).
 
     ``q_found`` and ``s_found`` mark the sentences of each side inside passages already
-    found.
+    found, and ``q_copied`` the query sentences inside verbatim copies.
     """
     if q.n_sentences < MIN_SENTENCES or not s.n_sentences:
         return []
@@ -193,6 +208,7 @@ def evidence(
             first, last, len(members), s_chars / q_chars, float(share[members].mean()),
             float(best.mean()), regions, float(spread), len(unexplained), unexplained_best,
             _cosine(summary, whole),
+            int(q_copied[members].sum()) if q_copied is not None else 0,
         ))
     return out
 

@@ -1,6 +1,6 @@
 """Where sources are kept and searched: the IndexStore protocol and its two stores."""
 
-from stemmatic.index.duck import FORMAT_VERSION, DuckIndex, index_info
+from stemmatic.index.duck import FORMAT_VERSION, CompactResult, DuckIndex, compact, index_info
 from stemmatic.index.memory import MemoryIndex
 from stemmatic.index.store import (
     WINDOW,
@@ -19,11 +19,13 @@ __all__ = [
     "WINDOW",
     "AddResult",
     "AddStatus",
+    "CompactResult",
     "DocumentInfo",
     "DuckIndex",
     "IndexStore",
     "MemoryIndex",
     "Progress",
+    "compact",
     "document_fingerprints",
     "index_info",
     "query_hashes",
