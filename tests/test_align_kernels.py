@@ -77,3 +77,27 @@ _MATRICES = arrays(
 @given(_MATRICES, st.sampled_from([0.2, 0.3, 0.5]))
 def test_best_path_matches_the_reference(similarity: np.ndarray, threshold: float) -> None:
     assert best_path(similarity, threshold) == _reference_best_path(similarity, threshold)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    arrays(np.float64, st.tuples(st.integers(1, 12), st.integers(1, 30)),
+           elements=st.sampled_from([0.0, 0.0, 0.0, 0.1, 0.25, 0.5, 1.0])),
+    st.data(),
+)
+def test_closest_on_sparse_cosines_matches_slicing(cosines: np.ndarray, data: st.DataObject) -> None:
+    from scipy import sparse
+
+    from stemmatic.align.seeds import SentenceVectors
+
+    n_q, n_s = cosines.shape
+    q_rows = np.array(data.draw(st.lists(st.integers(0, n_q - 1), min_size=1, max_size=8)))
+    s_rows = np.array(sorted(data.draw(
+        st.sets(st.integers(0, n_s - 1), min_size=1, max_size=n_s)
+    )))
+    matrix = sparse.csr_matrix(cosines)
+    vectors = SentenceVectors.__new__(SentenceVectors)
+    object.__setattr__(vectors, "dense", None)
+    object.__setattr__(vectors, "cosine", matrix)
+    expected = matrix[q_rows][:, s_rows].max(axis=1).toarray().ravel()
+    assert np.array_equal(vectors.closest(q_rows, s_rows), expected)
