@@ -33,6 +33,7 @@ from stemmatic.align.diff import (
     classify_words,
     differences,
     opcode_alignment,
+    prefer_matches,
 )
 from stemmatic.align.seeds import ranges
 from stemmatic.align.units import Prepared, prepare
@@ -176,7 +177,8 @@ def classify(
         plain.extend(_cut(q, passage, cut_spans, by_id, settings))
 
     resolved = _resolve_all(in_text, references, sources, [*quoted, *plain])
-    all_passages = [*quoted, *plain]
+    claimed = _cited_claims(q, resolved, [*quoted, *plain], cut_spans, by_id, settings)
+    all_passages = [*quoted, *plain, *claimed]
     covering = _Covering(resolved)
     attributed = [_attribute(p, covering) for p in all_passages]
     attributed.sort(key=lambda p: (p.query_start, p.query_end, p.source_id, p.source_start))
@@ -522,7 +524,8 @@ def _locate(
                 found = align_words(q.tokens, first, stop, s.tokens, s0, s1)
             else:
                 found = coded.align(first, s.tokens.ids, s0, s1)
-            aligned[s0, s1] = found
+            # Of two scripts of equal cost, the one matching more quoted words.
+            found = aligned[s0, s1] = prefer_matches(found, q.tokens.ids, s.tokens.ids)
         return found
 
     for diagonal in diagonals:
@@ -541,12 +544,27 @@ def _locate(
         tail = stop - blocks[-1][1]
         s0 = max(lo, blocks[0][2] - lead)
         s1 = min(hi, blocks[-1][3] + tail)
-        tight = aligned_with(s0, s1)
+        tight = _without_source_edges(aligned_with(s0, s1))
         if best is None or tight.equal > best.equal:
             best = tight
             if best.equal == stop - first:
                 break  # every word matched: no other window can do better
     return best
+
+
+def _without_source_edges(alignment: WordAlignment) -> WordAlignment:
+    """The alignment without source words before the quotation's first word or after its
+    last: the window was widened for words the quotation might have dropped there, and
+    the words it did not take are not part of what it quotes."""
+    ops = alignment.opcodes
+    lo, hi = 0, len(ops)
+    while lo < hi and ops[lo][0] == "insert":
+        lo += 1
+    while hi > lo and ops[hi - 1][0] == "insert":
+        hi -= 1
+    if (lo, hi) == (0, len(ops)) or lo == hi:
+        return alignment
+    return WordAlignment(ops[lo:hi], alignment.equal)
 
 
 # From this many words on, a quotation is aligned as a string of code points (see
@@ -895,6 +913,120 @@ def _by_evidence(
     if source is None or source.author or source.title:
         return None
     return source.id
+
+
+# A sentence citing a source, where the aligner found nothing, is matched with the
+# sentence (or two adjacent sentences) of the cited source sharing most of its content
+# words: it is a passage when they share this many content words, and this share of
+# the sentence's.  The writer's own citation says where to look, so a sentence too short
+# or too reworded to stand out from the whole source is checked all the same: a cited
+# figure changed in an answer ("1.6 million died" for "1.3 million died") is drift.
+CLAIM_SHARED = 4
+CLAIM_SHARE = 0.6
+
+
+def _cited_claims(
+    q: Prepared,
+    resolved: Sequence[_Resolved],
+    passages: Sequence[Passage],
+    cut_spans: Sequence[tuple[int, int]],
+    by_id: dict[str, Document],
+    settings: Settings,
+) -> list[Passage]:
+    """Passages for the sentences that cite a corpus source and hold no passage yet."""
+    out: list[Passage] = []
+    taken = _Overlaps([(p.query_start, p.query_end) for p in passages])
+    cut = _Within(list(cut_spans))
+    done: set[tuple[int, int]] = set()
+    for r in sorted(resolved, key=lambda r: (r.mark.start, r.mark.end)):
+        source = by_id.get(r.source_id) if r.source_id else None
+        if source is None or r.mark.style == "reference":
+            continue
+        # The sentence the citation stands in (its scope may reach back further, to a
+        # quotation before it, which is checked as a quotation).
+        start, end = _sentence_of(q, r.mark)
+        if end <= start or (start, end) in done:
+            continue
+        done.add((start, end))
+        if taken(start, end) or any(
+            p.query_start < end and start < p.query_end for p in out
+        ):
+            continue
+        found = _claim(q, r.mark, (start, end), cut, prepare(source.text, settings,
+                                                              source.excluded))
+        if found is None:
+            continue
+        q0, q1, s0, s1, share = found
+        s = prepare(source.text, settings, source.excluded)
+        alignment = align_words(q.tokens, q0, q1, s.tokens, s0, s1)
+        out.append(Passage(
+            query_start=int(q.tokens.starts[q0]),
+            query_end=int(q.tokens.ends[q1 - 1]),
+            source_id=source.id,
+            source_start=int(s.tokens.starts[s0]),
+            source_end=int(s.tokens.ends[s1 - 1]),
+            kind=Kind.COPY if _longest_run(alignment) >= COPY_RUN else Kind.PARAPHRASE,
+            score=round(share, 4),
+            differences=differences(q.tokens, s.tokens, alignment),
+            method="citation",
+        ))
+    return out
+
+
+def _sentence_of(q: Prepared, mark: CitationMark) -> tuple[int, int]:
+    """The span of the query sentence (as the aligner splits them) that holds a citation:
+    the sentence of the word before it, or of the word after it when it opens one."""
+    k = int(q.tokens.starts.searchsorted(mark.start)) - 1
+    covers = mark.covers
+    if k < 0 or q.tokens.ends[k] <= covers[0]:
+        k = int(q.tokens.starts.searchsorted(mark.end))
+        if k >= len(q.tokens) or q.tokens.starts[k] >= covers[1]:
+            return 0, 0
+    sentence = int(q.tok_sent[k])
+    return int(q.sent_start[sentence]), int(q.sent_end[sentence])
+
+
+def _claim(
+    q: Prepared,
+    mark: CitationMark,
+    span: tuple[int, int],
+    cut: _Within,
+    s: Prepared,
+) -> tuple[int, int, int, int, float] | None:
+    """The query tokens of a cited span (without the citation itself and quoted words)
+    and the source sentences sharing most of their content words, if they share enough:
+    ``(q0, q1, s0, s1, share)`` as token ranges."""
+    first, stop = _token_range(q, *span)
+    keep = [
+        k for k in range(first, stop)
+        if not (mark.start <= q.tokens.starts[k] < mark.end)
+        and not cut(int(q.tokens.starts[k]), int(q.tokens.ends[k]))
+    ]
+    content = {int(q.tokens.ids[k]) for k in keep if q.content[k]}
+    if len(content) < CLAIM_SHARED or not s.n_sentences:
+        return None
+    # Which of the claim's content words each source sentence has (each counted once).
+    words = np.array(sorted(content), dtype=np.uint64)
+    ids = s.tokens.ids
+    at = np.minimum(words.searchsorted(ids), len(words) - 1)
+    hits = np.flatnonzero((words[at] == ids) & s.content)
+    if not len(hits):
+        return None
+    keys = np.unique(s.tok_sent[hits].astype(np.int64) * len(words) + at[hits])
+    sentence, word = keys // len(words), keys % len(words)
+    per_sentence = np.bincount(sentence, minlength=s.n_sentences)
+    s_first = s_last = int(per_sentence.argmax())
+    best = int(per_sentence[s_first])
+    # Two adjacent sentences (a claim condensing both), a word both hold counted once.
+    for k in np.flatnonzero(per_sentence[:-1] + per_sentence[1:] > best).tolist():
+        shared = len(np.unique(word[(sentence == k) | (sentence == k + 1)]))
+        if shared > best:
+            best, s_first, s_last = shared, k, k + 1
+    share = best / len(content)
+    if best < CLAIM_SHARED or share < CLAIM_SHARE:
+        return None
+    q0, q1 = keep[0], keep[-1] + 1
+    return (q0, q1, int(s.sent_first[s_first]), int(s.sent_stop[s_last]), share)
 
 
 class _Covering:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import cast
 
+import numpy as np
 import regex
-from rapidfuzz.distance import Levenshtein, Opcodes
+from rapidfuzz.distance import Indel, Levenshtein, Opcodes
 
 from stemmatic.normalize import Tokens, fold_typography, normal_form
 from stemmatic.types import Difference, DiffType
@@ -48,6 +49,63 @@ def opcode_alignment(found: Opcodes, q0: int, s0: int) -> WordAlignment:
         tuple([(tag, i1 + q0, i2 + q0, j1 + s0, j2 + s0) for tag, i1, i2, j1, j2 in ops]),
         sum([i2 - i1 for tag, i1, i2, _, _ in ops if tag == "equal"]),
     )
+
+
+def prefer_matches(alignment: WordAlignment, query_ids: np.ndarray, source_ids: np.ndarray
+                   ) -> WordAlignment:
+    """The alignment with each replaced run split where its two sides share words.
+
+    An edit script of least cost can pair "very high" with "high: 88" as two replaced
+    words, where one added word ("very") and one more matched word ("high") cost the
+    same; a quotation checker must say the second.  Each replaced run whose sides share
+    a word is aligned again on longest common subsequence, and what stays unmatched on
+    both sides between two matches is a replaced run again.
+
+    Args:
+        alignment: absolute token indices, as ``align_words`` gives.
+        query_ids, source_ids: the ids of all query and source tokens.
+    """
+    if not any(tag == "replace" for tag, *_ in alignment.opcodes):
+        return alignment
+    out: list[tuple[str, int, int, int, int]] = []
+    equal = alignment.equal
+    for op in alignment.opcodes:
+        tag, i1, i2, j1, j2 = op
+        if tag != "replace" or not set(query_ids[i1:i2].tolist()) & set(
+            source_ids[j1:j2].tolist()
+        ):
+            out.append(op)
+            continue
+        found = cast(
+            list[tuple[str, int, int, int, int]],
+            Indel.opcodes(query_ids[i1:i2].tolist(), source_ids[j1:j2].tolist()).as_list(),
+        )
+        pending: list[tuple[str, int, int, int, int]] = []
+        for sub_tag, a1, a2, b1, b2 in found:
+            piece = (sub_tag, a1 + i1, a2 + i1, b1 + j1, b2 + j1)
+            if sub_tag == "equal":
+                out.extend(_joined(pending))
+                pending = []
+                out.append(piece)
+                equal += a2 - a1
+            else:
+                pending.append(piece)
+        out.extend(_joined(pending))
+    if equal == alignment.equal:
+        return alignment  # no replaced run shared a word
+    return WordAlignment(tuple(out), equal)
+
+
+def _joined(ops: list[tuple[str, int, int, int, int]]) -> list[tuple[str, int, int, int, int]]:
+    """Adjacent deletions and insertions as one run: a replaced run if both sides have
+    words."""
+    if len(ops) < 2:
+        return ops
+    i1, i2 = min(op[1] for op in ops), max(op[2] for op in ops)
+    j1, j2 = min(op[3] for op in ops), max(op[4] for op in ops)
+    if i2 > i1 and j2 > j1:
+        return [("replace", i1, i2, j1, j2)]
+    return [("delete" if i2 > i1 else "insert", i1, i2, j1, j2)]
 
 
 def differences(query: Tokens, source: Tokens, alignment: WordAlignment) -> tuple[Difference, ...]:
