@@ -189,17 +189,23 @@ def test_invented_quotation_sharing_only_common_words_has_no_closest_passage() -
     assert finding.message == "quotation found in no source"
 
 
+_WHO = Document(
+    id="who-2023", title="Global Tuberculosis Report 2023", author="World Health Organization",
+    date="2023",
+    text=(
+        "In 2022, 7.5 million people were newly diagnosed with tuberculosis, the highest "
+        "number since WHO began global TB monitoring in 1995. An estimated 1.3 million "
+        "people died from tuberculosis in 2022, including 167,000 people with HIV. "
+        "Tuberculosis was the world's second leading cause of death from a single "
+        "infectious agent, after COVID-19. Treatment success rates remain high: 88% for "
+        "people treated for drug-susceptible tuberculosis and 63% for multidrug-resistant "
+        "tuberculosis."
+    ),
+)
 def test_a_word_added_inside_a_quotation_is_an_addition_not_two_changed_words() -> None:
     # "very high" against "high: 88%" is two replaced words at the same edit cost as one
     # added word; the quotation keeps "high", and the source's "88" is not quoted at all.
-    source = Document(
-        id="who", title="Global Tuberculosis Report", author="World Health Organization",
-        date="2023",
-        text=(
-            "Treatment success rates remain high: 88% for people treated for "
-            "drug-susceptible tuberculosis and 63% for multidrug-resistant tuberculosis."
-        ),
-    )
+    source = _WHO
     essay = "The WHO reports that “treatment success rates remain very high” [1]."
     report = trace(Document(id="essay", text=essay), sources=[source])
     quoted = _one(report, Kind.QUOTATION)
@@ -236,17 +242,6 @@ def test_prefer_matches_splits_a_replaced_run_on_its_shared_words() -> None:
     assert prefer_matches(kept, q2, s2) is kept
 
 
-_WHO = Document(
-    id="who-2023", title="Global Tuberculosis Report 2023", author="World Health Organization",
-    date="2023",
-    text=(
-        "In 2022, 7.5 million people were newly diagnosed with tuberculosis, the highest "
-        "number since WHO began global TB monitoring in 1995. An estimated 1.3 million "
-        "people died from tuberculosis in 2022, including 167,000 people with HIV. "
-        "Tuberculosis was the world's second leading cause of death from a single "
-        "infectious agent, after COVID-19."
-    ),
-)
 _ANSWER = (
     "Tuberculosis remains a major global health problem. An estimated {} million people "
     "died from the disease in 2022 [1].\n\n## Sources\n\n"
