@@ -521,11 +521,15 @@ def _locate(
         found = aligned.get((s0, s1))
         if found is None:
             if coded is None:
-                found = align_words(q.tokens, first, stop, s.tokens, s0, s1)
+                # Of two scripts of equal cost, the one matching more quoted words (a
+                # long quotation's few ties matter less than their cost).
+                found = prefer_matches(
+                    align_words(q.tokens, first, stop, s.tokens, s0, s1),
+                    q.tokens.ids, s.tokens.ids,
+                )
             else:
                 found = coded.align(first, s.tokens.ids, s0, s1)
-            # Of two scripts of equal cost, the one matching more quoted words.
-            found = aligned[s0, s1] = prefer_matches(found, q.tokens.ids, s.tokens.ids)
+            aligned[s0, s1] = found
         return found
 
     for diagonal in diagonals:

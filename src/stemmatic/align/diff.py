@@ -51,15 +51,22 @@ def opcode_alignment(found: Opcodes, q0: int, s0: int) -> WordAlignment:
     )
 
 
+# Replaced runs up to this many words on either side are split on the words they share:
+# a tie between one replaced word and an added one is a matter of a few words, and a
+# long replaced run is rewording, whatever words it shares.
+PREFER_RUN = 4
+
+
 def prefer_matches(alignment: WordAlignment, query_ids: np.ndarray, source_ids: np.ndarray
                    ) -> WordAlignment:
     """The alignment with each replaced run split where its two sides share words.
 
     An edit script of least cost can pair "very high" with "high: 88" as two replaced
     words, where one added word ("very") and one more matched word ("high") cost the
-    same; a quotation checker must say the second.  Each replaced run whose sides share
-    a word is aligned again on longest common subsequence, and what stays unmatched on
-    both sides between two matches is a replaced run again.
+    same; a quotation checker must say the second.  Each short replaced run (at most
+    ``PREFER_RUN`` words a side) whose sides share a word is aligned again on longest
+    common subsequence, and what stays unmatched on both sides between two matches is a
+    replaced run again.
 
     Args:
         alignment: absolute token indices, as ``align_words`` gives.
@@ -71,9 +78,9 @@ def prefer_matches(alignment: WordAlignment, query_ids: np.ndarray, source_ids: 
     equal = alignment.equal
     for op in alignment.opcodes:
         tag, i1, i2, j1, j2 = op
-        if tag != "replace" or not set(query_ids[i1:i2].tolist()) & set(
-            source_ids[j1:j2].tolist()
-        ):
+        if tag != "replace" or max(i2 - i1, j2 - j1) > PREFER_RUN or not set(
+            query_ids[i1:i2].tolist()
+        ) & set(source_ids[j1:j2].tolist()):
             out.append(op)
             continue
         found = cast(
