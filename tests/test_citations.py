@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import bisect
-import re
 
 import pytest
 import regex
@@ -771,78 +770,6 @@ def _spans(matches: list[regex.Match[str]]) -> list[tuple[tuple[int, int], dict[
     return [(m.span(), m.groupdict()) for m in matches]
 
 
-def _scan_anchored(
-    pattern: regex.Pattern[str], anchors: list[tuple[int, int]], text: str
-) -> list[regex.Match[str]]:
-    """The plain form of citations._anchored: search every position of each window."""
-    out: list[regex.Match[str]] = []
-    done = 0
-    for start, end in anchors:
-        if start < done:
-            continue
-        lo = max(done, start - citations._WINDOW)
-        for m in pattern.finditer(text, lo, min(len(text), end + citations._WINDOW)):
-            if m.start() <= start < m.end():
-                out.append(m)
-                done = m.end()
-                break
-    return out
-
-
-_VERB_WORD = re.compile(
-    r"\b(?:" + "|".join(sorted(citations._VERB_WORDS, key=len, reverse=True)) + r")\b"
-)
-
-
-@settings(max_examples=300, deadline=None)
-@given(_TEXTS)
-def test_verb_anchors_are_the_verb_words_standing_alone(text: str) -> None:
-    doc = _context(text)
-    assert citations._verb_anchors(doc) == [m.span() for m in _VERB_WORD.finditer(text)]
-
-
-@settings(max_examples=300, deadline=None)
-@given(_TEXTS)
-def test_anchored_matches_at_name_starts_are_the_scanned_ones(text: str) -> None:
-    doc = _context(text)
-    starts = citations._name_starts(doc)
-    verbs = citations._verb_anchors(doc)
-    years = [m.span() for m in citations._YEAR_ANCHOR.finditer(text)]
-    assert _spans(citations._anchored(citations._NAME_VERB, verbs, text, starts)) == _spans(
-        _scan_anchored(citations._NAME_VERB, verbs, text)
-    )
-    assert _spans(
-        citations._anchored(citations._NAME_VERB, verbs, text,
-                            citations._reaching_verbs(doc, starts))
-    ) == _spans(_scan_anchored(citations._NAME_VERB, verbs, text))
-    assert _spans(citations._anchored(citations._NARRATIVE_YEAR, years, text, starts)) == _spans(
-        _scan_anchored(citations._NARRATIVE_YEAR, years, text)
-    )
-
-
-def test_anchored_finds_names_with_particles_and_years() -> None:
-    text = ("In short, van der Rohe (1947, p. 3) argues that less is more; della Robbia "
-            "writes: “glaze”. Smith et al. have shown that it works.")
-    doc = _context(text)
-    found = citations._anchored(
-        citations._NAME_VERB, citations._verb_anchors(doc), text,
-        citations._reaching_verbs(doc, citations._name_starts(doc)),
-    )
-    assert [m.group("authors") for m in found] == ["van der Rohe", "della Robbia", "Smith et al."]
-
-
-def test_no_word_before_a_verb_begins_like_one() -> None:
-    # _reaching_verbs takes the first word after a name that begins like a reporting
-    # verb for the verb of the match: no word that may stand before the verb may.
-    before_verbs = set(citations._BETWEEN) | {
-        "press", "forthcoming", "page", "pages", "para", "paras", "chap", "chapter", "sect",
-        "sec", "vol", "fig", "line", "lines", "col", "fol", "fols",
-    }
-    heads = {w[:3] for w in citations._VERB_WORDS}
-    assert not {w[:3] for w in before_verbs if len(w) >= 3} & heads
-    assert not {a + b + c for a in "ivxlcdm" for b in "ivxlcdm" for c in "ivxlcdm"} & heads
-
-
 @settings(max_examples=200, deadline=None)
 @given(_TEXTS)
 def test_as_patterns_at_as_words_are_the_scanned_ones(text: str) -> None:
@@ -912,21 +839,6 @@ def test_split_works_at_semicolons(inner: str) -> None:
             expected.append(citations._strip(text, pos, k))
             pos = k + 1
     assert citations._split_works(text, 1, len(text) - 1) == expected
-
-
-@settings(max_examples=300, deadline=None)
-@given(st.lists(st.sampled_from(["ack", "acknowledge", "acknowledged", "del", "della", "dell",
-                                 "has", "hasn", "and", "andes", "a", "et", "al", "also", "x"]),
-                max_size=20),
-       st.lists(st.sampled_from([" ", "-", "A", "é", "1", "_"]), min_size=20, max_size=20))
-def test_runs_spell_exactly_their_words(words: list[str], gaps: list[str]) -> None:
-    text = "".join(w + g for w, g in zip(words, gaps))
-    doc = _context(text)
-    runs = doc.lower_runs()
-    spelled = [text[b:e] for b, e in zip(runs.begins.tolist(), runs.ends.tolist())]
-    assert "".join(c if "a" <= c <= "z" else " " for c in text).split() == spelled
-    for vocabulary in (citations._VERB_WORDS, citations._BETWEEN, citations._PARTICLES):
-        assert runs.spelling(text, vocabulary).tolist() == [w in vocabulary for w in spelled]
 
 
 _PHRASES = citations._REPORTING_SINGULAR + citations._REPORTING_PLURAL

@@ -26,8 +26,9 @@ from __future__ import annotations
 import bisect
 import importlib.util
 import math
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, replace
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import PurePath
 from typing import Any
@@ -300,6 +301,11 @@ _WORK_FIRST = {
     "name": _NAME_FIRST,
 }
 _PAREN = _lazy(r"\(([^()]{1,300})\)")
+# What every work cited in parentheses holds: a capital (of its authors' names), a mark
+# that sets off a title ("'*_, or one beyond ASCII), or the "ib" or "id" of "ibid." or
+# "id." at the start of a word.  A character beyond ASCII may be a capital or a mark;
+# only white space is left out.  Where the contents hold none, _parse_work finds no work.
+_CITES_SOMETHING = re.compile(r"(?!\s)[A-Z\"'*_\x80-\U0010ffff]|(?<![A-Za-z])[iI][bBdD]")
 _IBID = _lazy(r"\(?\s*(?i:ibid|id)\b")
 
 _REPORTING_SINGULAR = [
@@ -387,7 +393,7 @@ _NAME_VERB = _lazy(
 
 # Scanning every position with the patterns above is slow, so they run only in a window
 # around a cheap anchor: a year in parentheses, or the first word of a reporting verb.
-# In the window they are tried only where a name can begin (see _name_starts).
+# In the window they are tried only where a name can begin (see _StartsBefore).
 _YEAR_ANCHOR = _lazy(rf"\(\s*{_YEAR}")
 # The first words of the reporting verbs, all in lower-case ASCII.
 _VERB_WORDS = frozenset(p.split()[0] for p in _REPORTING_SINGULAR + _REPORTING_PLURAL)
@@ -435,6 +441,11 @@ _NOTE_START = _lazy(
     r"(?P<d>[⁰¹²³⁴⁵⁶⁷⁸⁹]+)|\^(?P<e>\d{1,3}))[ \t]+(?=\S)",
     regex.MULTILINE,
 )
+# How the lines these headings match may begin, after blanks (see _line_starts).
+_HEADING_FIRST = ("#", "*", "_", *sorted(
+    {name[:2] for name in (_REFERENCE_HEADINGS + "|" + _NOTE_HEADINGS).split("|")}
+))
+_OTHER_HEADING_FIRST = ("#", "ap", "ac", "ab", "in", "gl", "fu", "ta", "fi")
 _MD_DEFINITION = _lazy(r"^[ \t]*\[\^(?P<c>\d{1,3})\]:[ \t]*", regex.MULTILINE)
 _BULLET = _lazy(r"[ \t]*(?:[-*•–][ \t]+)?")
 
@@ -463,6 +474,7 @@ _ABBREVIATIONS = frozenset(
     gen col lt sgt capt fr rep sen gov pres""".split()
 )
 _WORD_BEFORE = _lazy(r"(\p{L}+)\.?$")
+_LONGEST_ABBREVIATION = max(len(a) for a in _ABBREVIATIONS)
 
 # Capitalized words that are not names where a name would stand.
 _NOT_NAMES = frozenset(
@@ -552,10 +564,21 @@ def find_citations(
 
 
 def _with_covers(m: CitationMark, covers: tuple[int, int]) -> CitationMark:
-    """``replace(m, covers=covers)``, built directly (``replace`` is slow, and a long
-    text has hundreds of marks)."""
+    """``replace(m, covers=covers)``."""
+    return _remade(m, m.authors, m.year, m.title, covers)
+
+
+def _remade(
+    m: CitationMark,
+    authors: tuple[str, ...],
+    year: str | None,
+    title: str | None,
+    covers: tuple[int, int],
+) -> CitationMark:
+    """``replace(m, authors=authors, year=year, title=title, covers=covers)``, built
+    directly (``replace`` is slow, and a long text has hundreds of marks)."""
     return CitationMark(
-        m.start, m.end, m.text, m.style, m.authors, m.year, m.title, m.pages, m.numbers, covers
+        m.start, m.end, m.text, m.style, authors, year, title, m.pages, m.numbers, covers
     )
 
 
@@ -575,17 +598,24 @@ def footnotes(text: str) -> dict[int, tuple[int, int, str]]:
     Returns:
         ``{number: (start, end, note text)}``; the span excludes the number itself.
     """
-    return _footnotes(text, _note_regions(text))
+    return _footnotes(text, _note_regions(text), _definitions(text))
 
 
-def _footnotes(text: str, regions: list[tuple[int, int]]) -> dict[int, tuple[int, int, str]]:
+def _definitions(text: str) -> list[regex.Match[str]]:
+    """The Markdown footnote definitions of ``text`` (``_MD_DEFINITION``)."""
+    # (A definition holds "[^"; most texts have none, and the test is much quicker than
+    # the scan.)
+    return list(_line_matches(_MD_DEFINITION, text, ("[",))) if "[^" in text else []
+
+
+def _footnotes(
+    text: str, regions: list[tuple[int, int]], definitions: list[regex.Match[str]]
+) -> dict[int, tuple[int, int, str]]:
     notes: dict[int, tuple[int, int, str]] = {}
     for start, end in regions:
         for number, s, e in _numbered_entries(text, start, end):
             notes.setdefault(number, (s, e, text[s:e]))
-    # (A definition holds "[^"; most texts have none, and the test is much quicker than
-    # the scan.)
-    for m in _MD_DEFINITION.finditer(text) if "[^" in text else ():
+    for m in definitions:
         line_end = text.find("\n", m.end())
         line_end = len(text) if line_end < 0 else line_end
         s, e = _strip(text, m.end(), line_end)
@@ -683,47 +713,58 @@ class _Context:
         self.text = text
         self.scope = scope
         self.paras = paragraphs(text) if paras is None else paras
-        self.para_ends = {_strip(text, s, e)[1] for s, e in self.paras}
-        self.units = _Units(text, self.paras, scope)
+        # (A paragraph holds text, so only white space at its end is stripped.)
+        self.para_ends = {
+            _strip(text, s, e)[1] if text[e - 1].isspace() else e for s, e in self.paras
+        }
+        self.units = _Units(text, self.paras, scope, self.code_points)
         self.quotations = sorted(quotations, key=lambda q: (q.end, q.start))
         self.quote_ends = [q.end for q in self.quotations]
         self.by_start = sorted(quotations, key=lambda q: q.start)
         self.quote_starts = [q.start for q in self.by_start]
         note_regions = _note_regions(text, self.paras)
+        definitions = _definitions(text)
         self.regions = _merge(
             note_regions
             + _sections(text, "references")
-            + [
-                (m.start(), _line_end(text, m.end()))
-                for m in (_MD_DEFINITION.finditer(text) if "[^" in text else ())
-            ]
+            + [(m.start(), _line_end(text, m.end())) for m in definitions]
         )
         self.region_starts = [s for s, _ in self.regions]
         self.references = reference_list(text)
-        self.notes = _footnotes(text, note_regions)
+        self.notes = _footnotes(text, note_regions, definitions)
         self.known = {_fold(a) for r in self.references for a in r.authors}
         for _, _, note in self.notes.values():
             self.known.update(_fold(a) for a in _parse_entry(note)[0])
         self.tentative: set[tuple[int, int]] = set()
+        # Doubtful marks are told from sure ones only to drop them from a document that
+        # cites in no surer way (see find_citations); with a reference list or notes
+        # they all count, so the tests that tell them apart need not run.
+        self.weigh_doubts = not (self.references or self.notes)
         self._lower: dict[str, bool] = {}
         self._capitalized: dict[str, bool] = {}
         self._code_points: np.ndarray | None = None
-        self._runs: _Runs | None = None
+        self._spaces: np.ndarray | None = None
+        self._beyond: np.ndarray | None = None
 
     def excluded(self, pos: int) -> bool:
         k = bisect.bisect_right(self.region_starts, pos) - 1
         return k >= 0 and pos < self.regions[k][1]
 
-    def lower_runs(self) -> _Runs:
-        if self._runs is None:
-            self._runs = _Runs.of(self.code_points())
-        return self._runs
+    def spaces(self) -> np.ndarray:
+        """The positions of the ASCII spaces and control characters (code points to 32)."""
+        if self._spaces is None:
+            self._spaces = np.flatnonzero(self.code_points() <= 32)
+        return self._spaces
+
+    def beyond_ascii(self) -> np.ndarray:
+        """The positions of the characters beyond ASCII."""
+        if self._beyond is None:
+            self._beyond = np.flatnonzero(self.code_points() > 127)
+        return self._beyond
 
     def code_points(self) -> np.ndarray:
         if self._code_points is None:
-            # "surrogatepass": extracted text may hold lone surrogates.
-            raw = self.text.encode("utf-32-le", "surrogatepass")
-            self._code_points = np.frombuffer(raw, dtype=np.uint32)
+            self._code_points = _code_points(self.text)
         return self._code_points
 
     def lower_word(self, word: str) -> bool:
@@ -840,18 +881,29 @@ class _Units:
     ``_sentences`` gives for the whole text there.
     """
 
-    def __init__(self, text: str, paras: list[tuple[int, int]], scope: str) -> None:
+    def __init__(
+        self,
+        text: str,
+        paras: list[tuple[int, int]],
+        scope: str,
+        code_points: Callable[[], np.ndarray] | None = None,
+    ) -> None:
         self.text = text
         self.paras = paras
         self.scope = scope
         self.para_starts = [start for start, _ in paras]
         self._split: dict[int, tuple[list[tuple[int, int]], list[int]]] = {}
+        self._code_points = code_points
+        self._stops: list[int] | None = None
 
     def _of(self, k: int) -> tuple[list[tuple[int, int]], list[int]]:
         found = self._split.get(k)
         if found is None:
             if self.scope == "sentence":
-                spans = _sentences(self.text, [self.paras[k]])
+                if self._stops is None:
+                    cp = self._code_points() if self._code_points else _code_points(self.text)
+                    self._stops = _stops(cp)
+                spans = _sentences(self.text, [self.paras[k]], self._stops)
             else:
                 spans = [_strip(self.text, *self.paras[k])]
             found = self._split[k] = (spans, [start for start, _ in spans])
@@ -917,6 +969,8 @@ def _parentheticals(doc: _Context) -> list[CitationMark]:
     out: list[CitationMark] = []
     for m in _PAREN.finditer(text):
         inner_start, inner_end = m.span(1)
+        if _CITES_SOMETHING.search(text, inner_start, inner_end) is None:
+            continue  # (most parentheses: a number, a gloss)
         if "\n\n" in text[inner_start:inner_end] or doc.excluded(m.start()):
             continue
         works = _split_works(text, inner_start, inner_end)
@@ -929,11 +983,6 @@ def _parentheticals(doc: _Context) -> list[CitationMark]:
                 break
             parsed.append(work[0])
             tentative = tentative or work[1]
-        if len(parsed) == 1:
-            s, e = m.span()
-            p = parsed[0]
-            parsed = [CitationMark(s, e, text[s:e], p.style, p.authors, p.year, p.title,
-                                   p.pages, p.numbers, p.covers)]
         if tentative:
             doc.tentative.update((p.start, p.end) for p in parsed)
         out.extend(parsed)
@@ -958,10 +1007,13 @@ def _parse_work(
     """Parse one work cited in parentheses: (mark, tentative), or None if it is not one.
 
     A tentative mark counts only in a document that cites in other, surer ways too.
+    The mark spans the work, or the whole parenthetical if it cites one work.
     """
+    ms, me = (paren_start, paren_end) if n_works == 1 else (s, e)
     prefix = _PREFIX.match(text, s, e)
     body_start = prefix.end() if prefix else s
-    suffix = _SUFFIX.search(text, body_start, e)
+    # (The suffixes follow a comma.)
+    suffix = _SUFFIX.search(text, body_start, e) if text.find(",", body_start, e) >= 0 else None
     body_end = suffix.start() if suffix else e
     if body_start >= body_end:
         return None  # every pattern needs a character or more
@@ -980,7 +1032,7 @@ def _parse_work(
         year = _norm_space(groups.get("year"))
         pages = _norm_space(groups.get("pages"))
         if kind == "ibid":
-            return CitationMark(s, e, text[s:e], PARENTHETICAL, pages=pages), False
+            return CitationMark(ms, me, text[ms:me], PARENTHETICAL, pages=pages), False
         if title is not None and not title[:1].isupper() and not title[:1].isdigit():
             return None
         after_quote = doc.follows_quote(paren_start)
@@ -1001,7 +1053,7 @@ def _parse_work(
         ):
             return None
         tentative = False
-        if kind == "year":
+        if kind == "year" and doc.weigh_doubts:
             # "(Munich, 1589)" and "(Housing, 2002)" look like author-year citations; an
             # early year or a name the text also uses as a common word needs company.
             early = year is not None and year[:1].isdigit() and int(year[:4]) < 1800
@@ -1011,7 +1063,7 @@ def _parse_work(
             if n_works > 1 or verdict is None:
                 return None
             tentative = verdict == "tentative"
-        mark = CitationMark(s, e, text[s:e], PARENTHETICAL, authors, year, title, pages)
+        mark = CitationMark(ms, me, text[ms:me], PARENTHETICAL, authors, year, title, pages)
         return mark, tentative
     return None
 
@@ -1106,9 +1158,8 @@ def _narratives(doc: _Context) -> list[CitationMark]:
                                 _norm_space(groups.get("year")), title,
                                 _norm_space(groups.get("pages"))))
 
-    starts = _name_starts(doc)
-    years = [m.span() for m in _YEAR_ANCHOR.finditer(text)]
-    for m in _anchored(_NARRATIVE_YEAR, years, text, starts):
+    years = [m.span() for m in _YEAR_ANCHOR.finditer(text) if _after_name(text, m.start())]
+    for m in _anchored(_NARRATIVE_YEAR, years, text, _StartsBefore(text, verb=False)):
         authors = _split_names(m.group("authors"))
         if authors and not _leading_stopword(m.group("authors")) and not _after_determiner(
             text, m.start()
@@ -1116,7 +1167,7 @@ def _narratives(doc: _Context) -> list[CitationMark]:
             add(m)
             # "Smith (2004) found" and "see Smith (2004)" are citations; a bare
             # "Esmeralda (1881)" may be a title or a place with a date.
-            if not (_RESEARCH_VERB.match(text, m.end()) or _CUE_BEFORE.search(
+            if doc.weigh_doubts and not (_RESEARCH_VERB.match(text, m.end()) or _CUE_BEFORE.search(
                 text, max(0, m.start() - 12), m.start()
             )):
                 doc.tentative.add(m.span())
@@ -1129,7 +1180,9 @@ def _narratives(doc: _Context) -> list[CitationMark]:
         for m in found:
             if not _leading_stopword(m.group("authors")):
                 add(m)
-    for m in _anchored(_NAME_VERB, _verb_anchors(doc), text, _reaching_verbs(doc, starts)):
+    for m in _anchored(
+        _NAME_VERB, _verbs_after_names(doc), text, _StartsBefore(text, verb=True)
+    ):
         raw = m.group("authors")
         authors = _split_names(raw)
         if (
@@ -1182,23 +1235,52 @@ def _after_determiner(text: str, pos: int, words: frozenset[str] = _DETERMINERS)
     ``words`` are the words that, before a name, make it one.
     """
     for _ in range(4):
-        m = _WORD_BACK.search(text, max(0, pos - 40), pos)
-        if m is None:
+        found = _word_back(text, max(0, pos - 40), pos)
+        if found is None:
             return False
-        word = m.group(1)
+        pos, word = found
         if word.casefold() in words:
             return True
         if not word[:1].isupper():
             return False
-        pos = m.start()
     return False
+
+
+def _word_back(text: str, lo: int, end: int) -> tuple[int, str] | None:
+    """The start and group 1 of ``_WORD_BACK.search(text, lo, end)``, or None.
+
+    A match is a word of letters, ".", "'", "’" and "-", then spaces and tabs up to the
+    end (or up to a newline that ends the text), so the word is the one before the
+    spaces there, from where it begins (or ``lo``).  It is read here when it is ASCII;
+    the regex settles any other (its letters are those of the regex module's Unicode).
+    """
+    stop = end
+    if stop > lo and text[stop - 1] == "\n":
+        stop -= 1  # "$" matches before a newline at the end
+    blanks = stop
+    while blanks > lo and text[blanks - 1] in " \t":
+        blanks -= 1
+    if blanks == stop:
+        return None
+    start = blanks
+    while start > lo:
+        c = text[start - 1]
+        if not c.isascii():
+            m = _WORD_BACK.search(text, lo, end)
+            return (m.start(), m.group(1)) if m else None
+        if not (c.isalpha() or c in ".'-"):
+            break
+        start -= 1
+    if start == blanks:
+        return None
+    return start, text[start:blanks]
 
 
 def _anchored(
     pattern: regex.Pattern[str],
     anchors: Iterable[tuple[int, int]],
     text: str,
-    starts: Sequence[int],
+    starts: Sequence[int] | Callable[[int, int], Sequence[int]],
 ) -> list[regex.Match[str]]:
     """The matches of ``pattern`` that contain an anchor, left to right.
 
@@ -1207,18 +1289,28 @@ def _anchored(
     give them, and the first that contains the anchor's start is kept.  ``starts`` are
     the sorted positions where a match may begin (more is harmless): trying the pattern
     at those alone finds the same matches as a search, which tries every position.
+    ``starts`` may also be a function of the window's start and the anchor's start
+    that gives the positions between them to try (see ``_StartsBefore``).
     """
+    if callable(starts):
+        starts_in = starts
+    else:
+        every = starts
+
+        def starts_in(lo: int, a_start: int) -> Sequence[int]:
+            return every[bisect.bisect_left(every, lo) : bisect.bisect_right(every, a_start)]
+
     out: list[regex.Match[str]] = []
     done = 0
-    n = len(starts)
     for a_start, a_end in anchors:
         if a_start < done:
             continue
         lo = max(done, a_start - _WINDOW)
         hi = min(len(text), a_end + _WINDOW)
-        k = bisect.bisect_left(starts, lo)
-        while k < n and starts[k] <= a_start:
-            m = pattern.match(text, starts[k], hi)
+        tried = starts_in(lo, a_start)
+        k = 0
+        while k < len(tried):
+            m = pattern.match(text, tried[k], hi)
             if m is None:
                 k += 1
             elif a_start < m.end():
@@ -1227,8 +1319,147 @@ def _anchored(
                 break
             else:
                 # The search goes on after this match, which ends before the anchor.
-                k = bisect.bisect_left(starts, m.end(), k + 1)
+                k = bisect.bisect_left(tried, m.end(), k + 1)
     return out
+
+
+class _StartsBefore:
+    """Where a match of ``_NARRATIVE_YEAR`` or ``_NAME_VERB`` that contains an anchor may
+    begin, found in the anchor's window alone (a function for ``_anchored``).
+
+    Such a match holds names and then, up to the anchor, a year in parentheses (for
+    ``_NARRATIVE_YEAR`` the anchor opens it) or white space before a reporting verb
+    (for ``_NAME_VERB``, whose anchor is the verb's first word, or its second after
+    "has", "had" or "have").  Between the match's start and the year, or the verb if
+    there is no year, stand only names, particles, "and", "&", ",", "et al.", "'s" and
+    white space.  So a *barrier* there rules out every start before it: "(" or ")"; a
+    word of lower-case ASCII letters after an ASCII character that is not a letter (or
+    at the start of the text) that is not a particle, "and", "et", "al", nor an "s"
+    after "'" (the letters of a name follow a capital, an accent or a letter beyond
+    ASCII); or white space between a name and a capital ("Smith Jones": one name
+    follows another only after ",", "and" or "&").  The positions tried are the
+    possible name starts (``_NAME_START``) between the last barrier and the year or verb.
+
+    This finds the same match as trying every name start of the window.  The match
+    found is the first of the window's matches, in ``finditer`` order, that contains
+    the anchor, and it starts after the barrier; an earlier match of the window could
+    only change it by running on past the barrier into a start tried here, but a match
+    holds barriers only in its year and its verb, after the last place where a name
+    could begin in it.
+    """
+
+    def __init__(self, text: str, verb: bool) -> None:
+        self.text = text
+        self.verb = verb
+
+    def __call__(self, lo: int, a_start: int) -> list[int]:
+        text = self.text
+        stop = a_start
+        if self.verb:
+            # "has argued": the verb may begin with the word before the anchor.
+            begin, end = _token_before(text, lo, a_start)
+            if end < a_start and text[begin:end] in ("has", "had", "have"):
+                stop = begin
+            # The year in parentheses between the names and the verb holds no barrier.
+            end = _token_before(text, lo, stop)[1]
+            if end > lo and text[end - 1] == ")":
+                opening = text.rfind("(", lo, end - 1)
+                if opening >= 0:
+                    stop = opening
+        first = _last_barrier(text, lo, stop) + 1
+        return [m.start() for m in _NAME_START.finditer(text, first, stop)]
+
+
+def _after_name(text: str, pos: int) -> bool:
+    """Whether a match of ``_NARRATIVE_YEAR`` may hold the "(" at ``pos`` (see
+    ``_YEAR_ANCHOR``): whether the token before it holds a capital or a character
+    beyond ASCII, or is "al", "al.", "al's" or "al.'s".
+
+    The names before the year end with a name, which holds a capital, or "et al.",
+    perhaps with "'s" ("’s" is beyond ASCII); a name holds no white space.  The match
+    lies in the anchor's window, so the token is read there alone.
+    """
+    begin, end = _token_before(text, max(0, pos - _WINDOW), pos)
+    token = text[begin:end]
+    return token in ("al", "al.", "al's", "al.'s") or any(
+        "A" <= c <= "Z" or not c.isascii() for c in token
+    )
+
+
+def _token_before(text: str, lo: int, pos: int) -> tuple[int, int]:
+    """The span of the token before ``pos``: the characters other than white space
+    before the white space before ``pos``, read no further back than ``lo``."""
+    end = pos
+    while end > lo and text[end - 1].isspace():
+        end -= 1
+    begin = end
+    while begin > lo and not text[begin - 1].isspace():
+        begin -= 1
+    return begin, end
+
+
+def _last_barrier(text: str, lo: int, end: int) -> int:
+    """The position of the last barrier (see ``_StartsBefore``) in ``[lo, end)``, or
+    ``lo - 1`` if there is none.
+
+    A word of lower-case letters that runs on before ``lo`` counts as a barrier at
+    ``lo``: no name begins inside it.  (None runs on past ``end``: the callers' ``end``
+    is a "(", or a word that white space stands before.)
+    """
+    j = end - 1
+    while j >= lo:
+        c = text[j]
+        if c == "(" or c == ")":
+            return j
+        if not ("a" <= c <= "z"):
+            if c.isspace() and _between_names(text, lo, j):
+                return j
+            j -= 1
+            continue
+        begin = j
+        while begin > lo and "a" <= text[begin - 1] <= "z":
+            begin -= 1
+        before = text[begin - 1] if begin > 0 else " "
+        word = text[begin : j + 1]
+        if (
+            before.isascii()
+            and not ("A" <= before <= "Z")
+            and word not in _BETWEEN
+            and not (before == "'" and word == "s")
+        ):
+            return begin
+        j = begin - 1
+    return lo - 1
+
+
+def _between_names(text: str, lo: int, space: int) -> bool:
+    """Whether the white space at ``space`` stands between a name and a capital (or a
+    character beyond ASCII): "Smith Jones".  It cannot stand so between a match's
+    start and its year or verb, where one name follows another only after ",", "and"
+    or "&".  A name here is a token whose last letters are lower-case ASCII after a
+    capital ASCII letter, so they end a name and are no particle ("van") nor "and".
+    """
+    nxt = text[space + 1] if space + 1 < len(text) else " "
+    if not ("A" <= nxt <= "Z" or not nxt.isascii()) or nxt.isspace():
+        return False
+    j = space
+    while j > lo and text[j - 1].isspace():
+        j -= 1
+    if not (j > lo and "a" <= text[j - 1] <= "z"):
+        return False
+    while j > lo and "a" <= text[j - 1] <= "z":
+        j -= 1
+    return j > lo and "A" <= text[j - 1] <= "Z"
+
+
+# Where a name may begin (a superset): a capital ASCII letter, any character beyond
+# ASCII, or a particle (not after an ASCII letter or digit) before white space or a
+# character beyond ASCII.
+_NAME_START = re.compile(
+    r"[A-Z\x80-\U0010ffff]|(?<![A-Za-z0-9])(?:"
+    + "|".join(sorted(_PARTICLES, key=len, reverse=True))
+    + r")(?=[\x00-\x20\x80-\U0010ffff])"
+)
 
 
 def _matches_at(
@@ -1255,20 +1486,21 @@ def _as_words(doc: _Context) -> list[int]:
 
     A superset: an "a" or "A" then an "s", "S" or "ſ" (which also folds to "s"), or any
     non-ASCII character in their place, after a character that is not an ASCII letter,
-    digit or "_", and before white space (or a non-ASCII character).
+    digit or "_", and before white space (or a non-ASCII character).  Both patterns
+    need white space after "as", so the words are looked for before the ASCII spaces
+    and control characters and the characters beyond ASCII (far fewer than the "a"s).
     """
     cp = doc.code_points()
-    n = len(cp)
-    at = np.flatnonzero((cp == 65) | (cp == 97) | (cp > 127))
-    at = at[at + 2 < n]
-    second, after = cp[at + 1], cp[at + 2]
-    before = np.where(at > 0, cp[np.maximum(at - 1, 0)], 32)
-    keep = (
-        ((second == 83) | (second == 115) | (second > 127))
-        & ((after <= 32) | (after > 127))
-        & ~(_is_ascii_alnum(before) | (before == 95))
-    )
-    return at[keep].tolist()
+    found = []
+    for after in (doc.spaces(), doc.beyond_ascii()):
+        at = after[after >= 2] - 2
+        second = cp[at + 1]
+        at = at[(second == 83) | (second == 115) | (second > 127)]
+        first = cp[at]
+        at = at[(first == 65) | (first == 97) | (first > 127)]
+        before = np.where(at > 0, cp[np.maximum(at - 1, 0)], 32)
+        found.extend(at[~(_is_ascii_alnum(before) | (before == 95))].tolist())
+    return sorted(found)
 
 
 # The words that may follow "as" in a match of ``_AS_BY``.
@@ -1316,88 +1548,92 @@ def _after_as(text: str, starts: list[int]) -> tuple[list[int], list[int]]:
     return verb, by
 
 
-def _name_starts(doc: _Context) -> list[int]:
-    """Where a match of the narrative patterns may begin: a superset of name starts.
+def _verbs_after_names(doc: _Context) -> list[tuple[int, int]]:
+    """The verb anchors that a match of ``_NAME_VERB`` can contain: the words of
+    ``_VERB_WORDS`` standing alone (no letter, digit or "_" on either side) where one may.
 
-    Those patterns begin with a surname: a capital letter, or a lower-case particle
-    ("van", "de") followed by white space, not inside a word.  Every capital ASCII letter
-    and every non-ASCII character is kept, and every particle that does not follow an
-    ASCII letter or digit and is followed by white space (or a non-ASCII character).
-    """
-    cp = doc.code_points()
-    keep = ((cp >= 65) & (cp <= 90)) | (cp > 127)
-    runs = doc.lower_runs()
-    particle = (
-        ~(_is_ascii_alnum(runs.before) & (runs.begins > 0))
-        & ((runs.after <= 32) | (runs.after > 127))
-        & (runs.ends < len(cp))
-    )
-    keep[runs.begins[runs.spelling(doc.text, _PARTICLES, particle)]] = True
-    return np.flatnonzero(keep).tolist()
-
-
-def _reaching_verbs(doc: _Context, starts: list[int]) -> list[int]:
-    """The ``starts`` from which a match of ``_NAME_VERB`` could reach its verb.
-
-    Between a name and its reporting verb stand only more names, particles, "and",
-    "et al.", a year in parentheses and white space.  So, outside parentheses, a word
-    that begins with a lower-case ASCII letter after an ASCII non-letter is a barrier
-    unless it is one of those words or could begin the verb: a word after white space
-    that begins with the first three letters of a verb.  None of the words that may
-    stand before the verb begins like one (see the tests), so the verb of a match is
-    the first such word after its start.  A start is kept when that word comes before
-    the first barrier and a verb phrase does begin there.
-    """
-    if not starts:
-        return []
-    text = doc.text
-    cp = doc.code_points()
-    runs = doc.lower_runs()
-    before = runs.before
-    word = (runs.begins == 0) | ~_is_ascii_letter(before)
-    verbs = _VERB_HEADS[runs.head] & (runs.ends - runs.begins >= 3) & (runs.begins > 0) & (
-        ((before >= 9) & (before <= 13)) | ((before >= 28) & (before <= 32))
-    )
-    # White space beyond ASCII, read one character at a time (there are few).
-    for k in np.flatnonzero(_VERB_HEADS[runs.head] & (runs.ends - runs.begins >= 3) & (
-        before > 127
-    )).tolist():
-        verbs[k] = text[runs.begins[k] - 1].isspace()
-    opens = np.flatnonzero(cp == 40)
-    closes = np.flatnonzero(cp == 41)
-    last_open = np.concatenate(([-1], opens))[np.searchsorted(opens, runs.begins)]
-    last_close = np.concatenate(([-1], closes))[np.searchsorted(closes, runs.begins)]
-    barrier = word & ~verbs & (last_open <= last_close) & ((runs.begins == 0) | (before < 128))
-    barrier &= ~runs.spelling(text, _BETWEEN, barrier)
-    at = np.array(starts, dtype=np.int64)
-    never = np.int64(len(cp) + 1)
-    verb_at = runs.begins[verbs]
-    barrier_at = runs.begins[barrier]
-    next_verb = np.append(verb_at, never)[np.searchsorted(verb_at, at, "right")]
-    next_barrier = np.append(barrier_at, never)[np.searchsorted(barrier_at, at, "right")]
-    viable = next_verb < next_barrier
-    kept = at[viable].tolist()
-    verb_of = next_verb[viable].tolist()
-    phrase = {v: _VERB_PHRASE.match(text, v) is not None for v in set(verb_of)}
-    return [start for start, v in zip(kept, verb_of) if phrase[v]]
-
-
-def _verb_anchors(doc: _Context) -> list[tuple[int, int]]:
-    """Spans of the words that begin a reporting verb ("writes", "has", "points"...).
-
-    The word has to stand alone: the characters around it are not word characters
-    (letters, digits or "_").
+    In a match the anchor is the first word of the verb, after white space and before
+    that a name (whose last word holds a capital letter, ASCII or not), "et al." or a
+    year in parentheses; or it is the second word, after "has", "had" or "have".  So
+    an anchor is kept when the *token* before it (the characters between the ASCII
+    spaces and control characters before it and those before them) holds a capital or
+    a character beyond ASCII, ends with ")", or is "al" or "al.", and a reporting verb
+    begins at it; or when the token is "has", "had" or "have" and a verb begins there.
+    An anchor right after a character beyond ASCII (which may be white space) is kept.
     """
     text = doc.text
-    runs = doc.lower_runs()
-    words = runs.spelling(text, _VERB_WORDS)
+    cp = doc.code_points()
+    spaces = doc.spaces()
+    # The words right after a space that begin like a verb (of three letters or more).
+    after_space = np.flatnonzero(spaces <= len(cp) - 4)  # indexes into spaces
+    after_space = after_space[_VERB_HEADS[_heads3(cp, spaces[after_space] + 1)]]
+    # Their tokens: the one before a word ends where the run of spaces before the word
+    # begins, and starts after the space before that.
+    run_first = np.flatnonzero(np.diff(spaces, prepend=-2) != 1)  # indexes into spaces
+    first = run_first[np.searchsorted(run_first, after_space, "right") - 1]
+    token_end = spaces[first]
+    token_start = np.where(first > 0, spaces[np.maximum(first - 1, 0)] + 1, 0)
+    # (-1 stands first, before every token.)
+    capitals = np.append(-1, np.flatnonzero(((cp >= 65) & (cp <= 90)) | (cp > 127)))
+    named = capitals[np.searchsorted(capitals, token_end) - 1] >= token_start
+    named |= cp[np.maximum(token_end - 1, 0)] == 41  # ")"
+    length = token_end - token_start
+    initial = cp[np.minimum(token_start, len(cp) - 1)]
+    short = (length >= 2) & (length <= 4) & ((initial == 97) | (initial == 104))  # a, h
+    chosen = (token_end > 0) & (named | short)
+    # The words right after a character beyond ASCII that begin like a verb.
+    beyond = doc.beyond_ascii()
+    beyond = beyond[beyond <= len(cp) - 4] + 1
+    beyond = beyond[_VERB_HEADS[_heads3(cp, beyond)]]
+
     out = []
-    for b, e in zip(runs.begins[words].tolist(), runs.ends[words].tolist()):
-        if (b == 0 or not _is_word_char(text[b - 1])) and (
-            e == len(text) or not _is_word_char(text[e])
-        ):
+    for b in beyond.tolist():
+        e = _verb_word_end(text, b)
+        if e and not _is_word_char(text[b - 1]):
             out.append((b, e))
+    for b, t_start, t_end, name_before in zip(
+        (spaces[after_space[chosen]] + 1).tolist(),
+        token_start[chosen].tolist(),
+        token_end[chosen].tolist(),
+        named[chosen].tolist(),
+    ):
+        e = _verb_word_end(text, b)
+        if not e:
+            continue
+        token = text[t_start:t_end]
+        if name_before or token in ("al", "al."):
+            verb_at = b
+        elif token in ("has", "had", "have"):
+            verb_at = t_start
+        else:
+            continue
+        if _VERB_PHRASE.match(text, verb_at) is not None:
+            out.append((b, e))
+    out.sort()
     return out
+
+
+def _verb_word_end(text: str, at: int) -> int:
+    """The end of the verb word (of ``_VERB_WORDS``) that stands alone at ``at``, where
+    a run of three lower-case letters or more begins; 0 if there is none."""
+    letters = _LOWER_LETTERS.match(text, at + 3)  # (always matches)
+    end = letters.end() if letters else at + 3
+    if text[at:end] in _VERB_WORDS and (end == len(text) or not _is_word_char(text[end])):
+        return end
+    return 0
+
+
+_LOWER_LETTERS = re.compile("[a-z]*")
+
+
+def _heads3(cp: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """The first three letters at each of ``at`` packed (as ``_pack`` does), where they
+    are three lower-case ASCII letters; 0 elsewhere.  ``at + 2`` lies in ``cp``."""
+    # (In unsigned arithmetic a code point below "a" becomes a large number.)
+    letters = [cp[at + k] - np.uint32(97) for k in range(3)]
+    lower = (letters[0] < 26) & (letters[1] < 26) & (letters[2] < 26)
+    head = (letters[0] + 1) | ((letters[1] + 1) << 5) | ((letters[2] + 1) << 10)
+    return np.where(lower, head, 0)
 
 
 def _is_word_char(c: str) -> bool:
@@ -1416,67 +1652,6 @@ def _is_ascii_alnum(cp: np.ndarray) -> np.ndarray:
 def _pack(word: str) -> int:
     """Up to three lower-case ASCII letters as one number (five bits a letter)."""
     return sum((ord(c) - 96) << (5 * k) for k, c in enumerate(word[:3]))
-
-
-@dataclass(frozen=True, slots=True)
-class _Runs:
-    """The runs of lower-case ASCII letters of a text: where its small words are.
-
-    Attributes:
-        begins, ends: span of each run.
-        before, after: the code point before and after each run (0 at the ends).
-        head: the first three letters of each run (all of a shorter one), packed.
-    """
-
-    begins: np.ndarray
-    ends: np.ndarray
-    before: np.ndarray
-    after: np.ndarray
-    head: np.ndarray
-
-    @classmethod
-    def of(cls, cp: np.ndarray) -> _Runs:
-        n = len(cp)
-        lower = np.zeros(n + 2, dtype=bool)
-        lower[1:-1] = (cp >= 97) & (cp <= 122)
-        edges = np.flatnonzero(lower[1:] != lower[:-1])
-        begins, ends = edges[0::2], edges[1::2]
-        length = ends - begins
-        head = cp[begins].astype(np.int64) - 96
-        for k in (1, 2):
-            letter = cp[np.minimum(begins + k, n - 1)].astype(np.int64) - 96
-            head |= np.where(length > k, letter, 0) << (5 * k)
-        before = np.where(begins > 0, cp[np.maximum(begins - 1, 0)], 0).astype(np.int64)
-        after = np.where(ends < n, cp[np.minimum(ends, n - 1)], 0).astype(np.int64)
-        return cls(begins, ends, before, after, head)
-
-    def spelling(self, text: str, words: frozenset[str], mask: np.ndarray | None = None
-                 ) -> np.ndarray:
-        """Which runs (among ``mask``) spell one of ``words``, all lower-case ASCII."""
-        # The head is the whole of a run of three letters or fewer; a longer run that
-        # begins like a longer word is read.
-        short = self.ends - self.begins <= 3
-        whole, begun = _heads(words)
-        out = np.where(short, whole[self.head], begun[self.head])
-        if mask is not None:
-            out &= mask
-        longer = np.flatnonzero(out & ~short)
-        out[longer] = [
-            text[b:e] in words
-            for b, e in zip(self.begins[longer].tolist(), self.ends[longer].tolist())
-        ]
-        return out
-
-
-@lru_cache(maxsize=8)
-def _heads(words: frozenset[str]) -> tuple[np.ndarray, np.ndarray]:
-    """Tables, indexed by a packed head, of the words of three letters or fewer that it
-    spells and of the longer words that begin with it."""
-    whole = np.zeros(1 << 15, dtype=bool)
-    begun = np.zeros(1 << 15, dtype=bool)
-    for word in words:
-        (whole if len(word) <= 3 else begun)[_pack(word)] = True
-    return whole, begun
 
 
 # The words of lower-case letters that may stand between a name and its verb.
@@ -1546,9 +1721,10 @@ def _numerics(doc: _Context) -> list[CitationMark]:
     for m in _MD_FOOTNOTE.finditer(text) if "[^" in text else ():
         out.append(_note_mark(doc, m.start(), m.end(), FOOTNOTE, (int(m.group("nums")),)))
     # Most texts hold no superscript digit; a search for one is much cheaper than the scan.
-    cp = doc.code_points()
+    beyond = doc.code_points()[doc.beyond_ascii()]
     has_superscript = bool(
-        ((cp == 0xB2) | (cp == 0xB3) | (cp == 0xB9) | ((cp >= 0x2070) & (cp <= 0x2079))).any()
+        ((beyond == 0xB2) | (beyond == 0xB3) | (beyond == 0xB9)
+         | ((beyond >= 0x2070) & (beyond <= 0x2079))).any()
     )
     for m in _SUPERSCRIPT.finditer(text) if has_superscript else ():
         if _unit_like(text, m.start()):
@@ -1576,6 +1752,8 @@ def _unit_like(text: str, pos: int) -> bool:
 
 
 def _expand_numbers(spec: str) -> tuple[int, ...]:
+    if spec.isdecimal():
+        return (int(spec),)  # one number, the common case
     numbers: list[int] = []
     for part in _RX5.split(spec.strip()):
         bounds = _RX6.split(part)
@@ -1639,7 +1817,7 @@ def _fill_ibid(marks: list[CitationMark]) -> list[CitationMark]:
     for mark in marks:
         if mark.style == PARENTHETICAL and _IBID.match(mark.text):
             if last is not None:
-                mark = replace(mark, authors=last.authors, year=last.year, title=last.title)
+                mark = _remade(mark, last.authors, last.year, last.title, mark.covers)
         elif mark.style in (PARENTHETICAL, NARRATIVE) and (mark.authors or mark.title):
             last = mark
         out.append(mark)
@@ -1671,7 +1849,9 @@ def _fill_titles(marks: list[CitationMark], references: list[CitationMark]) -> l
                 loose = [r for r in found if r.year and r.year[:4] == year[:4]]
                 found = exact or ([] if year[-1:].isalpha() else loose)
             if len(found) == 1:
-                mark = replace(mark, title=found[0].title, year=mark.year or found[0].year)
+                mark = _remade(
+                    mark, mark.authors, mark.year or found[0].year, found[0].title, mark.covers
+                )
         out.append(mark)
     return out
 
@@ -1689,36 +1869,74 @@ def _sections(text: str, kind: str) -> list[tuple[int, int]]:
 def _all_sections(text: str) -> tuple[tuple[str, int, int], ...]:
     """(kind, body start, body end) of every notes or references section of ``text``."""
     headings = []
-    for m in _line_matches(_HEADING, text):
+    for m in _line_matches(_HEADING, text, _HEADING_FIRST):
         kind = "notes" if _NOTE_HEADING.fullmatch(m.group("name")) else "references"
         headings.append((m.start(), m.end(), kind))
     if not headings:
         return ()
-    others = [m.start() for m in _line_matches(_OTHER_HEADING, text)]
-    bounds = sorted({s for s, _, _ in headings} | set(others))
+    # A section ends at the next heading or at the first other heading after it, so
+    # only the lines up to that one are tried.
+    lines = _line_starts(text, _OTHER_HEADING_FIRST)
     out = []
-    for start, end, kind in headings:
-        k = bisect.bisect_right(bounds, start)
-        stop = bounds[k] if k < len(bounds) else len(text)
+    for k, (start, end, kind) in enumerate(headings):
+        stop = headings[k + 1][0] if k + 1 < len(headings) else len(text)
+        for at in lines[bisect.bisect_right(lines, start) :]:
+            if at >= stop:
+                break
+            if _OTHER_HEADING.match(text, at):
+                stop = at
+                break
         out.append((kind, end, stop))
     return tuple(out)
 
 
-def _line_matches(pattern: regex.Pattern[str], text: str) -> Iterator[regex.Match[str]]:
-    """``pattern.finditer(text)`` for a pattern that matches a whole line or nothing.
+def _line_matches(
+    pattern: regex.Pattern[str], text: str, first: tuple[str, ...] | None = None
+) -> Iterator[regex.Match[str]]:
+    """``pattern.finditer(text)`` for a pattern that matches within one line or nothing.
 
     The pattern starts with ``^`` (multiline), so it is tried at the start of each line
-    only, rather than at every position as a search would.
+    only, rather than at every position as a search would.  ``first``, if given, holds
+    the ways a match may begin after blanks (see ``_line_starts``); the other lines are
+    skipped without trying the pattern.
     """
-    at = 0
-    while at <= len(text):
+    if first is None:
+        starts: Iterable[int] = _all_line_starts(text)
+    else:
+        starts = _line_starts(text, first)
+    for at in starts:
         m = pattern.match(text, at)
         if m is not None:
             yield m
+
+
+def _all_line_starts(text: str) -> Iterator[int]:
+    """The starts of the lines of ``text``."""
+    at = 0
+    while True:
+        yield at
         nl = text.find("\n", at)
         if nl < 0:
             return
         at = nl + 1
+
+
+def _line_starts(text: str, first: tuple[str, ...]) -> list[int]:
+    """The starts of the lines that begin, after blanks (spaces and tabs), with one of
+    ``first``: ASCII strings whose letters match in either case or as any character
+    beyond ASCII (which may fold to one in a pattern that ignores case)."""
+    # The scan looks for a newline, which a search finds fast (a search for a set of
+    # characters is slow); one put before the text gives the first line one too, so a
+    # match's newline stands where its line starts in ``text``.
+    return [m.start() for m in _line_start_scan(first).finditer("\n" + text)]
+
+
+@lru_cache(maxsize=4)
+def _line_start_scan(first: tuple[str, ...]) -> re.Pattern[str]:
+    def letter(c: str) -> str:
+        return f"[{c.lower()}{c.upper()}\x80-\U0010ffff]" if c.isalpha() else re.escape(c)
+
+    return re.compile("\n[ \t]*(?:" + "|".join("".join(map(letter, p)) for p in first) + ")")
 
 
 def _note_regions(
@@ -1783,12 +2001,12 @@ def _entries(text: str, start: int, end: int) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     if _RX8.search(body.strip()):
         pos = start
-        for m in regex.finditer(r"\n(?:[ \t]*\n)+", text[:end], pos=start):
+        for m in _BLANK_LINES.finditer(text, start, end):
             spans.append((pos, m.start()))
             pos = m.end()
         spans.append((pos, end))
     else:
-        for m in regex.finditer(r"^[^\n]*", text[:end], pos=start, flags=regex.MULTILINE):
+        for m in _ENTRY_LINE.finditer(text, start, end):
             s, e = m.span()
             if not text[s:e].strip():
                 continue
@@ -1803,6 +2021,10 @@ def _entries(text: str, start: int, end: int) -> list[tuple[int, int]]:
         if s2 < e2:
             out.append((s2, e2))
     return out
+
+
+_BLANK_LINES = _lazy(r"\n(?:[ \t]*\n)+")
+_ENTRY_LINE = _lazy(r"^[^\n]*", regex.MULTILINE)
 
 
 def _parse_entry(entry: str) -> tuple[tuple[str, ...], str | None, str | None, str | None]:
@@ -1858,7 +2080,7 @@ def _first_break(s: str) -> int:
     periods and the period after the last one ends the list.
     """
     vancouver = _VANCOUVER.match(s) is not None
-    for m in regex.finditer(r"[.?!](?=\s)", s):
+    for m in _ENTRY_STOP.finditer(s):
         word = _RX9.search(s[: m.start()])
         token = (word.group(1) if word else "").rstrip(".")
         if _INITIAL.match(token) and not (vancouver and "." not in token):
@@ -1869,8 +2091,13 @@ def _first_break(s: str) -> int:
     return len(s)
 
 
+_ENTRY_STOP = _lazy(r"[.?!](?=\s)")
 _VANCOUVER = _lazy(r"[\p{Lu}][\p{L}'’-]+ \p{Lu}{1,3}[,.]")
 _ABBREVIATED_IN_ENTRIES = frozenset("ed eds trans jr sr st vol no pp p".split())
+
+
+_PARTICLE_WORD = _lazy(_PARTICLE)
+_PARTICLE_SPACE = _lazy(_PARTICLE + r"\s")
 
 
 def _surnames(segment: str) -> tuple[str, ...]:
@@ -1906,7 +2133,7 @@ def _surnames(segment: str) -> tuple[str, ...]:
                 expect_given = False
                 continue
             particle = next((k for k, w in enumerate(words[1:], 1)
-                             if regex.fullmatch(_PARTICLE, w)), None)
+                             if _PARTICLE_WORD.fullmatch(w)), None)
             if particle:
                 names.append(" ".join(words[particle:]))
             elif len(words) >= 3 and not any(_INITIAL.match(w.rstrip(".")) for w in words):
@@ -1915,15 +2142,18 @@ def _surnames(segment: str) -> tuple[str, ...]:
                 names.append(words[-1])
             expect_given = False
     return tuple(n.strip(".,") for n in names if (any(c.isalpha() for c in n) and n[:1].isupper())
-                 or regex.match(_PARTICLE + r"\s", n))
+                 or _PARTICLE_SPACE.match(n))
 
 
 def _split_names(raw: str | None) -> tuple[str, ...]:
     """Names in an in-text author group: "Smith, Lee and Brown et al." -> three names."""
     if not raw:
         return ()
-    raw = _RX12.sub("", raw.strip())
-    parts = _RX13.split(raw)
+    raw = raw.strip()
+    # (Most groups are one name: the patterns need "et", or ",", "&" or "and".)
+    if "et" in raw:
+        raw = _RX12.sub("", raw)
+    parts = _RX13.split(raw) if "," in raw or "&" in raw or "and" in raw else [raw]
     names = []
     for part in parts:
         words = part.split()
@@ -1957,17 +2187,22 @@ def _strip(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-def _sentences(text: str, paras: list[tuple[int, int]]) -> list[tuple[int, int]]:
+def _sentences(
+    text: str, paras: list[tuple[int, int]], stops: list[int] | None = None
+) -> list[tuple[int, int]]:
+    """The sentences of the paragraphs ``paras`` of ``text``.
+
+    ``stops`` are the positions of the characters that may end a sentence (``_stops``),
+    if already found.
+    """
     out: list[tuple[int, int]] = []
     for ps, pe in paras:
         pos = ps
-        for m in _SENTENCE_END.finditer(text, ps, pe):
-            at, stop = m.span()
-            if text[at] == "." and text[at + 1 : at + 2] not in ".!?…":
-                # One period may belong to an initial or an abbreviation.
-                word = _word_before(text, max(ps, at - 20), at)
-                if word and (len(word) == 1 or word.casefold() in _ABBREVIATIONS):
-                    continue
+        for at, stop in _sentence_ends(text, ps, pe, stops):
+            if text[at] == "." and text[at + 1 : at + 2] not in ".!?…" and _abbreviated(
+                text, max(ps, at - 20), at
+            ):
+                continue
             s, e = _strip(text, pos, stop)
             if s < e:
                 out.append((s, e))
@@ -1976,6 +2211,48 @@ def _sentences(text: str, paras: list[tuple[int, int]]) -> list[tuple[int, int]]
         if s < e:
             out.append((s, e))
     return out
+
+
+def _sentence_ends(
+    text: str, start: int, end: int, stops: list[int] | None
+) -> list[tuple[int, int]]:
+    """The spans of ``_SENTENCE_END.finditer(text, start, end)``.
+
+    A match begins with a character of ``stops`` (``_stops``), so where they are known
+    the pattern is tried at them alone, which finds the same matches as the scan (the
+    scan of the regex module is slow for a set of characters).
+    """
+    if stops is None:
+        return [m.span() for m in _SENTENCE_END.finditer(text, start, end)]
+    out = []
+    done = start
+    for at in stops[bisect.bisect_left(stops, start) : bisect.bisect_left(stops, end)]:
+        if at >= done:
+            m = _SENTENCE_END.match(text, at, end)
+            if m is not None:
+                out.append(m.span())
+                done = m.end()
+    return out
+
+
+def _stops(cp: np.ndarray) -> list[int]:
+    """Where ``_SENTENCE_END`` may match in a text of code points ``cp``: at . ! ? or …."""
+    return np.flatnonzero((cp == 46) | (cp == 33) | (cp == 63) | (cp == 0x2026)).tolist()
+
+
+def _code_points(text: str) -> np.ndarray:
+    # "surrogatepass": extracted text may hold lone surrogates.
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+
+
+def _abbreviated(text: str, lo: int, end: int) -> bool:
+    """Whether the period at ``end`` follows an initial or an abbreviation (the word
+    before it is ``_word_before(text, lo, end)``)."""
+    long = end - _LONGEST_ABBREVIATION - 1
+    if long >= lo and (tail := text[long:end]).isalpha() and tail.isascii():
+        return False  # (a word too long for an abbreviation: most words, read quickly)
+    word = _word_before(text, lo, end)
+    return word is not None and (len(word) == 1 or word.casefold() in _ABBREVIATIONS)
 
 
 def _word_before(text: str, lo: int, end: int) -> str | None:

@@ -14,6 +14,7 @@ Everything here is a pure function of the texts and the passages.
 from __future__ import annotations
 
 import bisect
+import math
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
@@ -22,10 +23,11 @@ from fractions import Fraction
 from functools import lru_cache
 from itertools import accumulate
 from operator import itemgetter
+from typing import cast
 
 import numpy as np
 import regex
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import LCSseq, Levenshtein
 
 from stemmatic.align.diff import (
     WordAlignment,
@@ -171,13 +173,20 @@ def classify(
             missing.append((quotation, checked[1]))
 
     # Words inside quotation marks and inside the reference list are not borrowed prose.
+    alignments = _Alignments(q)
     cut_spans = sorted([(p.query_start, p.query_end) for p in quoted] + list(side.cut_spans))
     plain: list[Passage] = []
+    cutting = _Overlaps(cut_spans)
     for passage in passages:
-        plain.extend(_cut(q, passage, cut_spans, by_id, settings))
+        # (The spans are cut out of a passage in their order, of which only the ones
+        # overlapping it matter.)
+        spans = [cut_spans[k] for k in sorted(cutting(passage.query_start, passage.query_end))]
+        plain.extend(_cut(q, passage, spans, by_id, settings, alignments))
 
     resolved = _resolve_all(in_text, references, sources, [*quoted, *plain])
-    claimed = _cited_claims(q, resolved, [*quoted, *plain], cut_spans, by_id, settings)
+    claimed = _cited_claims(
+        q, resolved, [*quoted, *plain], cut_spans, by_id, settings, alignments
+    )
     all_passages = [*quoted, *plain, *claimed]
     covering = _Covering(resolved)
     attributed = [_attribute(p, covering) for p in all_passages]
@@ -195,7 +204,9 @@ def classify(
         )
         for r in sorted(resolved, key=lambda r: (r.mark.start, r.mark.end))
     )
-    findings = _findings(q, attributed, covering, missing, by_id, side.unbalanced, settings)
+    findings = _findings(
+        q, attributed, covering, missing, by_id, side.unbalanced, settings, alignments
+    )
     return Classified(
         passages=tuple(attributed),
         citations=citations,
@@ -318,23 +329,38 @@ def _check_quotation(
         (s for s in sources if hits[s.id] or s.id in near),
         key=lambda s: (s.id not in near, -hits[s.id], s.id),
     )[: len(near) + QUOTE_CANDIDATES]
+    # A match of fewer words than ``least`` changes nothing reported: a short quotation
+    # counts only when matched whole, and a longer one matched less well is shown with
+    # no closest passage, the same as one matching nothing.  A match pairs quotation
+    # words with equal source words, so a source holding fewer of them cannot count.
+    least = words if words < QUOTE_MIN_WORDS else _least(CLOSEST_MIN, words)
+    present = lookup.hits(first, stop, single=True)
+    candidates = [s for s in ordered if present[s.id] >= least]
+    if not candidates:
+        return None if words < QUOTE_MIN_WORDS else (None, None)
+    quote = _Quote(q, first, stop, lookup)
+    if words >= QUOTE_MIN_WORDS:
+        # Unless a window of some source may give a match found, or a closest passage
+        # (enough words, with content words among them), nothing is found or shown,
+        # whichever match is best: no window need be aligned.  (A source holding fewer
+        # words than a match found needs, and fewer content words than a closest
+        # passage needs, has no such window.)
+        found = _least(QUOTE_FOUND, words)
+        content = lookup.content_hits(first, stop)
+        if not any(
+            quote.search(s.id).may_count(least, found) for s in candidates
+            if present[s.id] >= found or content[s.id] >= CLOSEST_CONTENT_WORDS
+        ):
+            return None, None
     best: tuple[float, Document, WordAlignment] | None = None
-    # A match pairs quotation words with equal source words, so a source holding no more
-    # of them than the best match has matched cannot do better, and a short quotation,
-    # which counts only when matched whole, needs a source holding all of them.
-    needed = words if words < QUOTE_MIN_WORDS else 0
-    present: dict[str, int] | None = None
-    for source in ordered:
-        if best is not None or needed:
-            if present is None:
-                present = lookup.hits(first, stop, single=True)
-            if present[source.id] < needed or (
-                best is not None and present[source.id] <= best[2].equal
-            ):
-                continue
-        match = _locate(
-            q, first, stop, lookup.prepared[source.id], lookup.table(source.id, single=single),
-            lookup.query_keys(first, stop),
+    for source in candidates:
+        # A source holding no more of the quoted words than the best match has matched
+        # cannot do better.
+        if best is not None and present[source.id] <= best[2].equal:
+            continue
+        # Only a match of more words than the best so far (and of ``least``) counts.
+        match = quote.search(source.id).locate(
+            least if best is None else max(least, best[2].equal + 1)
         )
         if match is None:
             continue
@@ -360,7 +386,7 @@ def _check_quotation(
         return None, closest
     ratio, source, alignment = best
     s = prepare(source.text, settings, source.excluded)
-    diffs = _editorial(q.tokens.text, differences(q.tokens, s.tokens, alignment))
+    diffs = _editorial(q.tokens.text, _differences(q.tokens, s.tokens, alignment))
     s0, s1 = _source_extent(alignment)
     return Passage(
         query_start=quotation.start,
@@ -376,12 +402,23 @@ def _check_quotation(
     )
 
 
+@lru_cache(maxsize=4096)
+def _least(share: float, words: int) -> int:
+    """The fewest matched words ``m`` with ``m / words >= share``, as Python computes it."""
+    m = max(0, math.ceil(share * words))
+    while m > 0 and (m - 1) / words >= share:
+        m -= 1
+    while m / words < share:
+        m += 1
+    return m
+
+
 class _Lookup:
     """Where each word pair (or word) occurs in each source, built once per trace.
 
     Which sources share pairs with the quotations is counted for all quotations at once,
     by looking up each source's pairs among the quotations' (few, sorted) pairs; the
-    table of where each pair occurs in a source, which ``_locate`` needs, is built only
+    table of where each pair occurs in a source, which ``_Search`` needs, is built only
     for the sources searched.  A source id given twice stands for the last source with
     that id.
     """
@@ -389,10 +426,13 @@ class _Lookup:
     def __init__(self, q: Prepared, sources: Sequence[Document], settings: Settings) -> None:
         self.prepared = {s.id: prepare(s.text, settings, s.excluded) for s in sources}
         self._q_ids = q.tokens.ids
+        self._q_content = ~q.tokens.stop
         self._ids = list(self.prepared)
         self._tables: dict[tuple[str, bool], _Table] = {}
         self._q_pairs: np.ndarray | None = None
         self._counts: dict[tuple[int, int, bool], list[int]] = {}
+        self._content: dict[tuple[int, int], list[int]] = {}
+        self._listed: dict[str, list[int]] = {}
 
     def hits(self, first: int, stop: int, *, single: bool) -> dict[str, int]:
         """For each source id, how many keys of query tokens ``[first, stop)`` it has.
@@ -405,6 +445,15 @@ class _Lookup:
             found = self._counts[first, stop, single]
         return dict(zip(self._ids, found))
 
+    def content_hits(self, first: int, stop: int) -> dict[str, int]:
+        """For each source id, how many of query tokens ``[first, stop)`` that are not
+        stop words it has."""
+        found = self._content.get((first, stop))
+        if found is None:
+            self._count([(first, stop)], single=True)
+            found = self._content[first, stop]
+        return dict(zip(self._ids, found))
+
     def count(self, spans: Sequence[tuple[int, int]]) -> None:
         """Count the hits of many token ranges at once: numpy's cost is per call."""
         spans = [(first, stop) for first, stop in spans if stop > first]
@@ -415,7 +464,8 @@ class _Lookup:
         firsts = np.array([first for first, _ in spans], dtype=np.int64)
         sizes = np.array([stop - first for first, stop in spans], dtype=np.int64)
         if single:
-            q_keys = self._q_ids[ranges(firsts, sizes)]
+            tokens = ranges(firsts, sizes)
+            q_keys = self._q_ids[tokens]
         elif len(spans) and sizes.min() >= 2:
             # The pairs of a range are a slice of the pairs of the whole query.
             sizes -= 1
@@ -424,35 +474,43 @@ class _Lookup:
             pieces = [_keys(self._q_ids[first:stop], single=False) for first, stop in spans]
             q_keys = np.concatenate([np.zeros(0, dtype=np.uint64), *pieces])
             sizes = np.array([len(piece) for piece in pieces], dtype=np.int64)
-        distinct = np.unique(q_keys)
-        which = np.searchsorted(distinct, q_keys)
+        distinct, which = np.unique(q_keys, return_inverse=True)
         ends = np.cumsum(sizes)
         per_source: list[np.ndarray] = []
+        content_per_source: list[np.ndarray] = []
         ids = self._ids if len(distinct) else []
-        # The sources are taken a batch at a time (numpy's cost is per call), in batches
-        # small enough for the table of which source has which key.
+        # The sources are taken a batch at a time, in batches small enough for the table
+        # of which source has which key.
         batch_keys = max(1, _COUNT_BATCH // max(1, len(q_keys)))
         for lo in range(0, len(ids), batch_keys):
             batch = ids[lo : lo + batch_keys]
-            s_keys = [_keys(self.prepared[source_id].tokens.ids, single=single)
-                      for source_id in batch]
-            owner = np.repeat(np.arange(len(batch)), [len(k) for k in s_keys])
-            s_all = np.concatenate(s_keys)
-            # Which of the quotations' distinct keys each source has, summed over the
-            # keys of each range (repeats counted).
-            at = np.minimum(distinct.searchsorted(s_all), len(distinct) - 1)
-            found = distinct[at] == s_all
+            # Which of the quotations' distinct keys each source has: they are looked up
+            # among the source's keys sorted (a search for needles in order is quick),
+            # then summed over the keys of each range (repeats counted).
             has = np.zeros((len(batch), len(distinct)), dtype=np.int64)
-            has[owner[found], at[found]] = 1
+            for row, source_id in enumerate(batch):
+                s_keys = np.sort(_keys(self.prepared[source_id].tokens.ids, single=single))
+                if len(s_keys):
+                    at = np.minimum(s_keys.searchsorted(distinct), len(s_keys) - 1)
+                    has[row] = s_keys[at] == distinct
+            hit = has[:, which]
             totals = np.zeros((len(batch), len(q_keys) + 1), dtype=np.int64)
-            np.cumsum(has[:, which], axis=1, out=totals[:, 1:])
+            np.cumsum(hit, axis=1, out=totals[:, 1:])
             per_source.append(totals[:, ends] - totals[:, ends - sizes])
-        rows = (
-            np.concatenate(per_source).T.tolist() if per_source
-            else [[0] * len(self._ids)] * len(spans)
-        )
-        for (first, stop), row in zip(spans, rows):
-            self._counts[first, stop, single] = row
+            if single:
+                np.cumsum(hit * self._q_content[tokens], axis=1, out=totals[:, 1:])
+                content_per_source.append(totals[:, ends] - totals[:, ends - sizes])
+        for (first, stop), counts in zip(spans, self._rows(per_source, len(spans))):
+            self._counts[first, stop, single] = counts
+        if single:
+            for (first, stop), counts in zip(spans, self._rows(content_per_source, len(spans))):
+                self._content[first, stop] = counts
+
+    def _rows(self, per_source: list[np.ndarray], n_spans: int) -> list[list[int]]:
+        """Counts by source (batches of rows) and span: a list by source for each span."""
+        if not per_source:
+            return [[0] * len(self._ids)] * n_spans
+        return cast(list[list[int]], np.concatenate(per_source).T.tolist())
 
     def table(self, source_id: str, *, single: bool) -> _Table:
         """Where each key of the source occurs."""
@@ -463,6 +521,13 @@ class _Lookup:
             order = np.argsort(keys, kind="stable")
             table = self._tables[key] = _Table(keys[order], order, order.tolist())
         return table
+
+    def listed(self, source_id: str) -> list[int]:
+        """The source's token ids, as a list."""
+        found = self._listed.get(source_id)
+        if found is None:
+            found = self._listed[source_id] = self.prepared[source_id].tokens.ids.tolist()
+        return found
 
     def query_keys(self, first: int, stop: int) -> np.ndarray:
         """The keys of query tokens ``[first, stop)``: ``_keys`` of them, sliced from the
@@ -496,64 +561,216 @@ def _keys(ids: np.ndarray, *, single: bool) -> np.ndarray:
         return ids[:-1] * np.uint64(31) ^ ids[1:]
 
 
-def _locate(
-    q: Prepared, first: int, stop: int, s: Prepared, table: _Table, q_keys: np.ndarray
-) -> WordAlignment | None:
-    """Best alignment of query tokens ``[first, stop)`` with a window of the source.
+class _Quote:
+    """A quotation's words (query tokens ``[first, stop)``), and its search in each
+    source (see ``_Search``)."""
 
-    Anchors are shared keys ``q_keys`` of those tokens (word pairs; single words for
-    one-word quotations); the windows around the (up to) three diagonals most anchors
-    agree on are aligned word by word.
-    """
-    if not len(s.tokens):
-        return None
-    diagonals = _diagonals(q_keys, table)
-    if not diagonals:
-        return None
-    best: WordAlignment | None = None
-    n_source = len(s.tokens)
-    # Windows clipped at the ends of a short source are often the same for several
-    # diagonals, and a tightened window often is the window itself.
-    aligned: dict[tuple[int, int], WordAlignment] = {}
-    coded = _Coded(q.tokens.ids[first:stop]) if stop - first >= _CODED_WORDS else None
+    def __init__(self, q: Prepared, first: int, stop: int, lookup: _Lookup) -> None:
+        self.q, self.first, self.stop = q, first, stop
+        self.words = stop - first
+        self.ids: list[int] = q.tokens.ids[first:stop].tolist()
+        # Its keys (see ``_keys``), which anchor the windows searched.
+        self.keys = lookup.query_keys(first, stop)
+        self.coded = _Coded(q.tokens.ids[first:stop]) if self.words >= _CODED_WORDS else None
+        self._lookup = lookup
+        self._searches: dict[str, _Search] = {}
+        self._content_ids: list[int] | None = None
 
-    def aligned_with(s0: int, s1: int) -> WordAlignment:
-        found = aligned.get((s0, s1))
+    def content_ids(self) -> list[int]:
+        """The ids of its words that are not stop words (as ``_content_matched`` counts)."""
+        if self._content_ids is None:
+            stop = self.q.tokens.stop[self.first : self.stop].tolist()
+            self._content_ids = [word for word, is_stop in zip(self.ids, stop) if not is_stop]
+        return self._content_ids
+
+    def search(self, source_id: str) -> _Search:
+        """The search for the quotation in a source (made once)."""
+        found = self._searches.get(source_id)
         if found is None:
-            if coded is None:
-                # Of two scripts of equal cost, the one matching more quoted words (a
-                # long quotation's few ties matter less than their cost).
-                found = prefer_matches(
-                    align_words(q.tokens, first, stop, s.tokens, s0, s1),
-                    q.tokens.ids, s.tokens.ids,
-                )
-            else:
-                found = coded.align(first, s.tokens.ids, s0, s1)
-            aligned[s0, s1] = found
+            table = self._lookup.table(source_id, single=self.words < 2)
+            found = self._searches[source_id] = _Search(
+                self, self._lookup.prepared[source_id], table, self._lookup.listed(source_id)
+            )
         return found
 
-    for diagonal in diagonals:
-        margin = max(3, (stop - first) // 2)
-        lo = max(0, int(diagonal) - margin)
-        hi = min(n_source, int(diagonal) + (stop - first) + margin)
-        window = aligned_with(lo, hi)
-        # Runs of two or more words place the window; a lone common word ("the") far
-        # from the quoted words would stretch it.
-        blocks = window.equal_blocks(2) or window.equal_blocks()
-        if not blocks:
-            continue
-        # Tighten the source side to the matched words, keeping unmatched quotation
-        # words at either end paired with their neighbours in the source.
-        lead = blocks[0][0] - first
-        tail = stop - blocks[-1][1]
-        s0 = max(lo, blocks[0][2] - lead)
-        s1 = min(hi, blocks[-1][3] + tail)
-        tight = _without_source_edges(aligned_with(s0, s1))
-        if best is None or tight.equal > best.equal:
-            best = tight
-            if best.equal == stop - first:
-                break  # every word matched: no other window can do better
-    return best
+
+class _Search:
+    """The search for one quotation in one source: the windows ``_diagonals`` places,
+    each aligned only when what it could match counts.
+
+    An alignment pairs quotation words with equal source words in order, so it matches
+    at most as many words as the longest common subsequence of the quotation and the
+    window; a window tightened inside it matches no more.  That bound costs little
+    next to an alignment.
+    """
+
+    def __init__(self, quote: _Quote, s: Prepared, table: _Table, ids: list[int]) -> None:
+        self.quote, self.s = quote, s
+        # The source's token ids as a list: slicing it is quicker than converting slices.
+        self.ids = ids
+        self._table = table
+        self._windows: list[tuple[int, int]] | None = None
+        self._bound: int | None = None
+        self._common: dict[tuple[int, int], int] = {}
+        # Windows clipped at the ends of a short source are often the same for several
+        # diagonals, and a tightened window often is the window itself.
+        self._aligned: dict[tuple[int, int], WordAlignment] = {}
+
+    @property
+    def windows(self) -> list[tuple[int, int]]:
+        """The source tokens ``(lo, hi)`` around the (up to) three diagonals most anchors
+        agree on."""
+        if self._windows is None:
+            words, n_source = self.quote.words, len(self.s.tokens)
+            diagonals = _diagonals(self.quote.keys, self._table) if n_source else []
+            margin = max(3, words // 2)
+            self._windows = [
+                (max(0, diagonal - margin), min(n_source, diagonal + words + margin))
+                for diagonal in diagonals
+            ]
+        return self._windows
+
+    def bound(self) -> int:
+        """At most what any window matches: for a long quotation and a source not much
+        longer, the longest common subsequence of the quotation and the whole source (a
+        long quotation found nowhere often shares too few words in order with a source
+        to count, which this tells before its windows are placed)."""
+        if self._bound is None:
+            quote, n_source = self.quote, len(self.s.tokens)
+            if quote.coded is not None and n_source <= _WHOLE_SOURCE * quote.words:
+                self._bound = quote.coded.common(self.s.tokens.ids, 0, n_source)
+            else:
+                self._bound = quote.words
+        return self._bound
+
+    def common(self, lo: int, hi: int) -> int:
+        """The longest common subsequence of the quotation and source tokens ``[lo, hi)``."""
+        found = self._common.get((lo, hi))
+        if found is None:
+            quote = self.quote
+            if quote.coded is None:
+                found = LCSseq.similarity(quote.ids, self.ids[lo:hi])
+            else:
+                found = quote.coded.common(self.s.tokens.ids, lo, hi)
+            self._common[lo, hi] = found
+        return found
+
+    def may_count(self, least: int, found: int) -> bool:
+        """Whether a window may give a match of ``found`` words or more, or of ``least``
+        words or more with ``CLOSEST_CONTENT_WORDS`` content words (a closest passage)."""
+        quote = self.quote
+        if self.bound() < least:
+            return False
+        for lo, hi in self.windows:
+            common = self.common(lo, hi)
+            if common >= found:
+                return True
+            # The content words matched are matched in order too: no more of them than
+            # the longest common subsequence of the quotation's content words and the
+            # window.
+            if common >= least and (
+                LCSseq.similarity(quote.content_ids(), self.ids[lo:hi]) >= CLOSEST_CONTENT_WORDS
+            ):
+                return True
+        return False
+
+    def locate(self, at_least: int) -> WordAlignment | None:
+        """Best alignment of the quotation with a window of the source.
+
+        The windows around the (up to) three diagonals most anchors agree on are
+        aligned word by word.  A window that cannot match ``at_least`` words, or more
+        than the best window so far, is left out: the result is the same whenever it
+        matches ``at_least`` words or more, and otherwise matches fewer (or is None).
+        """
+        best: WordAlignment | None = None
+        first, stop = self.quote.first, self.quote.stop
+        if self.bound() < at_least:
+            return None
+        for lo, hi in self.windows:
+            common = self.common(lo, hi)
+            if common < at_least or (best is not None and common <= best.equal):
+                continue
+            window = self._aligned_with(lo, hi, embedded=False)
+            # Runs of two or more words place the window; a lone common word ("the") far
+            # from the quoted words would stretch it.
+            blocks = window.equal_blocks(2) or window.equal_blocks()
+            if not blocks:
+                continue
+            # Tighten the source side to the matched words, keeping unmatched quotation
+            # words at either end paired with their neighbours in the source.
+            lead = blocks[0][0] - first
+            tail = stop - blocks[-1][1]
+            s0 = max(lo, blocks[0][2] - lead)
+            s1 = min(hi, blocks[-1][3] + tail)
+            # (The whole quotation is in the window when ``common`` is all its words; the
+            # tightened window then most often holds just its words.)
+            tight = _without_source_edges(
+                self._aligned_with(s0, s1, embedded=common == self.quote.words)
+            )
+            if best is None or tight.equal > best.equal:
+                best = tight
+                if best.equal == stop - first:
+                    break  # every word matched: no other window can do better
+        return best
+
+    def _aligned_with(self, s0: int, s1: int, *, embedded: bool) -> WordAlignment:
+        """The alignment of the quotation with source tokens ``[s0, s1)``; ``embedded``
+        when they may hold all its words in order."""
+        found = self._aligned.get((s0, s1))
+        if found is not None:
+            return found
+        quote, s = self.quote, self.s
+        if embedded:
+            # When the words hold the whole quotation in order in one way only, that is
+            # the one alignment of least cost (see ``_embedding``, which finds the most
+            # frequent such way: the words side by side).
+            found = _embedding(quote.ids, quote.first, s0, self.ids[s0:s1])
+        if found is None:
+            if quote.coded is None:
+                # ``align_words``, on the lists at hand.  Of two scripts of equal cost, the
+                # one matching more quoted words (a long quotation's few ties matter less
+                # than their cost).
+                found = prefer_matches(
+                    opcode_alignment(
+                        Levenshtein.opcodes(quote.ids, self.ids[s0:s1]), quote.first, s0
+                    ),
+                    quote.q.tokens.ids, s.tokens.ids,
+                )
+            else:
+                found = quote.coded.align(quote.first, s.tokens.ids, s0, s1)
+        self._aligned[s0, s1] = found
+        return found
+
+
+def _embedding(ids: list[int], first: int, s0: int, window: list[int]) -> WordAlignment | None:
+    """The alignment of quoted words ``ids`` (query tokens from ``first``) with source
+    words ``window`` (tokens from ``s0``) when the window holds them side by side, and
+    holds all of them in order in no other way; else None.
+
+    An edit script turning the quotation into the window costs at least the window's
+    extra words; matching every quoted word costs just that, and any script that costs
+    no more matches every word, so the scripts of least cost are exactly the ways the
+    quotation occurs in the window.  When there is one, the aligner gives it: the
+    quoted words matched, and the window's other words as insertions (``align_words``
+    and ``prefer_matches``, which changes no script without replaced words, agree).
+    """
+    m = len(ids)
+    try:
+        k = window.index(ids[0])
+    except ValueError:
+        return None
+    # Side by side from the first place of the first word, the quoted words are the
+    # first way the window holds them; the last word occurring again after them would
+    # give a second way, and nothing else can.
+    if window[k : k + m] != ids or ids[-1] in window[k + m :]:
+        return None
+    start, done = s0 + k, s0 + k + m
+    ops = [("equal", first, first + m, start, done)]
+    if start > s0:
+        ops.insert(0, ("insert", first, first, s0, start))
+    if s0 + len(window) > done:
+        ops.append(("insert", first + m, first + m, done, s0 + len(window)))
+    return WordAlignment(tuple(ops), m)
 
 
 def _without_source_edges(alignment: WordAlignment) -> WordAlignment:
@@ -574,6 +791,9 @@ def _without_source_edges(alignment: WordAlignment) -> WordAlignment:
 # From this many words on, a quotation is aligned as a string of code points (see
 # ``_Coded``), which is quicker than rapidfuzz on lists of large integers.
 _CODED_WORDS = 100
+# Such a quotation is compared with a whole source at most this many times its length
+# (coded once, the source holds all its windows).
+_WHOLE_SOURCE = 8
 
 
 class _Coded:
@@ -587,10 +807,10 @@ class _Coded:
     def __init__(self, ids: np.ndarray) -> None:
         self._distinct = np.unique(ids)
         self._query = self._text(self._distinct.searchsorted(ids) + 1)
-        # The source words of the last span coded, which a tightened window lies in.
+        # The source spans coded (of the source whose ids are ``_of``): the windows, and
+        # the tightened windows lie in them.
         self._of: np.ndarray | None = None
-        self._span = (0, 0)
-        self._source = ""
+        self._spans: list[tuple[int, int, str]] = []
 
     def _text(self, codes: np.ndarray) -> str:
         codes = codes.astype(np.uint32)
@@ -598,17 +818,27 @@ class _Coded:
             codes += (codes >= 0xD800) * np.uint32(0x800)  # no surrogate code points
         return codes.tobytes().decode("utf-32-le")
 
+    def _window(self, source_ids: np.ndarray, s0: int, s1: int) -> str:
+        """Source tokens ``[s0, s1)`` coded."""
+        if self._of is not source_ids:
+            self._of, self._spans = source_ids, []
+        for lo, hi, coded in self._spans:
+            if lo <= s0 and s1 <= hi:
+                return coded[s0 - lo : s1 - lo]
+        window = source_ids[s0:s1]
+        at = np.minimum(self._distinct.searchsorted(window), len(self._distinct) - 1)
+        coded = self._text(np.where(self._distinct[at] == window, at + 1, 0))
+        self._spans.append((s0, s1, coded))
+        return coded
+
+    def common(self, source_ids: np.ndarray, s0: int, s1: int) -> int:
+        """The longest common subsequence of the quotation and source tokens ``[s0, s1)``."""
+        return int(LCSseq.similarity(self._query, self._window(source_ids, s0, s1)))
+
     def align(self, first: int, source_ids: np.ndarray, s0: int, s1: int) -> WordAlignment:
         """``align_words`` of the quotation, at query token ``first``, and source
         tokens ``[s0, s1)``."""
-        lo, hi = self._span
-        if not (self._of is source_ids and lo <= s0 and s1 <= hi):
-            window = source_ids[s0:s1]
-            at = np.minimum(self._distinct.searchsorted(window), len(self._distinct) - 1)
-            self._source = self._text(np.where(self._distinct[at] == window, at + 1, 0))
-            self._of, self._span = source_ids, (s0, s1)
-            lo, hi = s0, s1
-        found = Levenshtein.opcodes(self._query, self._source[s0 - lo : s1 - lo])
+        found = Levenshtein.opcodes(self._query, self._window(source_ids, s0, s1))
         return opcode_alignment(found, first, s0)
 
 
@@ -670,6 +900,39 @@ def _content_matched(q: Prepared, alignment: WordAlignment) -> int:
 def _source_extent(alignment: WordAlignment) -> tuple[int, int]:
     js = [(j1, j2) for tag, _i1, _i2, j1, j2 in alignment.opcodes if j2 > j1]
     return min(j for j, _ in js), max(j for _, j in js)
+
+
+def _differences(query: Tokens, source: Tokens, alignment: WordAlignment
+                 ) -> tuple[Difference, ...]:
+    """``differences`` of an alignment, without looking word by word at long matched
+    runs that are the same text on both sides.
+
+    ``differences`` names the changes of each opcode on its own; a matched run whose
+    text is character for character the same on both sides, with its words at the
+    same places in it, has none.  Copies and quotations are mostly such runs, and
+    comparing a run's text at once is quicker than comparing its words one by one.
+    """
+    qt, st = query.text, source.text
+    kept = []
+    for op in alignment.opcodes:
+        tag, i1, i2, j1, j2 = op
+        if tag == "equal" and i2 - i1 >= _SAME_RUN:
+            q0, q1 = int(query.starts[i1]), int(query.ends[i2 - 1])
+            s0, s1 = int(source.starts[j1]), int(source.ends[j2 - 1])
+            if (
+                qt[q0:q1] == st[s0:s1]
+                and (query.starts[i1:i2] - q0).tobytes() == (source.starts[j1:j2] - s0).tobytes()
+                and (query.ends[i1:i2] - q0).tobytes() == (source.ends[j1:j2] - s0).tobytes()
+            ):
+                continue
+        kept.append(op)
+    if len(kept) < len(alignment.opcodes):
+        alignment = WordAlignment(tuple(kept), alignment.equal)
+    return differences(query, source, alignment)
+
+
+# Matched runs of at least this many words are first compared as whole texts.
+_SAME_RUN = 16
 
 
 def _editorial(text: str, diffs: tuple[Difference, ...]) -> tuple[Difference, ...]:
@@ -737,12 +1000,12 @@ def _cut(
     spans: Sequence[tuple[int, int]],
     by_id: dict[str, Document],
     settings: Settings,
+    alignments: _Alignments,
 ) -> list[Passage]:
-    """The parts of an aligned passage outside quotations and the reference list."""
+    """The parts of an aligned passage outside the spans (quotations and the reference
+    list) that overlap it."""
     pieces = [(passage.query_start, passage.query_end)]
     for a, b in spans:
-        if b <= passage.query_start or a >= passage.query_end:
-            continue
         nxt = []
         for x, y in pieces:
             if b <= x or a >= y:
@@ -765,21 +1028,23 @@ def _cut(
         needed = settings.min_words if whole else max(settings.min_words, PIECE_WORDS)
         if stop - first < needed or s_stop <= s_first:
             continue
-        alignment = align_words(q.tokens, first, stop, s.tokens, s_first, s_stop)
-        if (x, y) != (passage.query_start, passage.query_end):
-            if _containment(q, first, stop, s, s_first, s_stop) < PIECE_CONTAINMENT:
-                continue
-            tightened = _tighten(q, s, alignment, first, stop, passage.kind)
-            if tightened is None:
-                continue
-            alignment = tightened
-        run = _longest_run(alignment)
-        kind = Kind.COPY if run >= COPY_RUN else Kind.PARAPHRASE
-        qs, qe = _span(q, alignment, query_side=True)
-        ss, se = _span(s, alignment, query_side=False)
-        if (x, y) == (passage.query_start, passage.query_end):
+        s0, s1 = s_first, s_stop
+        alignment = alignments.align(s, passage.source_id, first, stop, s0, s1)
+        if whole:
             qs, qe = passage.query_start, passage.query_end
             ss, se = passage.source_start, passage.source_end
+        else:
+            if _containment(q, first, stop, s, s_first, s_stop) < PIECE_CONTAINMENT:
+                continue
+            tightened = _tightened(alignment, passage.kind, s0, s1)
+            if tightened is None:
+                continue
+            s0, s1 = tightened
+            alignment = alignments.align(s, passage.source_id, first, stop, s0, s1)
+            qs, qe = _span(q, alignment, query_side=True)
+            ss, se = _span(s, alignment, query_side=False)
+        run = _longest_run(alignment)
+        kind = Kind.COPY if run >= COPY_RUN else Kind.PARAPHRASE
         out.append(
             replace(
                 passage,
@@ -788,10 +1053,55 @@ def _cut(
                 source_start=ss,
                 source_end=se,
                 kind=kind,
-                differences=differences(q.tokens, s.tokens, alignment),
+                differences=alignments.differences(s, passage.source_id, first, stop, s0, s1),
             )
         )
     return out
+
+
+class _Alignments:
+    """Word alignments of token ranges of the query and a source, and the differences
+    they show, each made once in a ``classify`` call.
+
+    The passages outside quotation marks are aligned for their kind and differences;
+    drift aligns the sentences around each of them, which often are the passage itself.
+    """
+
+    def __init__(self, q: Prepared) -> None:
+        self.q = q
+        self._aligned: dict[tuple[str, int, int, int, int], WordAlignment] = {}
+        self._differences: dict[tuple[str, int, int, int, int], tuple[Difference, ...]] = {}
+
+    def align(self, s: Prepared, source_id: str, q0: int, q1: int, s0: int, s1: int
+              ) -> WordAlignment:
+        """``align_words`` of query tokens ``[q0, q1)`` and source tokens ``[s0, s1)``."""
+        key = (source_id, q0, q1, s0, s1)
+        found = self._aligned.get(key)
+        if found is None:
+            found = self._aligned[key] = align_words(self.q.tokens, q0, q1, s.tokens, s0, s1)
+        return found
+
+    def differences(self, s: Prepared, source_id: str, q0: int, q1: int, s0: int, s1: int
+                    ) -> tuple[Difference, ...]:
+        """``differences`` of ``align``."""
+        key = (source_id, q0, q1, s0, s1)
+        found = self._differences.get(key)
+        if found is None:
+            alignment = self.align(s, source_id, q0, q1, s0, s1)
+            found = self._differences[key] = _differences(self.q.tokens, s.tokens, alignment)
+        return found
+
+    def word_changes(self, s: Prepared, source_id: str, q0: int, q1: int, s0: int, s1: int
+                     ) -> Iterator[Difference]:
+        """``_word_changes`` of ``align``: the differences of types WORD, INSERTION and
+        OMISSION, in their order, taken from ``differences`` when it was asked for."""
+        found = self._differences.get((source_id, q0, q1, s0, s1))
+        if found is None:
+            return _word_changes(self.q.tokens, s.tokens, self.align(s, source_id, q0, q1, s0, s1))
+        return (d for d in found if d.type in _WORD_CHANGES)
+
+
+_WORD_CHANGES = frozenset({DiffType.WORD, DiffType.INSERTION, DiffType.OMISSION})
 
 
 def _containment(q: Prepared, q0: int, q1: int, s: Prepared, s0: int, s1: int) -> float:
@@ -804,16 +1114,18 @@ def _containment(q: Prepared, q0: int, q1: int, s: Prepared, s0: int, s1: int) -
     return sum(1 for i in q_ids if i in s_ids) / len(q_ids)
 
 
-def _tighten(
-    q: Prepared, s: Prepared, alignment: WordAlignment, first: int, stop: int, kind: Kind
-) -> WordAlignment | None:
-    """Realign a piece of a passage with just the source words it matches."""
+def _tightened(
+    alignment: WordAlignment, kind: Kind, s0: int, s1: int
+) -> tuple[int, int] | None:
+    """The source tokens to align a piece of a passage with again, from its alignment
+    with the passage's source tokens ``[s0, s1)``: just those it matches, except for a
+    paraphrase (all of them)."""
     blocks = alignment.equal_blocks()
     if not blocks:
         return None
     if kind is Kind.PARAPHRASE:
-        return alignment
-    return align_words(q.tokens, first, stop, s.tokens, blocks[0][2], blocks[-1][3])
+        return s0, s1
+    return blocks[0][2], blocks[-1][3]
 
 
 def _span(p: Prepared, alignment: WordAlignment, *, query_side: bool) -> tuple[int, int]:
@@ -936,6 +1248,7 @@ def _cited_claims(
     cut_spans: Sequence[tuple[int, int]],
     by_id: dict[str, Document],
     settings: Settings,
+    alignments: _Alignments,
 ) -> list[Passage]:
     """Passages for the sentences that cite a corpus source and hold no passage yet."""
     out: list[Passage] = []
@@ -962,7 +1275,7 @@ def _cited_claims(
             continue
         q0, q1, s0, s1, share = found
         s = prepare(source.text, settings, source.excluded)
-        alignment = align_words(q.tokens, q0, q1, s.tokens, s0, s1)
+        alignment = alignments.align(s, source.id, q0, q1, s0, s1)
         out.append(Passage(
             query_start=int(q.tokens.starts[q0]),
             query_end=int(q.tokens.ends[q1 - 1]),
@@ -971,7 +1284,7 @@ def _cited_claims(
             source_end=int(s.tokens.ends[s1 - 1]),
             kind=Kind.COPY if _longest_run(alignment) >= COPY_RUN else Kind.PARAPHRASE,
             score=round(share, 4),
-            differences=differences(q.tokens, s.tokens, alignment),
+            differences=alignments.differences(s, source.id, q0, q1, s0, s1),
             method="citation",
         ))
     return out
@@ -1066,6 +1379,7 @@ def _findings(
     by_id: dict[str, Document],
     unbalanced: Sequence[Finding],
     settings: Settings,
+    alignments: _Alignments,
 ) -> list[Finding]:
     text = q.tokens.text
     out: list[Finding] = []
@@ -1101,7 +1415,7 @@ def _findings(
         source = by_id.get(p.source_id)
         if p.kind is not Kind.QUOTATION and source is not None:
             s = prepare(source.text, settings, source.excluded)
-            out.extend(_drift(q, s, p, label))
+            out.extend(_drift(q, s, p, label, alignments))
         if p.kind is not Kind.QUOTATION and p.attribution is not Attribution.CITED:
             # Quoting reproduces rare words by design, and a cited passage already owns
             # its derivation; elsewhere a shared oddity is strong evidence of copying.
@@ -1238,7 +1552,7 @@ _CAPITAL = regex.compile(r"^\p{Lu}")
 
 
 def _drift(
-    q: Prepared, s: Prepared, p: Passage, label: str
+    q: Prepared, s: Prepared, p: Passage, label: str, alignments: _Alignments
 ) -> list[Finding]:
     """Numbers, names or negation that differ between a passage and its source.
 
@@ -1266,7 +1580,7 @@ def _drift(
         return found[side]
 
     changed: list[str] = []
-    for d in _word_changes(q.tokens, s.tokens, align_words(q.tokens, q0, q1, s.tokens, s0, s1)):
+    for d in alignments.word_changes(s, p.source_id, q0, q1, s0, s1):
         # Only a change of a few words is a change of fact.
         if d.type not in (DiffType.WORD, DiffType.INSERTION, DiffType.OMISSION) or not _small(d):
             continue
@@ -1515,9 +1829,13 @@ def _shared_errors(
     """Rare lower-case words (misspellings, coinages) the passage shares with its source."""
     if source is None:
         return []
-    q_words = set(_LOWER_WORD.findall(text, p.query_start, p.query_end))
+    # The source side is looked at only for the query's odd words (most passages have
+    # none).
+    odd = {w for w in _LOWER_WORD.findall(text, p.query_start, p.query_end) if _oddity(w)}
+    if not odd:
+        return []
     s_words = set(_LOWER_WORD.findall(source.text, p.source_start, p.source_end))
-    shared = sorted(w for w in q_words & s_words if _oddity(w))
+    shared = sorted(odd & s_words)
     out = []
     for word in shared:
         found = regex.search(

@@ -96,7 +96,6 @@ _NEXT_WORD = re.compile(r"\s+([\w]+)")
 
 # A paragraph break: a blank line (a line of only ">" counts, inside a Markdown quote).
 _PARAGRAPH_BREAK = re.compile(r"\n(?:[ \t\r\f\v>]*\n)+")
-_LINE = re.compile(r"^[^\n]*", re.MULTILINE)
 _CONTENT_START = re.compile(r"[\s>]*")
 _TEXT_CHAR = re.compile(r"[^\s>]")
 _BODY_END = re.compile(r"[.!?:;…\"”’)]\s*\Z")
@@ -144,25 +143,42 @@ def paragraphs(text: str) -> list[tuple[int, int]]:
     Returns:
         ``(start, end)`` spans of the non-blank paragraphs, in order.
     """
-    return _paragraphs(text, _unwrapped(text))
+    lines = text.split("\n")
+    return _paragraphs(text, _unwrapped(lines), lines)
 
 
-def _paragraphs(text: str, unwrapped: bool) -> list[tuple[int, int]]:
+def _paragraphs(text: str, unwrapped: bool, lines: list[str]) -> list[tuple[int, int]]:
+    """The paragraphs of ``text``; ``lines`` is ``text.split("\\n")``."""
+    pieces: list[tuple[int, int]] = []
+    pos = 0
     if unwrapped:
-        pieces = [m.span() for m in _LINE.finditer(text)]
+        # The lines, as a multi-line ``^[^\n]*`` would find them.
+        for line in lines:
+            pieces.append((pos, pos + len(line)))
+            pos += len(line) + 1
     else:
-        pieces = []
-        pos = 0
         for m in _PARAGRAPH_BREAK.finditer(text):
             pieces.append((pos, m.start()))
             pos = m.end()
         pieces.append((pos, len(text)))
-    # A lone ">" or whitespace line is not a paragraph.
-    return [(start, end) for start, end in pieces if _TEXT_CHAR.search(text, start, end)]
+    # A lone ">" or whitespace line is not a paragraph.  (Most paragraphs begin with a
+    # character of text, which settles it without the search.)
+    return [
+        (start, end)
+        for start, end in pieces
+        if start < end
+        and (_is_text_char(text[start]) or _TEXT_CHAR.search(text, start, end) is not None)
+    ]
 
 
-def _unwrapped(text: str) -> bool:
-    lengths = [len(line) for line in text.split("\n")]
+def _is_text_char(c: str) -> bool:
+    """Whether ``c`` matches ``_TEXT_CHAR`` (``\\s`` is what ``str.isspace`` says it is)."""
+    return c != ">" and not c.isspace()
+
+
+def _unwrapped(lines: list[str]) -> bool:
+    """Whether most of the text stands in lines too long for hard-wrapped text."""
+    lengths = [len(line) for line in lines]
     total = sum(lengths)
     return total > 0 and 2 * sum(n for n in lengths if n > _LONG_LINE) >= total
 
@@ -213,10 +229,11 @@ def quotations_and_paragraphs(
     Returns:
         The quotations, the warnings and the paragraphs.
     """
-    unwrapped = _unwrapped(text)
-    paras = _paragraphs(text, unwrapped)
+    lines = text.split("\n")
+    unwrapped = _unwrapped(lines)
+    paras = _paragraphs(text, unwrapped, lines)
     starts = [s for s, _ in paras]
-    content = [_content_start(text, s) for s, _ in paras]
+    content = [s if _is_text_char(text[s]) else _content_start(text, s) for s, _ in paras]
     stacked, singles = _marks(text, starts)
 
     pairs, unbalanced = _pair_stacked(text, stacked, content, max_chars)
@@ -244,29 +261,31 @@ def _content_start(text: str, pos: int) -> int:
 
 def _marks(text: str, para_starts: list[int]) -> tuple[list[_Mark], list[_Mark]]:
     """The quote marks of ``text`` with their roles: (double and guillemet marks, single marks)."""
-    # The context tests run as regular expressions, so the Python loop below only sees
-    # marks that can open or close (most apostrophes never reach it).
-    openers = {m.start() for m in _OPENER.finditer(text)}
-    # The guillemet patterns are tried at every space, so only where there are guillemets.
-    if "«" in text or "‹" in text:
-        openers.update(m.start() for m in _GUILLEMET_OPENER.finditer(text))
-    closers = {m.start() for m in _CLOSER.finditer(text)}
-    if "»" in text or "›" in text:
-        closers.update(m.end() - 1 for m in _GUILLEMET_CLOSER.finditer(text))
+    cp = _code_points(text)
+    # The context patterns (_OPENER, _CLOSER and the guillemet ones) are tried at the
+    # marks alone: each begins with its mark (the guillemet closer with the space before
+    # it), so this finds the matches their scans would.
+    at = _mark_positions(cp)
     apostrophes: set[int] = set()
-    for m in _N_ELISION.finditer(text) if _has_mark_n(text) else ():
+    for m in _N_ELISION.finditer(text) if _mark_before_n(cp, at) else ():
         apostrophes.update((m.start(), m.end() - 1))
     stacked: list[_Mark] = []
     singles: list[_Mark] = []
     para = -1
     next_para = para_starts[0] if para_starts else len(text) + 1
     n_paras = len(para_starts)
-    for i in sorted(openers | closers):
+    for i in at.tolist():
         ch = text[i]
+        can_open = _OPENER.match(text, i) is not None or (
+            ch in "«‹" and _GUILLEMET_OPENER.match(text, i) is not None
+        )
+        can_close = _CLOSER.match(text, i) is not None or (
+            ch in "»›" and i > 0 and _GUILLEMET_CLOSER.match(text, i - 1) is not None
+        )
+        if not (can_open or can_close):
+            continue
         if ch in _PRIMES and i and text[i - 1].isdigit():
             continue
-        can_open = i in openers
-        can_close = i in closers
         family = _FAMILY[ch]
         if family == _SINGLE:
             if i in apostrophes:
@@ -283,12 +302,31 @@ def _marks(text: str, para_starts: list[int]) -> tuple[list[_Mark], list[_Mark]]
     return stacked, singles
 
 
-def _has_mark_n(text: str) -> bool:
-    """Whether an "n" follows a single quote mark anywhere: the scan for "'n'" is slow,
-    and the pair rare (str's search for two characters is slow too)."""
-    cp = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    mark = (cp[:-1] == 39) | (cp[:-1] == 0x2018) | (cp[:-1] == 0x2019)
-    return bool((mark & ((cp[1:] == 78) | (cp[1:] == 110))).any())
+# Which code points (of the first 65536, where all the marks are) are quote marks.
+_MARK_CODES = np.zeros(0x10000, dtype=bool)
+_MARK_CODES[[ord(c) for c in QUOTE_MARKS]] = True
+
+
+def _code_points(text: str) -> np.ndarray:
+    # "surrogatepass": extracted text may hold lone surrogates.
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+
+
+def _mark_positions(cp: np.ndarray) -> np.ndarray:
+    """Where the quote marks stand in the text of code points ``cp`` (found with numpy:
+    a regular expression's scan for a set of characters is slow)."""
+    at = np.flatnonzero((cp == 34) | (cp == 39) | (cp > 127))
+    return at[_MARK_CODES[np.minimum(cp[at], 0xFFFF)]]
+
+
+def _mark_before_n(cp: np.ndarray, marks: np.ndarray) -> bool:
+    """Whether an "n" follows a single quote mark anywhere in the text of code points
+    ``cp``, whose quote marks stand at ``marks``: the scan for "'n'" is slow, and the
+    pair rare (str's search for two characters is slow too)."""
+    marks = marks[marks < len(cp) - 1]
+    single = (cp[marks] == 39) | (cp[marks] == 0x2018) | (cp[marks] == 0x2019)
+    after = cp[marks[single] + 1]
+    return bool(((after == 78) | (after == 110)).any())
 
 
 def _is_elision(text: str, pos: int, ch: str) -> bool:
@@ -322,9 +360,9 @@ def _pair_stacked(
         if mark.can_close:
             k = stack.topmost(mark.family)
             if k is not None and (not mark.can_open or k == len(stack.items) - 1):
-                opener = stack.items[k]
-                unbalanced.extend(stack.cut(k + 1))
-                stack.cut(k)
+                # The opener, and above it the marks it closes over, which are unbalanced.
+                opener, *above = stack.cut(k)
+                unbalanced.extend(above)
                 pairs.append((opener, mark))
                 continue
             if not mark.can_open:
@@ -559,6 +597,9 @@ def _wordy(words: str) -> bool:
 
 def _indent(text: str, start: int, end: int) -> int:
     """The smallest indentation (tabs count 4) of the paragraph's lines; -1 for a ">" quote."""
+    first = text[start]
+    if not first.isspace():  # (most paragraphs; \s is what str.isspace says it is)
+        return -1 if first == ">" else 0
     lead = _LEADING_SPACE.match(text, start, end)
     stop = lead.end() if lead else start
     if stop < end and text[stop] == ">":
@@ -574,12 +615,12 @@ def _indent(text: str, start: int, end: int) -> int:
 def _warnings(text: str, marks: list[_Mark]) -> list[str]:
     if not marks:
         return []
-    newline = "\n"
-    out = [
-        f"unbalanced quote mark {m.char} at offset {m.pos} "
-        f"(line {text.count(newline, 0, m.pos) + 1})"
-        for m in marks[:_MAX_WARNINGS]
-    ]
+    out = []
+    line, counted = 1, 0  # (the marks are in order: their lines are counted in one pass)
+    for m in marks[:_MAX_WARNINGS]:
+        line += text.count("\n", counted, m.pos)
+        counted = m.pos
+        out.append(f"unbalanced quote mark {m.char} at offset {m.pos} (line {line})")
     if len(marks) > _MAX_WARNINGS:
         out.append(f"... and {len(marks) - _MAX_WARNINGS} more unbalanced quote marks")
     return out

@@ -1,0 +1,583 @@
+"""The shortcuts that make checking quotations against the sources cheaper give the same
+results as the plain search they replace, kept here as the reference."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from rapidfuzz.distance import LCSseq, Levenshtein
+
+from stemmatic import classify as stage
+from stemmatic.align import align
+from stemmatic.align.diff import (
+    WordAlignment,
+    align_words,
+    differences,
+    opcode_alignment,
+    prefer_matches,
+)
+from stemmatic.align.units import Prepared, prepare
+from stemmatic.settings import Settings
+from stemmatic.types import Document, Kind, Passage, Quotation
+
+# ---------------------------------------------------------------------------------------
+# The reference: the quotation search as it was, every window of every candidate source
+# aligned.
+
+
+def _reference_check_quotation(
+    q: Prepared,
+    quotation: Quotation,
+    first: int,
+    stop: int,
+    near_sources: stage._Near,
+    sources: Sequence[Document],
+    settings: Settings,
+    lookup: stage._Lookup,
+) -> Passage | tuple[None, tuple[str, float, int, int] | None] | None:
+    words = stop - first
+    if words == 0:
+        return None
+    near = near_sources(quotation.start, quotation.end)
+    single = words < 2
+    hits = lookup.hits(first, stop, single=single)
+    ordered = sorted(
+        (s for s in sources if hits[s.id] or s.id in near),
+        key=lambda s: (s.id not in near, -hits[s.id], s.id),
+    )[: len(near) + stage.QUOTE_CANDIDATES]
+    best: tuple[float, Document, WordAlignment] | None = None
+    needed = words if words < stage.QUOTE_MIN_WORDS else 0
+    present: dict[str, int] | None = None
+    for source in ordered:
+        if best is not None or needed:
+            if present is None:
+                present = lookup.hits(first, stop, single=True)
+            if present[source.id] < needed or (
+                best is not None and present[source.id] <= best[2].equal
+            ):
+                continue
+        match = _reference_locate(
+            q, first, stop, lookup.prepared[source.id], lookup.table(source.id, single=single),
+            lookup.query_keys(first, stop),
+        )
+        if match is None:
+            continue
+        ratio = match.equal / words
+        if best is None or ratio > best[0]:
+            best = (ratio, source, match)
+        if ratio == 1.0 and source.id in near:
+            break
+    if best is None or best[0] < stage.QUOTE_FOUND or (
+        words < stage.QUOTE_MIN_WORDS and best[0] < 1.0
+    ):
+        if words < stage.QUOTE_MIN_WORDS:
+            return None
+        closest = None
+        if (
+            best is not None
+            and best[0] >= stage.CLOSEST_MIN
+            and stage._content_matched(q, best[2]) >= stage.CLOSEST_CONTENT_WORDS
+        ):
+            s = prepare(best[1].text, settings, best[1].excluded)
+            s0, s1 = stage._source_extent(best[2])
+            closest = (
+                best[1].id, round(best[0], 3), int(s.tokens.starts[s0]), int(s.tokens.ends[s1 - 1])
+            )
+        return None, closest
+    ratio, source, alignment = best
+    s = prepare(source.text, settings, source.excluded)
+    diffs = stage._editorial(q.tokens.text, differences(q.tokens, s.tokens, alignment))
+    s0, s1 = stage._source_extent(alignment)
+    return Passage(
+        query_start=quotation.start,
+        query_end=quotation.end,
+        source_id=source.id,
+        source_start=int(s.tokens.starts[s0]),
+        source_end=int(s.tokens.ends[s1 - 1]),
+        kind=Kind.QUOTATION,
+        score=round(ratio, 4),
+        differences=diffs,
+        fidelity=stage._fidelity(diffs),
+        method="quotation",
+    )
+
+
+def _reference_locate(
+    q: Prepared, first: int, stop: int, s: Prepared, table: stage._Table, q_keys: np.ndarray
+) -> WordAlignment | None:
+    if not len(s.tokens):
+        return None
+    diagonals = stage._diagonals(q_keys, table)
+    if not diagonals:
+        return None
+    best: WordAlignment | None = None
+    n_source = len(s.tokens)
+    aligned: dict[tuple[int, int], WordAlignment] = {}
+    coded = _ReferenceCoded(q.tokens.ids[first:stop]) if stop - first >= 100 else None
+
+    def aligned_with(s0: int, s1: int) -> WordAlignment:
+        found = aligned.get((s0, s1))
+        if found is None:
+            if coded is None:
+                found = prefer_matches(
+                    align_words(q.tokens, first, stop, s.tokens, s0, s1),
+                    q.tokens.ids, s.tokens.ids,
+                )
+            else:
+                found = coded.align(first, s.tokens.ids, s0, s1)
+            aligned[s0, s1] = found
+        return found
+
+    for diagonal in diagonals:
+        margin = max(3, (stop - first) // 2)
+        lo = max(0, int(diagonal) - margin)
+        hi = min(n_source, int(diagonal) + (stop - first) + margin)
+        window = aligned_with(lo, hi)
+        blocks = window.equal_blocks(2) or window.equal_blocks()
+        if not blocks:
+            continue
+        lead = blocks[0][0] - first
+        tail = stop - blocks[-1][1]
+        s0 = max(lo, blocks[0][2] - lead)
+        s1 = min(hi, blocks[-1][3] + tail)
+        tight = stage._without_source_edges(aligned_with(s0, s1))
+        if best is None or tight.equal > best.equal:
+            best = tight
+            if best.equal == stop - first:
+                break
+    return best
+
+
+class _ReferenceCoded:
+    def __init__(self, ids: np.ndarray) -> None:
+        self._distinct = np.unique(ids)
+        self._query = self._text(self._distinct.searchsorted(ids) + 1)
+        self._of: np.ndarray | None = None
+        self._span = (0, 0)
+        self._source = ""
+
+    def _text(self, codes: np.ndarray) -> str:
+        codes = codes.astype(np.uint32)
+        if len(self._distinct) >= 0xD7FF:
+            codes += (codes >= 0xD800) * np.uint32(0x800)
+        return codes.tobytes().decode("utf-32-le")
+
+    def align(self, first: int, source_ids: np.ndarray, s0: int, s1: int) -> WordAlignment:
+        lo, hi = self._span
+        if not (self._of is source_ids and lo <= s0 and s1 <= hi):
+            window = source_ids[s0:s1]
+            at = np.minimum(self._distinct.searchsorted(window), len(self._distinct) - 1)
+            self._source = self._text(np.where(self._distinct[at] == window, at + 1, 0))
+            self._of, self._span = source_ids, (s0, s1)
+            lo, hi = s0, s1
+        found = Levenshtein.opcodes(self._query, self._source[s0 - lo : s1 - lo])
+        return opcode_alignment(found, first, s0)
+
+
+# ---------------------------------------------------------------------------------------
+# Texts to check: sources of a small vocabulary (so that word pairs recur and windows
+# hold the quoted words in several ways), and queries quoting them exactly, with a word
+# changed, with words left out, at length, in a few words, or not at all.
+
+_STOP = "the of and a in".split()
+# (Stop words are frequent, as in prose: a quotation keeping them and a few of its
+# source's other words is near the floor of a closest passage.)
+_VOCABULARY = _STOP * 3 + ("dock city strike workers clock school gossip summer port food "
+                           "names arrival hall departure stories leaders chapel union never "
+                           "simply 1911 nine Liverpool").split()
+
+
+def _words(rng: random.Random, n: int, vocabulary: Sequence[str] = _VOCABULARY) -> list[str]:
+    return [rng.choice(vocabulary) for _ in range(n)]
+
+
+def _quoted(rng: random.Random, sources: list[Document]) -> str:
+    source = rng.choice(sources).text.split()
+    size = rng.choice([1, 3, 4, 6, 12, 25, 40, 120])
+    a = rng.randrange(max(1, len(source)))
+    quoted = source[a : a + size] or ["dock"]
+    roll = rng.random()
+    if roll < 0.25 and len(quoted) > 3:
+        quoted[rng.randrange(len(quoted))] = rng.choice(["never", "harbour", "1912"])
+    elif roll < 0.4 and len(quoted) > 6:
+        cut = rng.randrange(1, len(quoted) - 3)
+        quoted = [*quoted[:cut], "…", *quoted[cut + rng.randint(1, 3):]]
+    elif roll < 0.55:
+        quoted = _words(rng, size)
+    elif roll < 0.65:
+        # Mostly words of no source, with a few of theirs.
+        quoted = [w if rng.random() < 0.4 else rng.choice(_FOREIGN) for w in _words(rng, size)]
+    elif roll < 0.8:
+        # The source's stop words and a few of its other words (0 to 3), the rest
+        # replaced: near the floors of a closest passage.
+        content = [k for k, w in enumerate(quoted) if w not in _STOP]
+        kept = set(rng.sample(content, min(len(content), rng.randint(0, 3))))
+        quoted = [w if w in _STOP or k in kept else rng.choice(_FOREIGN)
+                  for k, w in enumerate(quoted)]
+    return " ".join(quoted)
+
+
+_FOREIGN = ["zeppelin", "quartz", "myrrh", "lute", "fjord"]
+
+
+def _corpus(seed: int) -> tuple[Document, list[Document]]:
+    rng = random.Random(seed)
+    sources = []
+    for k in range(rng.randint(1, 6)):
+        vocabulary = _VOCABULARY[: rng.randint(6, len(_VOCABULARY))]
+        sentences = [" ".join(_words(rng, rng.randint(4, 20), vocabulary)) + "."
+                     for _ in range(rng.randint(1, 40))]
+        sources.append(Document(id=f"s{k}", text=" ".join(sentences)))
+    parts = []
+    for _ in range(rng.randint(1, 14)):
+        lead = " ".join(_words(rng, rng.randint(2, 12)))
+        if rng.random() < 0.3:
+            # A copied stretch around the quotation, so that the aligner finds a passage
+            # there and its source is searched first.
+            copied = rng.choice(sources).text.split()
+            a = rng.randrange(max(1, len(copied)))
+            lead = " ".join(copied[a : a + 30])
+        parts.append(f"{lead} “{_quoted(rng, sources)}” {' '.join(_words(rng, 4))}.")
+    return Document(id="query", text="\n\n".join(parts)), sources
+
+
+def _classified(query: Document, sources: list[Document]) -> stage.Classified:
+    settings_ = Settings()
+    passages = sorted(
+        [p for s in sources for p in align(query, s, settings_)],
+        key=lambda p: (p.query_start, p.query_end, p.source_id, p.source_start),
+    )
+    return stage.classify(query, sources, passages, settings_)
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_quotation_search_matches_the_plain_search(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    query, sources = _corpus(seed)
+    quick = _classified(query, sources)
+    monkeypatch.setattr(stage, "_check_quotation", _reference_check_quotation)
+    assert _classified(query, sources) == quick
+
+
+def test_the_texts_checked_hold_every_kind_of_result() -> None:
+    """The corpus of the test above is not trivial: quotations are found exactly, with
+    changes, at length, and not at all (with and without a closest passage)."""
+    found: set[str] = set()
+    for seed in range(60):
+        result = _classified(*_corpus(seed))
+        for p in result.passages:
+            if p.kind is Kind.QUOTATION:
+                found.add(str(p.fidelity))
+                if p.query_end - p.query_start > 500:
+                    found.add("long")
+        for f in result.findings:
+            if f.type == stage.FindingType.QUOTE_NOT_FOUND:
+                found.add("closest" if f.source_id else "nowhere")
+    assert {"exact", "variant", "altered", "long", "closest", "nowhere"} <= found, found
+
+
+# ---------------------------------------------------------------------------------------
+# A quotation held in one way only by the words aligned with it is aligned as the
+# aligner would.
+
+
+def _reference_aligned(quoted: list[int], window: list[int], first: int, s0: int
+                       ) -> WordAlignment:
+    return prefer_matches(
+        opcode_alignment(Levenshtein.opcodes(quoted, window), first, s0),
+        np.array([0] * first + quoted), np.array([0] * s0 + window),
+    )
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(st.integers(0, 5), min_size=1, max_size=12),
+       st.lists(st.integers(0, 5), max_size=30), st.data())
+def test_embedding_is_the_alignment_when_there_is_one_way(
+    quoted: list[int], noise: list[int], data: st.DataObject
+) -> None:
+    # The quotation side by side or spread over the window among other words, or not
+    # all in it.
+    window = list(noise)
+    if data.draw(st.booleans()):
+        at = data.draw(st.integers(0, len(window)))
+        window[at:at] = quoted
+    else:
+        for word in quoted:
+            window.insert(data.draw(st.integers(0, len(window))), word)
+    if data.draw(st.booleans()):
+        window = window[: data.draw(st.integers(0, len(window)))]
+    first, s0 = data.draw(st.integers(0, 5)), data.draw(st.integers(0, 5))
+    found = stage._embedding(quoted, first, s0, window)
+    if found is not None:
+        assert _ways(quoted, window) == 1
+        assert found == _reference_aligned(quoted, window, first, s0)
+    elif _ways(quoted, window) == 1 and _side_by_side(quoted, window):
+        raise AssertionError("a quotation held word for word in one way only is missed")
+
+
+def _side_by_side(quoted: list[int], window: list[int]) -> bool:
+    return any(window[k : k + len(quoted)] == quoted for k in range(len(window)))
+
+
+def _ways(quoted: list[int], window: list[int]) -> int:
+    """How many ways ``window`` holds ``quoted`` in order (counted, up to 2)."""
+    ways = [1] + [0] * len(quoted)  # ways[k]: ways the first k words are held so far
+    for word in window:
+        for k in range(len(quoted), 0, -1):
+            if quoted[k - 1] == word:
+                ways[k] = min(2, ways[k] + ways[k - 1])
+    return ways[-1]
+
+
+def test_embedding_finds_a_quotation_held_word_for_word() -> None:
+    found = stage._embedding([3, 4, 5], 10, 100, [1, 3, 4, 5, 2])
+    assert found == WordAlignment(
+        (("insert", 10, 10, 100, 101), ("equal", 10, 13, 101, 104), ("insert", 13, 13, 104, 105)),
+        3,
+    )
+    assert stage._embedding([3, 4, 5], 0, 0, [3, 4, 5, 5]) is None  # two ways
+    assert stage._embedding([3, 4, 5], 0, 0, [3, 4, 2]) is None  # not all there
+
+
+# ---------------------------------------------------------------------------------------
+# The bounds the search prunes with.
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.floats(0.01, 1.0), st.integers(1, 2000))
+def test_least_is_the_fewest_words_reaching_a_share(share: float, words: int) -> None:
+    least = stage._least(share, words)
+    assert least / words >= share
+    assert least == 0 or (least - 1) / words < share
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_content_hits_count_the_words_each_source_has(seed: int) -> None:
+    query, sources = _corpus(seed + 100)
+    settings_ = Settings()
+    q = prepare(query.text, settings_)
+    rng = random.Random(seed)
+    n = len(q.tokens)
+    spans = [(a, min(n, a + rng.randint(1, 40))) for a in rng.sample(range(n), min(n, 25))]
+    batched = stage._Lookup(q, sources, settings_)
+    batched.count(spans)
+    one_by_one = stage._Lookup(q, sources, settings_)
+    for first, stop in spans:
+        expected = {}
+        for source in sources:
+            has = set(prepare(source.text, settings_).tokens.ids.tolist())
+            expected[source.id] = sum(
+                1 for k in range(first, stop)
+                if not q.tokens.stop[k] and int(q.tokens.ids[k]) in has
+            )
+        assert batched.content_hits(first, stop) == expected
+        assert one_by_one.content_hits(first, stop) == expected
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_windows_never_match_more_than_their_common_words(seed: int) -> None:
+    """What each window's alignment matches is at most its longest common subsequence
+    with the quotation, coded or not, and that is at most the bound of the source."""
+    query, sources = _corpus(seed + 200)
+    settings_ = Settings()
+    q = prepare(query.text, settings_)
+    lookup = stage._Lookup(q, sources, settings_)
+    rng = random.Random(seed)
+    n = len(q.tokens)
+    checked = 0
+    for _ in range(20):
+        first = rng.randrange(n)
+        stop = min(n, first + rng.choice([2, 8, 30, 150]))
+        quote = stage._Quote(q, first, stop, lookup)
+        for source in sources:
+            search = quote.search(source.id)
+            listed = lookup.listed(source.id)
+            bound = search.bound()
+            if quote.coded is not None and len(listed) <= stage._WHOLE_SOURCE * quote.words:
+                assert bound == LCSseq.similarity(quote.ids, listed)
+            else:
+                assert bound == quote.words
+            for lo, hi in search.windows:
+                common = search.common(lo, hi)
+                assert common <= bound
+                assert common == (
+                    _lcs(quote.ids, listed[lo:hi]) if stop - first < 100
+                    else LCSseq.similarity(quote.ids, listed[lo:hi])
+                )
+                reference = _reference_locate_window(q, first, stop, search.s, lo, hi)
+                assert reference.equal <= common
+                checked += 1
+    assert checked > 20
+
+
+def test_a_long_quotation_is_bounded_by_the_whole_source() -> None:
+    rng = random.Random(3)
+    source = Document(id="s", text=" ".join(_words(rng, 600)))
+    query = Document(id="q", text=" ".join(_words(rng, 200)))
+    settings_ = Settings()
+    q = prepare(query.text, settings_)
+    lookup = stage._Lookup(q, [source], settings_)
+    quote = stage._Quote(q, 10, 160, lookup)
+    bound = quote.search("s").bound()
+    assert bound == _lcs(quote.ids, lookup.listed("s")) < quote.words
+
+
+def _lcs(a: list[int], b: list[int]) -> int:
+    row = [0] * (len(b) + 1)
+    for x in a:
+        previous = 0
+        for j, y in enumerate(b):
+            previous, row[j + 1] = row[j + 1], (
+                previous + 1 if x == y else max(row[j + 1], row[j])
+            )
+    return row[-1]
+
+
+def _reference_locate_window(
+    q: Prepared, first: int, stop: int, s: Prepared, lo: int, hi: int
+) -> WordAlignment:
+    if stop - first >= 100:
+        return _ReferenceCoded(q.tokens.ids[first:stop]).align(first, s.tokens.ids, lo, hi)
+    return prefer_matches(
+        align_words(q.tokens, first, stop, s.tokens, lo, hi), q.tokens.ids, s.tokens.ids
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Passages outside quotations, their drift and shared errors.
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_alignments_shared_with_drift_give_its_word_changes(seed: int) -> None:
+    query, sources = _corpus(seed + 300)
+    settings_ = Settings()
+    q = prepare(query.text, settings_)
+    rng = random.Random(seed)
+    alignments = stage._Alignments(q)
+    for _ in range(30):
+        source = rng.choice(sources)
+        s = prepare(source.text, settings_)
+        if not len(s.tokens):
+            continue
+        q0 = rng.randrange(len(q.tokens))
+        q1 = min(len(q.tokens), q0 + rng.randint(1, 40))
+        s0 = rng.randrange(len(s.tokens))
+        s1 = min(len(s.tokens), s0 + rng.randint(1, 40))
+        plain = list(stage._word_changes(
+            q.tokens, s.tokens, align_words(q.tokens, q0, q1, s.tokens, s0, s1)
+        ))
+        if rng.random() < 0.5:
+            assert alignments.differences(s, source.id, q0, q1, s0, s1) == differences(
+                q.tokens, s.tokens, align_words(q.tokens, q0, q1, s.tokens, s0, s1)
+            )
+        assert list(alignments.word_changes(s, source.id, q0, q1, s0, s1)) == plain
+
+
+def _reference_shared_errors(
+    text: str, p: Passage, source: Document | None, label: str
+) -> list[stage.Finding]:
+    if source is None:
+        return []
+    q_words = set(stage._LOWER_WORD.findall(text, p.query_start, p.query_end))
+    s_words = set(stage._LOWER_WORD.findall(source.text, p.source_start, p.source_end))
+    shared = sorted(w for w in q_words & s_words if stage._oddity(w))
+    out = []
+    for word in shared:
+        found = stage.regex.search(
+            rf"(?<![\p{{L}}]){word}(?![\p{{L}}])", text, pos=p.query_start, endpos=p.query_end
+        )
+        at = found.start() if found else p.query_start
+        out.append(stage.replace(
+            stage._about(p, stage.FindingType.SHARED_ERROR,
+                         f"“{word}”, {stage._oddity(word)}, also appears in {label}",
+                         (("word", word),)),
+            start=at, end=at + len(word),
+        ))
+    return out
+
+
+_ODD = ["recieved", "occured", "teh", "zorbly", "the", "dock", "city", "harbour", "Recieved",
+        "qwertyx", "seperate"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_ODD), max_size=12), st.lists(st.sampled_from(_ODD), max_size=12))
+def test_shared_errors_are_those_of_both_sides(query: list[str], source: list[str]) -> None:
+    q_text, s_text = " ".join(query), " ".join(source)
+    p = Passage(query_start=0, query_end=len(q_text), source_id="s", source_start=0,
+                source_end=len(s_text), kind=Kind.COPY, score=1.0)
+    doc = Document(id="s", text=s_text)
+    assert stage._shared_errors(q_text, p, doc, "S") == _reference_shared_errors(
+        q_text, p, doc, "S"
+    )
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 60), st.integers(0, 60)), max_size=10),
+       st.integers(0, 50), st.integers(1, 30))
+def test_cutting_only_the_overlapping_spans_cuts_the_same(
+    spans: list[tuple[int, int]], start: int, length: int
+) -> None:
+    text = " ".join(["word"] * 20)
+    spans = sorted((a, b) for a, b in spans if a < b)
+    doc = Document(id="s", text=text)
+    settings_ = Settings(min_words=1)
+    q = prepare(text, settings_)
+    passage = Passage(query_start=start, query_end=min(len(text), start + length),
+                      source_id="s", source_start=0, source_end=len(text), kind=Kind.COPY,
+                      score=1.0)
+    overlapping = [spans[k] for k in sorted(
+        stage._Overlaps(spans)(passage.query_start, passage.query_end)
+    )]
+    cut = stage._cut(q, passage, overlapping, {"s": doc}, settings_, stage._Alignments(q))
+    everything = stage._cut(q, passage, spans, {"s": doc}, settings_, stage._Alignments(q))
+    assert cut == everything
+
+
+_PIECES = ["dock", "Dock", "city", "“city”", "colour", "color", "1911", "nine", "co-op",
+           "twenty five", "the", "-", "—", ",", "'s", "\n", "  "]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), min_size=1, max_size=40), st.data())
+def test_differences_of_long_runs_the_same_are_the_differences(
+    words: list[str], data: st.DataObject
+) -> None:
+    """Matched runs compared as whole texts give what ``differences`` gives word by word,
+    when the two sides are the same text, differ in a few places, or are tokenized
+    differently around them."""
+    source_words = list(words)
+    for _ in range(data.draw(st.integers(0, 3))):
+        source_words[data.draw(st.integers(0, len(words) - 1))] = data.draw(
+            st.sampled_from(_PIECES)
+        )
+    prefix = data.draw(st.sampled_from(["", "x ", "twenty ", "co-"]))
+    settings_ = Settings()
+    q = prepare(" ".join(words * 3), settings_).tokens
+    s = prepare(prefix + " ".join(source_words * 3), settings_).tokens
+    alignment = align_words(q, 0, len(q), s, 0, len(s))
+    assert stage._differences(q, s, alignment) == differences(q, s, alignment)
+
+
+def test_only_runs_that_differ_are_compared_word_by_word(monkeypatch: pytest.MonkeyPatch) -> None:
+    settings_ = Settings()
+    text = " ".join(_VOCABULARY[15:]) + " " + " ".join(_VOCABULARY[15:])
+    q = prepare(text, settings_).tokens
+    passed: list[WordAlignment] = []
+
+    def recorded(query: object, source: object, alignment: WordAlignment) -> tuple[()]:
+        passed.append(alignment)
+        return ()
+
+    monkeypatch.setattr(stage, "differences", recorded)
+    for source_text, compared in ((text, 0), (text.replace("dock", "Dock"), 1),
+                                  (text.replace(" ", "\n"), 1)):
+        s = prepare(source_text, settings_).tokens
+        stage._differences(q, s, align_words(q, 0, len(q), s, 0, len(s)))
+        assert len(passed[-1].opcodes) == compared, source_text
