@@ -1265,16 +1265,15 @@ def _cited_claims(
         if end <= start or (start, end) in done:
             continue
         done.add((start, end))
-        if taken(start, end) or any(
-            p.query_start < end and start < p.query_end for p in out
-        ):
+        # (Claims lie inside their sentences, which do not overlap: only passages found
+        # before can hold this one.)
+        if taken(start, end):
             continue
-        found = _claim(q, r.mark, (start, end), cut, prepare(source.text, settings,
-                                                              source.excluded))
+        s = prepare(source.text, settings, source.excluded)
+        found = _claim(q, r.mark, (start, end), cut, s)
         if found is None:
             continue
         q0, q1, s0, s1, share = found
-        s = prepare(source.text, settings, source.excluded)
         alignment = alignments.align(s, source.id, q0, q1, s0, s1)
         out.append(Passage(
             query_start=int(q.tokens.starts[q0]),

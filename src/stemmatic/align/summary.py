@@ -97,7 +97,7 @@ class Evidence:
     unexplained: int
     unexplained_best: float
     cosine: float
-    copied: int = 0
+    copied: int
 
     def is_summary(self) -> bool:
         return (
@@ -163,7 +163,7 @@ def evidence(
     vectors: SentenceVectors,
     q_found: np.ndarray,
     s_found: np.ndarray,
-    q_copied: np.ndarray | None = None,
+    q_copied: np.ndarray,
 ) -> list[Evidence]:
     """The evidence for every run of query sentences that reuse the source's words and
     could be a summary (long enough, short enough for the source, reusing enough).
@@ -208,7 +208,7 @@ def evidence(
             first, last, len(members), s_chars / q_chars, float(share[members].mean()),
             float(best.mean()), regions, float(spread), len(unexplained), unexplained_best,
             _cosine(summary, whole),
-            int(q_copied[members].sum()) if q_copied is not None else 0,
+            int(q_copied[members].sum()),
         ))
     return out
 
