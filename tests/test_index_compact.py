@@ -257,10 +257,15 @@ def _break_check(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(duck, "_totals", totals)
 
 
-def _fail_fsync(error: BaseException) -> Callable[[pytest.MonkeyPatch], None]:
+def _fail_fsync(
+    error: type[BaseException], *args: object
+) -> Callable[[pytest.MonkeyPatch], None]:
     def patch(monkeypatch: pytest.MonkeyPatch) -> None:
         def fsync(path: Path) -> None:
-            raise error
+            # A new exception each time: one made once, with the parameters, would keep
+            # its traceback, and with it compact's frame and DuckDB connection, alive
+            # until the interpreter exits (where DuckDB's binding reports them leaked).
+            raise error(*args)
 
         monkeypatch.setattr(duck, "_fsync", fsync)
 
@@ -272,9 +277,9 @@ def _fail_fsync(error: BaseException) -> Callable[[pytest.MonkeyPatch], None]:
     [
         (_break_insert, IndexStoreError, "no_such_table"),
         (_break_check, IndexStoreError, "the copy differs from it; it is unchanged"),
-        (_fail_fsync(OSError(28, "No space left on device")), IndexStoreError,
+        (_fail_fsync(OSError, 28, "No space left on device"), IndexStoreError,
          "(No space left on device); it is unchanged"),
-        (_fail_fsync(KeyboardInterrupt()), KeyboardInterrupt, ""),
+        (_fail_fsync(KeyboardInterrupt), KeyboardInterrupt, ""),
     ],
     ids=["insert", "check", "disk-full", "interrupt"],
 )
@@ -317,6 +322,24 @@ def test_a_link_stays_a_link(index: Path) -> None:
     assert link.is_symlink() and os.readlink(link) == index.name
     assert result.bytes_after == index.stat().st_size < before
     assert _listing(index.parent) == ["corpus.duckdb", "link.duckdb"]
+
+
+def test_an_index_with_hard_links_is_refused(index: Path, run_cli) -> None:
+    # Renaming the compacted file over the index would leave the other name at the old
+    # file, and the two names would drift apart.
+    other = index.parent / "other.duckdb"
+    os.link(index, other)
+    data = index.read_bytes()
+    with pytest.raises(IndexStoreError, match="has another name") as caught:
+        compact(index)
+    assert "compact a copy" in str(caught.value)
+    code, out, err = run_cli("index", "compact", other)
+    assert code == 2 and out == ""
+    assert err.startswith(f"stemmatic: error: index {other} has another name (hard links)")
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert index.read_bytes() == data and os.path.samefile(index, other)
+    other.unlink()
+    assert compact(index).bytes_after < len(data)
 
 
 def test_an_index_open_in_this_process_is_refused(index: Path) -> None:

@@ -464,7 +464,8 @@ def index_compact(index_path: Path, wait: float) -> None:
     file.  This writes a compact copy of INDEX next to it (it needs that much free disk
     space), checks it, and puts it in the place of INDEX in one step.  Meanwhile other
     commands wait for INDEX; they find it whole before and after.  If anything fails,
-    INDEX is left as it was.
+    INDEX is left as it was.  An INDEX with hard links (other names for the same file)
+    is refused, since they would go on naming the old file; a symbolic link is followed.
 
     \b
     Example:

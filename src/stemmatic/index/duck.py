@@ -842,7 +842,8 @@ def compact(
     Raises:
         IndexStoreError: no file, not a Stemmatic index, one this Stemmatic cannot read
             (another format version, another tokenizer), held by another process for
-            longer than ``wait`` or open in this process, or the copy failed (the index is
+            longer than ``wait`` or open in this process, known by other names too (hard
+            links, which would go on naming the old file), or the copy failed (the index is
             unchanged).
     """
     file = Path(path)
@@ -853,6 +854,16 @@ def compact(
             f"no index at {file}; create one with `stemmatic index add {file} FILES`", file
         )
     real = Path(os.path.realpath(file))
+    links = real.stat().st_nlink
+    if links > 1:
+        # The compacted file takes the index's name; another name for the same file
+        # would go on naming the old one, and later changes would reach one name only.
+        others = "another name" if links == 2 else f"{links - 1} other names"
+        raise _error(
+            f"index {file} has {others} (hard links); compacting would leave them at the "
+            "old file. Remove the other names first, or compact a copy (cp) instead",
+            file,
+        )
     # Not sharing a database with an index open in this process (_COMPACT_CONFIG): closing
     # this connection would not release the lock, and that index would go on using the old
     # file after the rename.
