@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 from collections import Counter
 
 import numpy as np
@@ -15,7 +16,7 @@ from stemmatic.align.diff import align_words, differences
 from stemmatic.align.units import prepare
 from stemmatic.pipeline import trace
 from stemmatic.settings import Settings
-from stemmatic.types import Attribution, DiffType, Document, Fidelity, Kind
+from stemmatic.types import Attribution, Difference, DiffType, Document, Fidelity, Kind
 
 SOURCE = Document(
     id="whitfield-2004.txt",
@@ -264,7 +265,55 @@ def test_a_cited_claim_too_short_for_the_aligner_is_checked_against_its_source()
     )
     assert _WHO.text[claim.source_start : claim.source_end].startswith("An estimated 1.3")
     (drift,) = [f for f in report.findings if f.type == "drift"]
-    assert "1.3 → 1.6" in drift.message
+    assert "1.3 million → 1.6 million" in drift.message
+
+
+def test_a_quotation_found_word_for_word_is_exact_beside_a_heading_with_its_words() -> None:
+    # The source repeats the quotation's first words in capitals just before it.  An
+    # alignment of the window around it matched them there and reported the words
+    # themselves as dropped: a misquote of an exact quotation.
+    source = Document(id="hughes", author="Ann Smith", date="2004", title="Satellites", text=(
+        "HUGHES ELECTRONICS CORPORATION\n"
+        "Hughes Electronics Corporation is a leading provider of digital television "
+        "entertainment, broadband satellite networks and services, and global video and "
+        "data broadcasting. It was founded long ago.\n"
+    ))
+    query = Document(id="essay", text=(
+        "The company described itself plainly. As Smith (2004) writes, “Hughes Electronics "
+        "Corporation is a leading provider of digital television entertainment, broadband "
+        "satellite networks and services”.\n"
+    ))
+    report = trace(query, sources=[source])
+    quoted = _one(report, Kind.QUOTATION)
+    assert quoted.fidelity is Fidelity.EXACT and quoted.differences == ()
+    assert source.text[quoted.source_start : quoted.source_end].startswith("Hughes Electronics")
+    assert quoted.attribution is Attribution.CITED
+    assert report.findings == ()
+
+
+@pytest.mark.parametrize(
+    ("query", "source", "says"),
+    [
+        ("cost $4 each", "cost $5 each", "$5 → $4"),
+        ("rose by 12% in", "rose by 15% in", "15% → 12%"),
+        ("some 7 Km of track", "some 9 km of track", "9 Km → 7 Km"),
+        ("about 2 billion people", "about 3 billion people", "3 billion → 2 billion"),
+        # Different units, or none, are not named: the words around say what they are.
+        ("ran 5 metres", "ran 6 miles", "6 → 5"),
+        ("in 1913 the strike", "in 1931 the strike", "1931 → 1913"),
+        ("cost €4 each", "cost $5 each", "5 → 4"),
+        ("12 percentage points", "15 percentage points", "15 → 12"),
+    ],
+)
+def test_a_changed_number_is_named_with_its_unit(query: str, source: str, says: str) -> None:
+    from stemmatic.classify import _unit
+
+    # The one number that differs, as the word alignment gives it.
+    q_num, s_num = (re.search(r"\d+(?:\.\d+)?", text) for text in (query, source))
+    assert q_num is not None and s_num is not None
+    d = Difference(q_num.group(), s_num.group(), DiffType.WORD, *q_num.span(), *s_num.span())
+    before, after = _unit(query, source, d)
+    assert f"{before}{d.source}{after} → {before}{d.query}{after}" == says
 
 
 def test_a_faithful_cited_claim_has_no_finding_and_an_unrelated_one_no_passage() -> None:
@@ -473,5 +522,6 @@ def test_skipping_sources_that_cannot_do_better_changes_nothing(
         return {k: 10**9 for k in found} if single and stop - first > 1 else found
 
     monkeypatch.setattr(stage._Lookup, "hits", everything)
+    monkeypatch.setattr(stage._Lookup, "most", lambda self, first, stop: 10**9)
     assert stage.classify(query, sources, [], Settings()) == quick
     assert Counter(p.kind for p in quick.passages)[Kind.QUOTATION] >= 3

@@ -10,15 +10,18 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import re
+from collections import Counter
 
 import numpy as np
 import regex
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from rapidfuzz import fuzz
 
 from stemmatic import citations, quotes
 from stemmatic.citations import find_citations
 from stemmatic.quotes import find_quotations, quotations_and_paragraphs
+from stemmatic.types import Document, Quotation
 
 _PIECES = [
     "Smith", "van Gogh", "de Beauvoir", "van der Rohe", "della Robbia", "Lévi-Strauss",
@@ -55,16 +58,30 @@ def _context(text: str) -> citations._Context:
 # Quotations
 
 
+# The context of a quote mark as patterns (quotes._marks reads the characters around it).
+_MARKS = re.escape("".join(quotes._FAMILY))
+_NOT_OPEN_BEFORE = "[^" + re.escape("".join(quotes._OPEN_BEFORE)) + _MARKS + r"\s]"
+_NOT_CLOSE_AFTER = "[^" + re.escape("".join(quotes._CLOSE_AFTER)) + _MARKS + r"\s]"
+_CLOSING = "[" + re.escape("".join(sorted(quotes.QUOTE_MARKS - quotes._OPEN_ONLY))) + "]"
+_OPENER = re.compile(f"[{_MARKS}](?<!{_NOT_OPEN_BEFORE}.)(?=\\S)", re.DOTALL)
+_CLOSER = re.compile(f"{_CLOSING}(?<=[^\\s(\\[{{<].)(?!{_NOT_CLOSE_AFTER})", re.DOTALL)
+_GSPACE = "[" + "".join(quotes._GUILLEMET_SPACES) + "]"
+_GUILLEMET_OPENER = re.compile(f"[«‹](?<!{_NOT_OPEN_BEFORE}.)(?={_GSPACE}\\S)", re.DOTALL)
+_GUILLEMET_CLOSER = re.compile(
+    f"{_GSPACE}[»›](?<=[^\\s(\\[{{<]..)(?!{_NOT_CLOSE_AFTER})", re.DOTALL
+)
+
+
 def _marks_scanned(
     text: str, para_starts: list[int]
 ) -> tuple[list[quotes._Mark], list[quotes._Mark]]:
     """The plain form of quotes._marks: the context patterns scan the whole text."""
-    openers = {m.start() for m in quotes._OPENER.finditer(text)}
+    openers = {m.start() for m in _OPENER.finditer(text)}
     if "«" in text or "‹" in text:
-        openers.update(m.start() for m in quotes._GUILLEMET_OPENER.finditer(text))
-    closers = {m.start() for m in quotes._CLOSER.finditer(text)}
+        openers.update(m.start() for m in _GUILLEMET_OPENER.finditer(text))
+    closers = {m.start() for m in _CLOSER.finditer(text)}
     if "»" in text or "›" in text:
-        closers.update(m.end() - 1 for m in quotes._GUILLEMET_CLOSER.finditer(text))
+        closers.update(m.end() - 1 for m in _GUILLEMET_CLOSER.finditer(text))
     apostrophes: set[int] = set()
     for m in quotes._N_ELISION.finditer(text):
         apostrophes.update((m.start(), m.end() - 1))
@@ -159,12 +176,12 @@ def _pair_stacked_plain(
     return pairs, unbalanced
 
 
-@settings(max_examples=300, deadline=None)
-@given(_TEXTS)
+@settings(max_examples=600, deadline=None)
+@given(_TEXTS | st.text(alphabet="\"'“”„‟‘’‚′″«»‹› \u00a0\u202f\u2009\t\n([<)a5.—", max_size=12))
 def test_marks_tried_at_the_quote_marks_are_the_scanned_ones(text: str) -> None:
     paras = quotes.paragraphs(text)
     starts = [s for s, _ in paras]
-    assert quotes._marks(text, starts) == _marks_scanned(text, starts)
+    assert quotes._marks(text, quotes._code_points(text), starts) == _marks_scanned(text, starts)
 
 
 @settings(max_examples=300, deadline=None)
@@ -172,9 +189,10 @@ def test_marks_tried_at_the_quote_marks_are_the_scanned_ones(text: str) -> None:
 def test_pairing_with_one_cut_is_pairing_with_two(text: str, max_chars: int) -> None:
     paras = quotes.paragraphs(text)
     content = [quotes._content_start(text, s) for s, _ in paras]
-    fast = quotes._pair_stacked(text, quotes._marks(text, [s for s, _ in paras])[0], content,
+    cp = quotes._code_points(text)
+    fast = quotes._pair_stacked(text, quotes._marks(text, cp, [s for s, _ in paras])[0], content,
                                 max_chars)
-    plain = _pair_stacked_plain(text, quotes._marks(text, [s for s, _ in paras])[0], content,
+    plain = _pair_stacked_plain(text, quotes._marks(text, cp, [s for s, _ in paras])[0], content,
                                 max_chars)
     assert fast == plain
 
@@ -182,10 +200,86 @@ def test_pairing_with_one_cut_is_pairing_with_two(text: str, max_chars: int) -> 
 @settings(max_examples=300, deadline=None)
 @given(_TEXTS | st.text(alphabet=" \t\n>ax", max_size=30))
 def test_paragraphs_from_the_lines_are_the_scanned_ones(text: str) -> None:
+    lengths = [len(line) for line in text.split("\n")]
+    unwrapped = sum(lengths) > 0 and 2 * sum(n for n in lengths if n > 150) >= sum(lengths)
+    newlines = quotes._newlines(quotes._code_points(text))
+    assert quotes._unwrapped(newlines, len(text)) == unwrapped
     assert quotes.paragraphs(text) == _paragraphs_scanned(text)
     assert quotations_and_paragraphs(text)[2] == _paragraphs_scanned(text)
     for start, end in _paragraphs_scanned(text):
         assert quotes._indent(text, start, end) == _indent_plain(text, start, end)
+
+
+def _blocks_plain(text: str, paras: list[tuple[int, int]], unwrapped: bool) -> list[Quotation]:
+    """quotes._blocks as it was: the usual indentation worked out for every text, and
+    every word of a block candidate found."""
+
+    def wordy(words: str) -> bool:
+        return len(quotes._WORD.findall(words)) >= 3 and any(c.islower() for c in words)
+
+    blocks: list[Quotation] = []
+    run: list[tuple[int, int]] = []
+    last_end = -2
+    for m in quotes._MD_QUOTE_RUN_LINE.finditer(text) if ">" in text else ():
+        if m.start() != last_end + 1:
+            if run and wordy(text[run[0][0] : run[-1][1]]):
+                blocks.append(Quotation(run[0][0], run[-1][1], "", "", block=True))
+            run.clear()
+        last_end = m.end()
+        body = quotes._MD_QUOTE_PREFIX.match(text, m.start(), m.end())
+        start, end = quotes._strip(text, body.end() if body else m.start(), m.end())
+        if start < end:
+            run.append((start, end))
+    if run and wordy(text[run[0][0] : run[-1][1]]):
+        blocks.append(Quotation(run[0][0], run[-1][1], "", "", block=True))
+    indents = [quotes._indent(text, start, end) for start, end in paras]
+    counts: Counter[int] = Counter()
+    for (start, end), indent in zip(paras, indents):
+        if indent >= 0 and (end - start > 80 or quotes._ends_like_body(text, start, end)):
+            counts[indent] += end - start if unwrapped else 1
+    if not counts:
+        counts.update(i for i in indents if i >= 0)
+    if not counts:
+        return blocks
+    top = max(counts.values())
+    usual = min(i for i, c in counts.items() if c == top)
+    for (start, end), indent in zip(paras, indents):
+        if indent < usual + 4 or quotes._LIST_ITEM.match(text, start, end):
+            continue
+        if indent > usual + quotes._CENTRED and "\n" not in text[start:end].strip():
+            continue
+        s, e = quotes._strip(text, start, end)
+        if wordy(text[s:e]):
+            blocks.append(Quotation(s, e, "", "", block=True))
+    blocks.sort(key=lambda q: q.start)
+    return blocks
+
+
+_BLOCK_TEXTS = st.lists(st.sampled_from([
+    "Body text of a paragraph, words and more words.", "    Indented words here now.",
+    "        Deeper indented words here.", "\tTabbed words in it.", "  - a list item here",
+    "    1. numbered item words", "> Quoted words in a block", "> > nested words here",
+    ">", "SHORT HEADING", "Heading", "", "\n", " " * 20 + "Centred words here", "x" * 90,
+    "    X Y Z", "    a b", "    ab cd", "> ab cd", "    ab cd ef", "é mots ici",
+]), max_size=10).map("\n".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_BLOCK_TEXTS)
+def test_blocks_found_with_shortcuts_are_the_plain_ones(text: str) -> None:
+    newlines = quotes._newlines(quotes._code_points(text))
+    unwrapped = quotes._unwrapped(newlines, len(text))
+    paras = quotes._paragraphs(text, unwrapped, newlines)
+    assert quotes._blocks(text, paras, unwrapped) == _blocks_plain(text, paras, unwrapped)
+
+
+def test_lines_longer_than_the_limit_count_as_unwrapped() -> None:
+    for text, unwrapped in (("x" * 150 + "\n" + "y" * 149, False),
+                            ("x" * 151 + "\n" + "y" * 151, True),
+                            ("x" * 151 + "\n" + "y" * 150, True), ("", False), ("\n\n", False)):
+        assert quotes._unwrapped(quotes._newlines(quotes._code_points(text)), len(text)) == (
+            unwrapped
+        )
 
 
 def test_long_lines_make_every_line_a_paragraph() -> None:
@@ -260,6 +354,65 @@ def test_lines_skipped_by_their_first_character_hold_no_match(text: str) -> None
 def test_sections_end_where_the_scan_ends_them(text: str) -> None:
     citations._all_sections.cache_clear()
     assert citations._all_sections(text) == _all_sections_scanned(text)
+
+
+def _first_break_plain(s: str) -> int:
+    """citations._first_break as it was: the word before each stop found by a regex."""
+    vancouver = citations._VANCOUVER.match(s) is not None
+    for m in citations._ENTRY_STOP.finditer(s):
+        word = regex.search(r"(\S+)$", s[: m.start()])
+        token = (word.group(1) if word else "").rstrip(".")
+        if citations._INITIAL.match(token) and not (vancouver and "." not in token):
+            continue
+        if token.casefold().strip(",(") in citations._ABBREVIATED_IN_ENTRIES:
+            continue
+        return m.start()
+    return len(s)
+
+
+_ENTRY_TEXTS = st.lists(st.sampled_from([
+    "Smith", "J.", "J.K.", "JA", "Lee K.", " ", "  ", "\t", "\n", "\x1c", "\u00a0", "ed.",
+    "eds.", "(ed.)", "Vol.", "p.", "?", "!", ". ", "“Title”", '"T"', "‘T’", "*T*", "_T_",
+    "(2004)", "2004", "n.d.", "é", ",", "Smith JA, Lee K. ", "Title. ", "x_y",
+]), max_size=12).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_ENTRY_TEXTS)
+def test_entry_breaks_read_from_the_spaces_are_the_regex_ones(raw: str) -> None:
+    entry = " ".join(raw.split())  # as _parse_entry reads an entry
+    assert citations._first_break(entry) == _first_break_plain(entry)
+    for m in citations._ENTRY_STOP.finditer(entry):
+        after = entry[m.end():].lstrip(" .,:;)")
+        assert citations._first_break(after) == _first_break_plain(after)
+    found = citations._title_in(raw)
+    plain = citations._QUOTED_TITLE.search(raw) or citations._ITALIC_TITLE.search(raw)
+    assert (found and (found.span(), found.groupdict())) == (plain and (plain.span(),
+                                                                          plain.groupdict()))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from([
+    "Smith", "J.", " ", ", ", "(ed.)", "(Eds)", "(TRANS.)", "(comp)", "et al.", "et  al",
+    "Etal", "; ", "&", " and ", "band", " with ", "withal", "van", "Jr.", "\u00a0", "é",
+]), max_size=10).map("".join))
+def test_author_segments_skip_only_the_patterns_that_cannot_match(segment: str) -> None:
+    # _surnames tries _RX10 only where "(" or "et" stands, and _RX11 only where ";",
+    # "&", "and" or "with" does.
+    if not ("(" in segment or "et" in segment):
+        assert citations._RX10.sub(" ", segment) == segment
+    if not (";" in segment or "&" in segment or "and" in segment or "with" in segment):
+        assert citations._RX11.split(segment) == [segment]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(["J", "K", "É", "ǅ", ".", "-", "a", "z", "\n", "A", "1", " "]),
+                max_size=12).map("".join))
+def test_initials_told_without_the_pattern_are_its_matches(token: str) -> None:
+    assert citations._initials(token) == (citations._INITIAL.match(token) is not None)
+    # The longest matches.
+    for longest in ("J.-K.-L.-", "J.-K.-L.-\n", "J.-K.-L.-M", "J.-K.-L.-\n\n"):
+        assert citations._initials(longest) == (citations._INITIAL.match(longest) is not None)
 
 
 def _entries_sliced(text: str, start: int, end: int) -> list[tuple[int, int]]:
@@ -405,6 +558,34 @@ def test_the_second_word_of_a_verb_finds_a_match_the_first_cannot(
     assert _spans(found) == _spans(_scan_anchored(citations._NAME_VERB, every, text))
 
 
+def _heads3_plain(cp: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """citations._heads3 as it was: 0 where the three letters are not lower-case ASCII."""
+    letters = [cp[at + k] - np.uint32(97) for k in range(3)]
+    lower = (letters[0] < 26) & (letters[1] < 26) & (letters[2] < 26)
+    head = (letters[0] + 1) | ((letters[1] + 1) << 5) | ((letters[2] + 1) << 10)
+    return np.where(lower, head, 0)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from([0, 32, 65, 90, 95, 96, 97, 98, 110, 115, 119, 122, 123, 126,
+                                 127, 128, 255, 0x2026, 0x10FFFF]), min_size=3, max_size=20))
+def test_heads_are_packed_as_they_were(codes: list[int]) -> None:
+    cp = np.array(codes, dtype=np.uint32)
+    at = np.arange(len(codes) - 2)
+    plain = _heads3_plain(cp, at)
+    fast = citations._heads3(cp, at)
+    assert (fast < 1 << 15).all()
+    assert (fast[plain > 0] == plain[plain > 0]).all()
+    assert (citations._VERB_HEADS[fast] == citations._VERB_HEADS[plain]).all()
+    # Elsewhere a letter's five bits hold no letter (1 to 26), so it packs no three letters.
+    other = fast[plain == 0]
+    no_letter = np.zeros(len(other), dtype=bool)
+    for shift in (0, 5, 10):
+        bits = (other >> shift) & 31
+        no_letter |= (bits == 0) | (bits > 26)
+    assert no_letter.all()
+
+
 @settings(max_examples=300, deadline=None)
 @given(_TEXTS)
 def test_name_starts_are_where_the_name_patterns_may_begin(text: str) -> None:
@@ -455,6 +636,105 @@ def test_contents_without_a_capital_or_title_mark_cite_no_work(inner: str) -> No
         citations._parse_work(doc, text, s, e, m.start(), m.end(), len(works)) is None
         for s, e in works
     )
+
+
+def _parse_work_plain(
+    doc: citations._Context, text: str, s: int, e: int, paren_start: int, paren_end: int,
+    n_works: int,
+) -> tuple[citations.CitationMark, bool] | None:
+    """citations._parse_work as it was: every pattern tried, the prefix and suffix
+    looked for in every work."""
+    ms, me = (paren_start, paren_end) if n_works == 1 else (s, e)
+    prefix = citations._PREFIX.match(text, s, e)
+    body_start = prefix.end() if prefix else s
+    suffix = (
+        citations._SUFFIX.search(text, body_start, e)
+        if text.find(",", body_start, e) >= 0 else None
+    )
+    body_end = suffix.start() if suffix else e
+    if body_start >= body_end:
+        return None
+    first = text[body_start]
+    for kind, pattern in citations._WORKS:
+        if first.isascii() and first not in citations._WORK_FIRST[kind]:
+            continue
+        m = pattern.fullmatch(text, body_start, body_end)
+        if m is None:
+            continue
+        groups = m.groupdict()
+        authors = citations._split_names(groups.get("authors"))
+        if groups.get("authors") is not None and not authors:
+            return None
+        title = citations._clean_title(groups.get("title"))
+        year = citations._norm_space(groups.get("year"))
+        pages = citations._norm_space(groups.get("pages"))
+        if kind == "ibid":
+            return citations.CitationMark(ms, me, text[ms:me], "parenthetical",
+                                          pages=pages), False
+        if title is not None and not title[:1].isupper() and not title[:1].isdigit():
+            return None
+        after_quote = doc.follows_quote(paren_start)
+        at_end = doc.ends_sentence(paren_end)
+        if (
+            kind == "page"
+            and not citations._PAGE_PREFIX_RE.match(pages or "")
+            and not (after_quote or citations._is_known(doc, authors)
+                     or (at_end and citations._rare(doc, authors)))
+        ):
+            return None
+        if kind == "title" and year is None and pages is None and not (
+            citations._title_case(title or "")
+            and (after_quote or (at_end and len((title or "").split()) > 1))
+        ):
+            return None
+        tentative = False
+        if kind == "year" and doc.weigh_doubts:
+            early = year is not None and year[:1].isdigit() and int(year[:4]) < 1800
+            tentative = early or any(doc.lower_word(a.split()[-1].casefold()) for a in authors)
+        if kind == "name":
+            verdict = citations._lone_name(doc, authors, after_quote, at_end, paren_start)
+            if n_works > 1 or verdict is None:
+                return None
+            tentative = verdict == "tentative"
+        mark = citations.CitationMark(ms, me, text[ms:me], "parenthetical", authors, year,
+                                      title, pages)
+        return mark, tentative
+    return None
+
+
+# A cited work: a prefix, names, a separator, a year, locator or title, and a suffix,
+# each perhaps missing or odd.
+_WORK = st.tuples(
+    st.sampled_from(["", "see ", "ſee ", "See also ", "cf. ", "e.g., ", "quoted in ",
+                     "as cited in ", "also ", "seen "]),
+    st.sampled_from(["", "Smith", "Lee", "van Berg", "WHO", "Ødegaard", "Smith and Lee",
+                     "Smith et al.", "the", "Brown, Lee & Kim", "ibid.", "Id."]),
+    st.sampled_from(["", " ", ", ", ": ", "\n"]),
+    st.sampled_from(["", "2004", "1999a", "n.d.", "n. d.", "in press", "forthcoming", "1750",
+                     "p. 12", "pp. 3-5", "ch. iv", "p.iv", "§ 2", "§iv", "12", "٣", "“Title”",
+                     "\"Title\"", "'T'", "‘T’", "«T»", "*Title*", "_T_", "2004, p. 3",
+                     "2004: 5", "“Title,” 4", "é"]),
+    st.sampled_from(["", ", emphasis added", ", trans. mine", ", my emphasis",
+                     ", Emphasis Added", ", ADAPTED", ", translation.", ",\u00a0modified",
+                     ", 12", ", X", " "]),
+).map("".join)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(_WORK, min_size=1, max_size=3).map("; ".join),
+       st.sampled_from(["", "“A quoted line,” ", "A plain claim "]),
+       st.sampled_from([".", " and more.", ""]))
+def test_works_parsed_with_shortcuts_are_the_plain_ones(
+    inner: str, before: str, after: str
+) -> None:
+    text = f"{before}({inner}){after}"
+    doc = _context(text)
+    for m in citations._PAREN.finditer(text):
+        works = citations._split_works(text, *m.span(1))
+        for s, e in works:
+            assert citations._parse_work(doc, text, s, e, m.start(), m.end(), len(works)) == (
+                _parse_work_plain(doc, text, s, e, m.start(), m.end(), len(works))
+            )
 
 
 def _expand_numbers_plain(spec: str) -> tuple[int, ...]:
@@ -514,6 +794,116 @@ def test_superscripts_are_seen_among_the_characters_beyond_ascii(text: str) -> N
     beyond = cp[doc.beyond_ascii()]
     assert bool(np.isin(beyond, [0xB2, 0xB3, 0xB9, *range(0x2070, 0x207A)]).any()) == expected
     assert doc.spaces().tolist() == [k for k, c in enumerate(text) if ord(c) <= 32]
+    assert doc.brackets == ("[" in text)
+    assert doc.md_footnotes == ("[^" in text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_TEXTS | st.text(alphabet="a. \t\n>", max_size=20))
+def test_paragraph_ends_found_by_position_are_the_set_of_them(text: str) -> None:
+    doc = _context(text)
+    ends = {citations._strip(text, s, e)[1] if text[e - 1].isspace() else e
+            for s, e in doc.paras}
+    for end in range(len(text) + 1):
+        assert doc._ends_paragraph(end) == (end in ends)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.integers(0, 99), st.integers(0, 99), st.text(max_size=5),
+    st.sampled_from(["parenthetical", "narrative", "numeric"]),
+    st.lists(st.sampled_from(["Smith", "Lee"]), max_size=2).map(tuple),
+    st.sampled_from([None, "2004"]), st.sampled_from([None, "T"]), st.sampled_from([None, "12"]),
+    st.lists(st.integers(1, 9), max_size=2).map(tuple),
+    st.tuples(st.integers(0, 99), st.integers(0, 99)),
+)
+def test_marks_built_from_their_slots_are_the_dataclass_ones(
+    start: int, end: int, text: str, style: str, authors: tuple[str, ...], year: str | None,
+    title: str | None, pages: str | None, numbers: tuple[int, ...], covers: tuple[int, int],
+) -> None:
+    values = (start, end, text, style, authors, year, title, pages, numbers, covers)
+    built = citations._mark(*values)
+    plain = citations.CitationMark(*values)
+    assert built == plain and hash(built) == hash(plain) and repr(built) == repr(plain)
+    assert citations._mark(start, end, text, style) == citations.CitationMark(
+        start, end, text, style
+    )
+    assert dataclasses.astuple(built) == values
+
+
+def _follows_quote_plain(doc: citations._Context, pos: int) -> bool:
+    """citations._Context.follows_quote as it was: the whole gap read first."""
+    k = bisect.bisect_right(doc.quote_ends, pos) - 1
+    if k < 0:
+        return False
+    gap = doc.text[doc.quote_ends[k] : pos]
+    if not all(c.isspace() or c in quotes.QUOTE_MARKS or c in ".,;:!?…" for c in gap):
+        return False
+    return len(gap) <= citations._QUOTE_GAP or doc.quotations[k].block
+
+
+@settings(max_examples=300, deadline=None)
+@given(_TEXTS | _BLOCK_TEXTS)
+def test_quotes_followed_are_the_ones_the_whole_gap_shows(text: str) -> None:
+    doc = _context(text)
+    for pos in range(len(text) + 1):
+        assert doc.follows_quote(pos) == _follows_quote_plain(doc, pos)
+
+
+def test_a_gap_of_the_longest_length_still_follows_a_quote() -> None:
+    # The gap holds the closing mark too.
+    for gap in (" ", ", ", " " * 6, " " * 7, " " * 8, " . . . ."):
+        text = f"She wrote “the words of it”{gap}(Smith 2004)."
+        doc = _context(text)
+        pos = text.index("(")
+        assert doc.follows_quote(pos) == _follows_quote_plain(doc, pos)
+        assert doc.follows_quote(pos) == (1 + len(gap) <= citations._QUOTE_GAP)
+
+
+def _covers_plain(doc: citations._Context, mark: citations.CitationMark) -> tuple[int, int]:
+    """citations._Context.covers as it was: the unit before the citation's always read."""
+    units = doc.units
+    if not doc.paras:
+        return mark.start, mark.end
+    u = units.last_starting_at(mark.start) or (0, 0)
+    lead = doc.text[units.span(u)[0] : mark.start]
+    before = units.previous(u)
+    if mark.style != "narrative" and before is not None and not any(c.isalnum() for c in lead):
+        u, before = before, units.previous(before)
+    start, end = units.span(u)
+    earliest = units.span(before)[0] if before is not None else start
+    if mark.style != "narrative":
+        k = bisect.bisect_right(doc.quote_ends, mark.start) - 1
+        if k >= 0 and doc.quote_ends[k] >= earliest:
+            start = min(start, doc._unit_at(doc.quotations[k].start)[0])
+    for quote in doc._quotes_from(start, end):
+        end = max(end, doc._unit_at(quote.end - 1)[1])
+    if doc.text[start:end].rstrip().endswith(":"):
+        nxt = bisect.bisect_left(doc.quote_starts, end)
+        if nxt < len(doc.quote_starts) and not doc.text[end : doc.quote_starts[nxt]].strip(
+            " \t\n\r>\"'“‘«"
+        ):
+            for quote in doc._quotes_from(doc.quote_starts[nxt], doc.quote_starts[nxt] + 1):
+                end = max(end, doc._unit_at(quote.end - 1)[1])
+    return start, max(end, mark.end)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_TEXTS, st.sampled_from(["sentence", "paragraph"]))
+def test_what_a_citation_covers_is_what_it_covered(text: str, scope: str) -> None:
+    quotations, _, paras = quotations_and_paragraphs(text)
+    doc = citations._Context(text, scope, quotations, paras)
+    marks = find_citations(text, scope=scope, quotations=quotations, paras=paras)
+    # And citations right after each quotation, and at the start of each paragraph.
+    spans = [(m.start, m.end) for m in marks] + [
+        (at, min(at + 2, len(text)))
+        for at in [q.end + 1 for q in quotations] + [s for s, _ in paras]
+        if at < len(text)
+    ]
+    for start, end in spans:
+        for style in ("parenthetical", "narrative"):
+            probe = citations.CitationMark(start, end, text[start:end], style)
+            assert doc.covers(probe) == _covers_plain(doc, probe)
 
 
 def test_marks_remade_are_replaced_marks() -> None:
@@ -546,3 +936,108 @@ def test_doubtful_marks_are_weighed_only_where_they_can_be_dropped(
     finally:
         citations._Context.__init__ = original  # type: ignore[method-assign]
     assert found == weighed
+
+
+# ---------------------------------------------------------------------------------------
+# Resolving by metadata
+
+
+def _title_similarity_plain(a: str, b: str) -> float:
+    """citations._title_similarity as it was: the words of each form counted each time."""
+
+    def keys(title: str) -> list[str]:
+        out: list[str] = []
+        for variant in (title, citations._SUBTITLE.split(title)[0]):
+            key = citations._ARTICLE.sub("", citations._fold(variant))
+            if key and key not in out:
+                out.append(key)
+        return out
+
+    best = 0.0
+    for x in keys(a):
+        for y in keys(b):
+            if x == y:
+                return 100.0
+            shorter = min(len(x.split()), len(y.split()))
+            score = fuzz.token_set_ratio(x, y) if shorter >= 2 else fuzz.ratio(x, y)
+            best = max(best, score)
+    return best
+
+
+def _score_plain(mark: citations.CitationMark, doc: Document) -> float:
+    """citations._score as it was: everything read from the mark for every source."""
+    stem_tokens = citations._stem_tokens(doc)
+    score = 0.0
+    if mark.authors:
+        wanted = [citations._fold(a).split()[-1] for a in mark.authors if citations._fold(a)]
+        wanted_full = {citations._fold(a) for a in mark.authors}
+        if doc.author:
+            have = citations._doc_surnames(doc.author)
+            have_full = citations._fold(doc.author)
+            if wanted and (wanted[0] in have or wanted_full & {have_full}):
+                score += 40
+            elif any(w in have for w in wanted):
+                score += 25
+            else:
+                score -= 25
+        elif wanted and wanted[0] in stem_tokens:
+            score += 30
+    year = citations._RX14.match(mark.year or "")
+    if year:
+        doc_year = citations._RX15.search(doc.date or "")
+        if doc_year:
+            score += 20 if doc_year.group() == year.group() else -20
+        elif year.group() in stem_tokens:
+            score += 15
+    if mark.title:
+        points = 0.0
+        if doc.title:
+            similarity = _title_similarity_plain(mark.title, doc.title)
+            points = 50 if similarity >= 90 else 30 if similarity >= 80 else (
+                -10 if similarity < 50 else 0)
+        stem = " ".join(t for t in stem_tokens if not t.isdigit())
+        if stem and _title_similarity_plain(mark.title, stem) >= 90:
+            points = max(points, 40)
+        score += points
+    return score
+
+
+_TITLES = st.sampled_from([
+    None, "", "Report 9", "The Report", "report 9", "Markets and Their Failures",
+    "Markets: A History", "markets", "Les Misérables", "A Tale - Of Two", "Smith 2004",
+    "the origin of species", "Origin", "2004",
+])
+_NAMES = st.sampled_from(["Smith", "Jane Smith", "Smith, Jane", "J. Smith and K. Lee", "Lee",
+                          "van Berg", "Ødegaard", "", "World Health Organization"])
+_SOURCES = st.lists(
+    st.builds(
+        Document,
+        id=st.sampled_from(["a", "smith-2004", "report_9", "lee 1999 markets", "the-origin"]),
+        text=st.just(""),
+        title=_TITLES,
+        author=st.one_of(st.none(), _NAMES),
+        date=st.sampled_from([None, "", "2004", "March 1999", "2004-05-01", "n.d."]),
+        path=st.sampled_from([None, "smith_2004.txt", "docs/markets.pdf", "2004.txt"]),
+    ),
+    max_size=5,
+)
+
+
+@settings(max_examples=600, deadline=None)
+@given(
+    st.lists(_NAMES, max_size=3).map(tuple),
+    st.sampled_from([None, "2004", "2004a", "1999", "n.d.", "in press"]),
+    _TITLES,
+    _SOURCES,
+)
+def test_scores_read_once_per_citation_are_the_plain_ones(
+    authors: tuple[str, ...], year: str | None, title: str | None, sources: list[Document]
+) -> None:
+    mark = citations.CitationMark(0, 1, "x", "parenthetical", authors, year, title)
+    cited = citations._Cited(mark)
+    for doc in sources:
+        assert citations._score(cited, doc) == _score_plain(mark, doc)
+        if title and doc.title:
+            assert citations._title_similarity(title, doc.title) == _title_similarity_plain(
+                title, doc.title
+            )

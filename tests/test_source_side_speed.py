@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
+from dataclasses import fields
 
 import numpy as np
 import pytest
@@ -22,8 +23,19 @@ from stemmatic.align.diff import (
     prefer_matches,
 )
 from stemmatic.align.units import Prepared, prepare
+from stemmatic.citations import CitationMark
 from stemmatic.settings import Settings
-from stemmatic.types import Document, Kind, Passage, Quotation
+from stemmatic.types import (
+    Attribution,
+    Citation,
+    Difference,
+    DiffType,
+    Document,
+    Fidelity,
+    Kind,
+    Passage,
+    Quotation,
+)
 
 # ---------------------------------------------------------------------------------------
 # The reference: the quotation search as it was, every window of every candidate source
@@ -265,6 +277,19 @@ def test_quotation_search_matches_the_plain_search(
     assert _classified(query, sources) == quick
 
 
+@pytest.mark.parametrize("seed", range(8))
+def test_quotations_coded_apart_match_the_plain_search(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Quotations too many to code together are coded in groups, each with its own
+    coding of the sources."""
+    query, sources = _corpus(seed)
+    monkeypatch.setattr(stage, "_CODES", 7)
+    quick = _classified(query, sources)
+    monkeypatch.setattr(stage, "_check_quotation", _reference_check_quotation)
+    assert _classified(query, sources) == quick
+
+
 def test_the_texts_checked_hold_every_kind_of_result() -> None:
     """The corpus of the test above is not trivial: quotations are found exactly, with
     changes, at length, and not at all (with and without a closest passage)."""
@@ -313,12 +338,17 @@ def test_embedding_is_the_alignment_when_there_is_one_way(
     if data.draw(st.booleans()):
         window = window[: data.draw(st.integers(0, len(window)))]
     first, s0 = data.draw(st.integers(0, 5)), data.draw(st.integers(0, 5))
-    found = stage._embedding(quoted, first, s0, window)
+    found = stage._embedding(_coded(quoted), first, s0, _coded(window))
     if found is not None:
         assert _ways(quoted, window) == 1
         assert found == _reference_aligned(quoted, window, first, s0)
     elif _ways(quoted, window) == 1 and _side_by_side(quoted, window):
         raise AssertionError("a quotation held word for word in one way only is missed")
+
+
+def _coded(words: list[int]) -> str:
+    """Words as ``_Coding`` gives them: one code point each, 0 for none quoted."""
+    return "".join(chr(word + 1) for word in words)
 
 
 def _side_by_side(quoted: list[int], window: list[int]) -> bool:
@@ -336,13 +366,13 @@ def _ways(quoted: list[int], window: list[int]) -> int:
 
 
 def test_embedding_finds_a_quotation_held_word_for_word() -> None:
-    found = stage._embedding([3, 4, 5], 10, 100, [1, 3, 4, 5, 2])
+    found = stage._embedding("\3\4\5", 10, 100, "\1\3\4\5\2")
     assert found == WordAlignment(
         (("insert", 10, 10, 100, 101), ("equal", 10, 13, 101, 104), ("insert", 13, 13, 104, 105)),
         3,
     )
-    assert stage._embedding([3, 4, 5], 0, 0, [3, 4, 5, 5]) is None  # two ways
-    assert stage._embedding([3, 4, 5], 0, 0, [3, 4, 2]) is None  # not all there
+    assert stage._embedding("\3\4\5", 0, 0, "\3\4\5\5") is None  # two ways
+    assert stage._embedding("\3\4\5", 0, 0, "\3\4\2") is None  # not all there
 
 
 # ---------------------------------------------------------------------------------------
@@ -380,10 +410,24 @@ def test_content_hits_count_the_words_each_source_has(seed: int) -> None:
         assert one_by_one.content_hits(first, stop) == expected
 
 
+def test_empty_ranges_have_no_hits() -> None:
+    settings_ = Settings()
+    q = prepare("the dock city strike of the port", settings_)
+    sources = [Document(id="a", text="the dock city"), Document(id="b", text="strike")]
+    lookup = stage._Lookup(q, sources, settings_)
+    lookup.count([(0, 0), (1, 4), (4, 4)])
+    assert lookup.hits(1, 4, single=True) == {"a": 2, "b": 1}
+    for first in (0, 2, 4):
+        for single in (True, False):
+            assert lookup.hits(first, first, single=single) == {"a": 0, "b": 0}
+        assert lookup.content_hits(first, first) == {"a": 0, "b": 0}
+        assert lookup.most(first, first) == 0
+
+
 @pytest.mark.parametrize("seed", range(6))
 def test_windows_never_match_more_than_their_common_words(seed: int) -> None:
     """What each window's alignment matches is at most its longest common subsequence
-    with the quotation, coded or not, and that is at most the bound of the source."""
+    with the quotation, and that is at most the bound of the source."""
     query, sources = _corpus(seed + 200)
     settings_ = Settings()
     q = prepare(query.text, settings_)
@@ -395,25 +439,57 @@ def test_windows_never_match_more_than_their_common_words(seed: int) -> None:
         first = rng.randrange(n)
         stop = min(n, first + rng.choice([2, 8, 30, 150]))
         quote = stage._Quote(q, first, stop, lookup)
+        quoted = q.tokens.ids[first:stop].tolist()
         for source in sources:
             search = quote.search(source.id)
-            listed = lookup.listed(source.id)
+            listed = lookup.prepared[source.id].tokens.ids.tolist()
             bound = search.bound()
-            if quote.coded is not None and len(listed) <= stage._WHOLE_SOURCE * quote.words:
-                assert bound == LCSseq.similarity(quote.ids, listed)
+            if len(listed) <= stage._WHOLE_SOURCE * quote.words:
+                assert bound == _lcs(quoted, listed)
             else:
                 assert bound == quote.words
             for lo, hi in search.windows:
                 common = search.common(lo, hi)
                 assert common <= bound
-                assert common == (
-                    _lcs(quote.ids, listed[lo:hi]) if stop - first < 100
-                    else LCSseq.similarity(quote.ids, listed[lo:hi])
-                )
+                assert common == _lcs(quoted, listed[lo:hi])
                 reference = _reference_locate_window(q, first, stop, search.s, lo, hi)
                 assert reference.equal <= common
                 checked += 1
     assert checked > 20
+
+
+@pytest.mark.parametrize(("seed", "codes"), [(seed, codes) for seed in range(4)
+                                            for codes in (3, 40, stage._CODES)])
+def test_coded_words_compare_as_their_ids(seed: int, codes: int) -> None:
+    """Longest common subsequences and edit scripts of coded words are those of the
+    words' ids, whether the spans were coded together, in groups, or one by one."""
+    query, sources = _corpus(seed + 400)
+    settings_ = Settings()
+    q = prepare(query.text, settings_)
+    rng = random.Random(seed)
+    n = len(q.tokens)
+    spans = [(a, min(n, a + rng.randint(1, 60))) for a in rng.sample(range(n), min(n, 12))]
+    old = stage._CODES
+    stage._CODES = codes
+    try:
+        lookup = stage._Lookup(q, sources, settings_)
+        lookup.count(spans[:8])
+        for first, stop in spans:  # the last ones were not counted: coded on their own
+            quoted, coding = lookup.coded(first, stop)
+            q_ids = q.tokens.ids[first:stop].tolist()
+            assert len(quoted) == stop - first
+            for source in sources:
+                s_ids = lookup.prepared[source.id].tokens.ids.tolist()
+                coded = coding.source(source.id)
+                assert len(coded) == len(s_ids)
+                lo = rng.randrange(len(s_ids) + 1)
+                hi = rng.randint(lo, len(s_ids))
+                assert LCSseq.similarity(quoted, coded[lo:hi]) == _lcs(q_ids, s_ids[lo:hi])
+                assert Levenshtein.opcodes(quoted, coded[lo:hi]).as_list() == (
+                    Levenshtein.opcodes(q_ids, s_ids[lo:hi]).as_list()
+                )
+    finally:
+        stage._CODES = old
 
 
 def test_a_long_quotation_is_bounded_by_the_whole_source() -> None:
@@ -425,7 +501,9 @@ def test_a_long_quotation_is_bounded_by_the_whole_source() -> None:
     lookup = stage._Lookup(q, [source], settings_)
     quote = stage._Quote(q, 10, 160, lookup)
     bound = quote.search("s").bound()
-    assert bound == _lcs(quote.ids, lookup.listed("s")) < quote.words
+    assert bound == _lcs(
+        q.tokens.ids[10:160].tolist(), lookup.prepared["s"].tokens.ids.tolist()
+    ) < quote.words
 
 
 def _lcs(a: list[int], b: list[int]) -> int:
@@ -540,6 +618,91 @@ def test_cutting_only_the_overlapping_spans_cuts_the_same(
     assert cut == everything
 
 
+def _reference_cut(
+    q: Prepared,
+    passage: Passage,
+    spans: Sequence[tuple[int, int]],
+    by_id: dict[str, Document],
+    settings: Settings,
+    alignments: stage._Alignments,
+) -> list[Passage]:
+    pieces = [(passage.query_start, passage.query_end)]
+    for a, b in spans:
+        nxt = []
+        for x, y in pieces:
+            if b <= x or a >= y:
+                nxt.append((x, y))
+                continue
+            if x < a:
+                nxt.append((x, a))
+            if b < y:
+                nxt.append((b, y))
+        pieces = nxt
+    source = by_id.get(passage.source_id)
+    if source is None:
+        return []
+    s = prepare(source.text, settings, source.excluded)
+    s_first, s_stop = stage._token_range(s, passage.source_start, passage.source_end)
+    out = []
+    whole = pieces == [(passage.query_start, passage.query_end)]
+    for x, y in pieces:
+        first, stop = stage._token_range(q, x, y)
+        needed = settings.min_words if whole else max(settings.min_words, stage.PIECE_WORDS)
+        if stop - first < needed or s_stop <= s_first:
+            continue
+        s0, s1 = s_first, s_stop
+        alignment = alignments.align(s, passage.source_id, first, stop, s0, s1)
+        if whole:
+            qs, qe = passage.query_start, passage.query_end
+            ss, se = passage.source_start, passage.source_end
+        else:
+            if stage._containment(q, first, stop, s, s_first, s_stop) < stage.PIECE_CONTAINMENT:
+                continue
+            tightened = stage._tightened(alignment, passage.kind, s0, s1)
+            if tightened is None:
+                continue
+            s0, s1 = tightened
+            alignment = alignments.align(s, passage.source_id, first, stop, s0, s1)
+            qs, qe = stage._span(q, alignment, query_side=True)
+            ss, se = stage._span(s, alignment, query_side=False)
+        run = stage._longest_run(alignment)
+        kind = Kind.COPY if run >= stage.COPY_RUN else Kind.PARAPHRASE
+        out.append(
+            stage.replace(
+                passage,
+                query_start=qs,
+                query_end=qe,
+                source_start=ss,
+                source_end=se,
+                kind=kind,
+                differences=alignments.differences(s, passage.source_id, first, stop, s0, s1),
+            )
+        )
+    return out
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 300), st.integers(0, 300)), max_size=4),
+       st.integers(0, 200), st.integers(1, 300), st.sampled_from([Kind.COPY, Kind.PARAPHRASE]),
+       st.sampled_from([None, *Attribution]), st.sampled_from(["ngram", "citation"]))
+def test_cutting_gives_the_pieces_replace_gives(
+    spans: list[tuple[int, int]], start: int, length: int, kind: Kind,
+    attribution: Attribution | None, method: str,
+) -> None:
+    """Passages kept whole, and cut into pieces, with all their fields."""
+    text = " ".join(["dock", "city", "strike", "workers", "the", "port"] * 10)
+    spans = sorted((a, b) for a, b in spans if a < b)
+    doc = Document(id="s", text=text[7:] + " nine")
+    settings_ = Settings(min_words=1)
+    q = prepare(text, settings_)
+    passage = Passage(query_start=start, query_end=min(len(text), start + length),
+                      source_id="s", source_start=0, source_end=len(doc.text), kind=kind,
+                      score=0.75, attribution=attribution, method=method)
+    assert stage._cut(q, passage, spans, {"s": doc}, settings_, stage._Alignments(q)) == (
+        _reference_cut(q, passage, spans, {"s": doc}, settings_, stage._Alignments(q))
+    )
+
+
 _PIECES = ["dock", "Dock", "city", "“city”", "colour", "color", "1911", "nine", "co-op",
            "twenty five", "the", "-", "—", ",", "'s", "\n", "  "]
 
@@ -558,9 +721,15 @@ def test_differences_of_long_runs_the_same_are_the_differences(
             st.sampled_from(_PIECES)
         )
     prefix = data.draw(st.sampled_from(["", "x ", "twenty ", "co-"]))
+    source_text = prefix + " ".join(source_words * 3)
+    # Wrapped at other places: some spaces of the source are line breaks.
+    wraps = data.draw(st.sets(st.integers(0, len(source_text) - 1), max_size=8))
+    source_text = "".join(
+        "\n" if k in wraps and c == " " else c for k, c in enumerate(source_text)
+    )
     settings_ = Settings()
     q = prepare(" ".join(words * 3), settings_).tokens
-    s = prepare(prefix + " ".join(source_words * 3), settings_).tokens
+    s = prepare(source_text, settings_).tokens
     alignment = align_words(q, 0, len(q), s, 0, len(s))
     assert stage._differences(q, s, alignment) == differences(q, s, alignment)
 
@@ -577,7 +746,218 @@ def test_only_runs_that_differ_are_compared_word_by_word(monkeypatch: pytest.Mon
 
     monkeypatch.setattr(stage, "differences", recorded)
     for source_text, compared in ((text, 0), (text.replace("dock", "Dock"), 1),
-                                  (text.replace(" ", "\n"), 1)):
+                                  (text.replace(" ", "\n"), 0), (text.replace(" ", "  "), 1)):
         s = prepare(source_text, settings_).tokens
         stage._differences(q, s, align_words(q, 0, len(q), s, 0, len(s)))
         assert len(passed[-1].opcodes) == compared, source_text
+
+
+# ---------------------------------------------------------------------------------------
+# Citations and attribution.
+
+
+def _reference_attribute(passage: Passage, covers: stage._Covering) -> Passage:
+    covering = covers(passage.query_start, passage.query_end)
+    if not covering:
+        return stage.replace(passage, attribution=Attribution.UNCITED)
+    if any(r.source_id == passage.source_id for r in covering):
+        return stage.replace(passage, attribution=Attribution.CITED)
+    return stage.replace(passage, attribution=Attribution.MISCITED)
+
+
+def _reference_by_evidence(
+    mark: CitationMark, passages: Sequence[Passage], by_id: dict[str, Document]
+) -> str | None:
+    a, b = mark.covers
+    found = {p.source_id for p in passages if p.query_start < b and a < p.query_end}
+    if len(found) != 1:
+        return None
+    source = by_id.get(next(iter(found)))
+    if source is None or source.author or source.title:
+        return None
+    return source.id
+
+
+_SPAN = st.tuples(st.integers(0, 40), st.integers(0, 40)).map(lambda span: tuple(sorted(span)))
+_PASSAGE = st.builds(
+    lambda span, source, kind, fidelity, method: Passage(
+        query_start=span[0], query_end=span[1], source_id=source, source_start=3,
+        source_end=9, kind=kind, score=0.5, fidelity=fidelity, method=method,
+        differences=(Difference("a", "b", DiffType.WORD, 1, 2, 3, 4),),
+    ),
+    _SPAN, st.sampled_from(["s1", "s2", "s3"]), st.sampled_from(list(Kind)),
+    st.sampled_from([None, *Fidelity]), st.sampled_from(["ngram", "quotation"]),
+)
+_RESOLVED = st.builds(
+    lambda span, source, style: stage._Resolved(
+        CitationMark(start=span[0], end=span[0] + 1, text="(X)", style=style, covers=span),
+        source, None,
+    ),
+    _SPAN, st.sampled_from([None, "s1", "s2"]), st.sampled_from(["parenthetical", "reference"]),
+)
+
+
+def test_passages_and_citations_are_built_with_all_their_fields() -> None:
+    # ``_attribute`` and ``classify`` list the fields of a passage and of a citation in
+    # their order: one added must be added there too.
+    assert [f.name for f in fields(Passage)] == [
+        "query_start", "query_end", "source_id", "source_start", "source_end", "kind",
+        "score", "differences", "fidelity", "attribution", "method",
+    ]
+    assert [f.name for f in fields(Citation)] == [
+        "start", "end", "text", "source_id", "status", "style", "method",
+    ]
+
+
+@settings(max_examples=300, deadline=None)
+@given(_PASSAGE, st.lists(_RESOLVED, max_size=6))
+def test_attributing_gives_the_passage_replace_gives(
+    passage: Passage, resolved: list[stage._Resolved]
+) -> None:
+    covers = stage._Covering(resolved)
+    assert stage._attribute(passage, covers) == _reference_attribute(passage, covers)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_PASSAGE, max_size=8), _SPAN, st.booleans())
+def test_evidence_finds_the_one_source_of_the_passages_cited(
+    passages: list[Passage], covers: list[int], titled: bool
+) -> None:
+    by_id = {
+        "s1": Document(id="s1", text="x"),
+        "s2": Document(id="s2", text="x", title="A Title" if titled else None),
+    }
+    mark = CitationMark(start=0, end=1, text="(X)", style="parenthetical", covers=tuple(covers))
+    assert stage._by_evidence(mark, stage._Near(passages), by_id) == _reference_by_evidence(
+        mark, passages, by_id
+    )
+
+
+def _reference_claim(
+    q: Prepared, mark: CitationMark, span: tuple[int, int], cut: stage._Within, s: Prepared
+) -> tuple[int, int, int, int, float] | None:
+    first, stop = stage._token_range(q, *span)
+    keep = [
+        k for k in range(first, stop)
+        if not (mark.start <= q.tokens.starts[k] < mark.end)
+        and not cut(int(q.tokens.starts[k]), int(q.tokens.ends[k]))
+    ]
+    content = {int(q.tokens.ids[k]) for k in keep if q.content[k]}
+    if len(content) < stage.CLAIM_SHARED or not s.n_sentences:
+        return None
+    words = np.array(sorted(content), dtype=np.uint64)
+    ids = s.tokens.ids
+    at = np.minimum(words.searchsorted(ids), len(words) - 1)
+    hits = np.flatnonzero((words[at] == ids) & s.content)
+    if not len(hits):
+        return None
+    keys = np.unique(s.tok_sent[hits].astype(np.int64) * len(words) + at[hits])
+    sentence, word = keys // len(words), keys % len(words)
+    per_sentence = np.bincount(sentence, minlength=s.n_sentences)
+    s_first = s_last = int(per_sentence.argmax())
+    best = int(per_sentence[s_first])
+    for k in np.flatnonzero(per_sentence[:-1] + per_sentence[1:] > best).tolist():
+        shared = len(np.unique(word[(sentence == k) | (sentence == k + 1)]))
+        if shared > best:
+            best, s_first, s_last = shared, k, k + 1
+    share = best / len(content)
+    if best < stage.CLAIM_SHARED or share < stage.CLAIM_SHARE:
+        return None
+    q0, q1 = keep[0], keep[-1] + 1
+    return (q0, q1, int(s.sent_first[s_first]), int(s.sent_stop[s_last]), share)
+
+
+def test_claims_are_those_of_the_plain_search() -> None:
+    """A cited sentence's claim, with the citation and quoted words left out, matched
+    with the sentences of each source."""
+    settings_ = Settings()
+    found = 0
+    for seed in range(12):
+        query, sources = _corpus(seed + 500)
+        q = prepare(query.text, settings_)
+        rng = random.Random(seed)
+        for _ in range(25):
+            sentence = rng.randrange(q.n_sentences)
+            span = (int(q.sent_start[sentence]), int(q.sent_end[sentence]))
+            at = rng.randint(*span)
+            mark = CitationMark(start=at, end=at + rng.randint(0, 12), text="(X)",
+                                style="numeric")
+            cut = stage._Within([
+                (a, a + rng.randint(1, 40)) for a in rng.sample(range(len(query.text)), 3)
+            ])
+            for source in sources:
+                s = prepare(source.text, settings_)
+                claim = stage._claim(q, mark, span, cut, s)
+                assert claim == _reference_claim(q, mark, span, cut, s)
+                found += claim is not None
+    assert found >= 10, found
+
+
+def _reference_anchored_numbers(p: Prepared, first: int, stop: int) -> list[tuple[str, str]]:
+    forms, keys = p.tokens.forms, p.tokens.keys
+    out = []
+    anchor = None
+    for k in range(first, stop):
+        if forms[k][:1].isdigit():
+            if anchor is not None:
+                out.append((anchor, forms[k]))
+        elif p.content[k]:
+            anchor = keys[k]
+    return out
+
+
+def _reference_edge_numbers(
+    q: Prepared, s: Prepared, passage: tuple[tuple[int, int], tuple[int, int]],
+    q_span: tuple[int, int], s_span: tuple[int, int],
+) -> list[str]:
+    q0, q1 = q_span
+    s0, s1 = s_span
+    (pq0, pq1), (ps0, ps1) = passage
+    regions = []
+    if q0 < pq0 and s0 == ps0 and s0 > 0:
+        regions.append(((q0, pq0), (stage._previous_sentence(s, s0), s0)))
+    if q1 > pq1 and s1 == ps1 and s1 < len(s.tokens):
+        regions.append(((pq1, q1), (s1, stage._next_sentence(s, s1))))
+    changed = []
+    for (a0, a1), (b0, b1) in regions:
+        source_numbers = _reference_anchored_numbers(s, b0, b1)
+        source_forms = {form for _, form in source_numbers}
+        before = dict(source_numbers)
+        for anchor, form in _reference_anchored_numbers(q, a0, a1):
+            if anchor in before and before[anchor] != form and form not in source_forms:
+                changed.append(f"{before[anchor]} → {form}")
+    return changed
+
+
+_NUMBERED = ["drought", "of", "the", "wells", "1879", "1897", "ran", "dry", "nine", "ten",
+             "city", "12", "docks", ".", "In"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_NUMBERED), min_size=1, max_size=40),
+       st.lists(st.sampled_from(_NUMBERED), min_size=1, max_size=40), st.data())
+def test_numbers_at_the_edges_are_those_of_the_plain_search(
+    query: list[str], source: list[str], data: st.DataObject
+) -> None:
+    settings_ = Settings()
+    q, s = prepare(" ".join(query), settings_), prepare(" ".join(source), settings_)
+    n_q, n_s = len(q.tokens), len(s.tokens)
+    if not n_q or not n_s:
+        return
+    pq0 = data.draw(st.integers(0, n_q - 1))
+    pq1 = data.draw(st.integers(pq0 + 1, n_q))
+    # The source side of the passage is whole sentences (where the writer joined them,
+    # the numbers beside it are looked at).
+    k0 = data.draw(st.integers(0, s.n_sentences - 1))
+    k1 = data.draw(st.integers(k0, s.n_sentences - 1))
+    ps0, ps1 = int(s.sent_first[k0]), int(s.sent_stop[k1])
+    if ps1 <= ps0:
+        return
+    q_span = stage._sentence_tokens(q, pq0, pq1)
+    s_span = stage._sentence_tokens(s, ps0, ps1)
+    for p, a, b in ((q, pq0, pq1), (s, ps0, ps1)):
+        assert stage._anchored_numbers(p, a, b) == _reference_anchored_numbers(p, a, b)
+    passage = ((pq0, pq1), (ps0, ps1))
+    assert stage._edge_numbers(q, s, passage, q_span, s_span) == _reference_edge_numbers(
+        q, s, passage, q_span, s_span
+    )

@@ -28,7 +28,7 @@ import importlib.util
 import math
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import lru_cache
 from pathlib import PurePath
 from typing import Any
@@ -175,6 +175,44 @@ class CitationMark:
     covers: tuple[int, int] = (0, 0)
 
 
+def _mark(
+    start: int,
+    end: int,
+    text: str,
+    style: str,
+    authors: tuple[str, ...] = (),
+    year: str | None = None,
+    title: str | None = None,
+    pages: str | None = None,
+    numbers: tuple[int, ...] = (),
+    covers: tuple[int, int] = (0, 0),
+) -> CitationMark:
+    """``CitationMark(start, end, ...)``, built by setting its slots directly.
+
+    The ``__init__`` of a frozen dataclass sets each field through
+    ``object.__setattr__``, which takes about twice as long, and a long text has
+    hundreds of marks, most of them built twice (found, then given what they cover).
+    """
+    (set_start, set_end, set_text, set_style, set_authors, set_year, set_title, set_pages,
+     set_numbers, set_covers) = _MARK_SLOTS
+    mark = object.__new__(CitationMark)
+    set_start(mark, start)
+    set_end(mark, end)
+    set_text(mark, text)
+    set_style(mark, style)
+    set_authors(mark, authors)
+    set_year(mark, year)
+    set_title(mark, title)
+    set_pages(mark, pages)
+    set_numbers(mark, numbers)
+    set_covers(mark, covers)
+    return mark
+
+
+# The setters of the fields' slots, in order.
+_MARK_SLOTS = tuple(getattr(CitationMark, f.name).__set__ for f in fields(CitationMark))
+
+
 class _Lazy:
     """A pattern compiled on first use.
 
@@ -209,7 +247,6 @@ _RX5 = _lazy(r"\s*[,;]\s*")
 _RX6 = _lazy(r"\s*[-–]\s*")
 _RX7 = _lazy(r"(?i)\s*(?:ibid|id)\b\.?")
 _RX8 = _lazy(r"\n[ \t]*\n")
-_RX9 = _lazy(r"(\S+)$")
 _RX10 = _lazy(r"\((?i:eds?|trans|comp)\.?\)|\bet\s+al\.?")
 _RX11 = _lazy(r"\s*(?:;|&|\band\b|\bwith\b)\s*")
 _RX12 = _lazy(r"\s+et\s+al\.?$")
@@ -271,6 +308,8 @@ _SUFFIX = _lazy(
     r"modified|adapted))$"
 )
 _SEP = r"\s*[,:]?\s*"
+# The ASCII letters the words of _PREFIX begin with (in either case).
+_PREFIX_FIRST = frozenset("sceiqafSCEIQAF")
 
 # One cited work inside parentheses, tried in this order.
 _WORKS = [
@@ -300,7 +339,18 @@ _WORK_FIRST = {
     "ibid": frozenset("iI"),
     "name": _NAME_FIRST,
 }
-_PAREN = _lazy(r"\(([^()]{1,300})\)")
+# What a work of a kind holds somewhere, found much faster than the work's pattern
+# fails: a year begins with "1" or "2", or reads "n.", "in press" or "forthcoming"; a
+# title opens with a quote mark, "*" or "_"; a locator holds a digit (\d of the regex
+# module is any decimal digit, which may lie beyond ASCII, as "§" does) or a roman
+# numeral after the "." or white space of its prefix.
+_WORK_NEEDS = {
+    "year": re.compile(r"[12]|n\.|press|forthcoming"),
+    "titled": re.compile("[\"'“‘«*_]"),
+    "page": re.compile(r"[0-9\x80-\U0010ffff]|[.\s][ivxlcdm]"),
+}
+# (The standard re module scans for this one faster than the regex module does.)
+_PAREN = re.compile(r"\(([^()]{1,300})\)")
 # What every work cited in parentheses holds: a capital (of its authors' names), a mark
 # that sets off a title ("'*_, or one beyond ASCII), or the "ib" or "id" of "ibid." or
 # "id." at the start of a word.  A character beyond ASCII may be a capital or a mark;
@@ -577,7 +627,7 @@ def _remade(
 ) -> CitationMark:
     """``replace(m, authors=authors, year=year, title=title, covers=covers)``, built
     directly (``replace`` is slow, and a long text has hundreds of marks)."""
-    return CitationMark(
+    return _mark(
         m.start, m.end, m.text, m.style, authors, year, title, m.pages, m.numbers, covers
     )
 
@@ -642,11 +692,10 @@ def reference_list(text: str) -> list[CitationMark]:
     for start, end in _sections(text, "references"):
         for s, e in _entries(text, start, end):
             entry = text[s:e]
-            if not (_YEAR_BARE.search(entry) or _QUOTED_TITLE.search(entry)
-                    or _ITALIC_TITLE.search(entry)):
+            if not (_YEAR_BARE.search(entry) or _title_in(entry)):
                 continue
             authors, year, title, _ = _parse_entry(entry)
-            out.append(CitationMark(s, e, text[s:e], REFERENCE, authors, year, title,
+            out.append(_mark(s, e, text[s:e], REFERENCE, authors, year, title,
                                     covers=(s, e)))
     return out
 
@@ -688,7 +737,8 @@ def resolve(mark: CitationMark, sources: Sequence[Document]) -> tuple[str | None
     """
     if not (mark.authors or mark.title):
         return None, None
-    scored = sorted(((_score(mark, doc), k) for k, doc in enumerate(sources)), reverse=True)
+    cited = _Cited(mark)
+    scored = sorted(((_score(cited, doc), k) for k, doc in enumerate(sources)), reverse=True)
     if not scored or scored[0][0] < _ACCEPT:
         return None, None
     if len(scored) > 1 and scored[1][0] > scored[0][0] - _MARGIN:
@@ -713,17 +763,20 @@ class _Context:
         self.text = text
         self.scope = scope
         self.paras = paragraphs(text) if paras is None else paras
-        # (A paragraph holds text, so only white space at its end is stripped.)
-        self.para_ends = {
-            _strip(text, s, e)[1] if text[e - 1].isspace() else e for s, e in self.paras
-        }
         self.units = _Units(text, self.paras, scope, self.code_points)
         self.quotations = sorted(quotations, key=lambda q: (q.end, q.start))
         self.quote_ends = [q.end for q in self.quotations]
         self.by_start = sorted(quotations, key=lambda q: q.start)
         self.quote_starts = [q.start for q in self.by_start]
+        cp = self._code_points = _code_points(text)
+        # Where the text holds no "[^" (most texts), it holds no Markdown footnote; the
+        # pair is looked for after the "[" alone (a search for two characters is slow).
+        brackets = np.flatnonzero(cp == 91)
+        self.brackets = len(brackets) > 0
+        brackets = brackets[brackets < len(cp) - 1]
+        self.md_footnotes = bool((cp[brackets + 1] == 94).any())
         note_regions = _note_regions(text, self.paras)
-        definitions = _definitions(text)
+        definitions = _definitions(text) if self.md_footnotes else []
         self.regions = _merge(
             note_regions
             + _sections(text, "references")
@@ -742,7 +795,6 @@ class _Context:
         self.weigh_doubts = not (self.references or self.notes)
         self._lower: dict[str, bool] = {}
         self._capitalized: dict[str, bool] = {}
-        self._code_points: np.ndarray | None = None
         self._spaces: np.ndarray | None = None
         self._beyond: np.ndarray | None = None
 
@@ -763,8 +815,6 @@ class _Context:
         return self._beyond
 
     def code_points(self) -> np.ndarray:
-        if self._code_points is None:
-            self._code_points = _code_points(self.text)
         return self._code_points
 
     def lower_word(self, word: str) -> bool:
@@ -800,16 +850,27 @@ class _Context:
         k = bisect.bisect_right(self.quote_ends, pos) - 1
         if k < 0:
             return False
-        gap = self.text[self.quote_ends[k] : pos]
-        if not all(c.isspace() or c in QUOTE_MARKS or c in ".,;:!?…" for c in gap):
+        # A block quotation may be followed by its citation on a line of its own.  (The
+        # gap is read only where its length allows: it may run far back.)
+        if pos - self.quote_ends[k] > _QUOTE_GAP and not self.quotations[k].block:
             return False
-        # A block quotation may be followed by its citation on a line of its own.
-        return len(gap) <= _QUOTE_GAP or self.quotations[k].block
+        gap = self.text[self.quote_ends[k] : pos]
+        return all(c.isspace() or c in QUOTE_MARKS or c in ".,;:!?…" for c in gap)
 
     def ends_sentence(self, end: int) -> bool:
         """Whether only sentence-final punctuation or the end of a paragraph follows ``end``."""
         rest = self.text[end : end + 2].lstrip(" \t")
-        return not rest or rest[0] in ".!?" or end in self.para_ends
+        return not rest or rest[0] in ".!?" or self._ends_paragraph(end)
+
+    def _ends_paragraph(self, end: int) -> bool:
+        """Whether the text of a paragraph (without the white space at its end) ends at
+        ``end``; that paragraph holds ``end - 1``."""
+        k = bisect.bisect_right(self.units.para_starts, end - 1) - 1
+        if k < 0 or end > self.paras[k][1]:
+            return False
+        start, stop = self.paras[k]
+        # (A paragraph holds text, so only white space at its end is stripped.)
+        return (_strip(self.text, start, stop)[1] if self.text[stop - 1].isspace() else stop) == end
 
     def sentence_initial(self, pos: int) -> bool:
         j = pos - 1
@@ -830,18 +891,24 @@ class _Context:
         if not self.paras:
             return mark.start, mark.end
         u = units.last_starting_at(mark.start) or (0, 0)
-        lead = self.text[units.span(u)[0] : mark.start]
+        narrative = mark.style == NARRATIVE
         # "... end of the quotation.” (Smith 2004)": a citation opening its sentence
         # belongs to the one before.
-        before = units.previous(u)
-        if mark.style != NARRATIVE and before is not None and not any(c.isalnum() for c in lead):
-            u, before = before, units.previous(before)
+        if not narrative and not any(
+            c.isalnum() for c in self.text[units.span(u)[0] : mark.start]
+        ):
+            u = units.previous(u) or u
         start, end = units.span(u)
-        earliest = units.span(before)[0] if before is not None else start
-        if mark.style != NARRATIVE:
-            # The quotation that ends last before the citation (the outer one, if nested).
+        if not narrative:
+            # The quotation that ends last before the citation (the outer one, if nested),
+            # if it ends in this unit or the one before.  (The one before is looked at
+            # only where needed: it may stand in a paragraph not split yet.)
             k = bisect.bisect_right(self.quote_ends, mark.start) - 1
-            if k >= 0 and self.quote_ends[k] >= earliest:
+            if k >= 0 and (
+                self.quote_ends[k] >= start
+                or ((before := units.previous(u)) is not None
+                    and self.quote_ends[k] >= units.span(before)[0])
+            ):
                 start = min(start, self._unit_at(self.quotations[k].start)[0])
         # A quotation that opens inside the covered span runs on with it, and a
         # sentence that ends with ":" introduces the quotation after it.
@@ -1010,10 +1077,17 @@ def _parse_work(
     The mark spans the work, or the whole parenthetical if it cites one work.
     """
     ms, me = (paren_start, paren_end) if n_works == 1 else (s, e)
-    prefix = _PREFIX.match(text, s, e)
+    # (Most works begin with a name, which begins no prefix; the suffixes follow a comma
+    # and end with a letter or ".".)
+    prefix = _PREFIX.match(text, s, e) if s < e and (
+        text[s] in _PREFIX_FIRST or not text[s].isascii()
+    ) else None
     body_start = prefix.end() if prefix else s
-    # (The suffixes follow a comma.)
-    suffix = _SUFFIX.search(text, body_start, e) if text.find(",", body_start, e) >= 0 else None
+    last = text[e - 1]
+    suffix = _SUFFIX.search(text, body_start, e) if (
+        (last.isalpha() or last == "." or last.isspace() or not last.isascii())
+        and text.find(",", body_start, e) >= 0
+    ) else None
     body_end = suffix.start() if suffix else e
     if body_start >= body_end:
         return None  # every pattern needs a character or more
@@ -1021,6 +1095,9 @@ def _parse_work(
     for kind, pattern in _WORKS:
         if first.isascii() and first not in _WORK_FIRST[kind]:
             continue  # (most parentheses hold no citation: a number, a gloss)
+        needs = _WORK_NEEDS.get(kind)
+        if needs is not None and needs.search(text, body_start, body_end) is None:
+            continue
         m = pattern.fullmatch(text, body_start, body_end)
         if m is None:
             continue
@@ -1032,7 +1109,7 @@ def _parse_work(
         year = _norm_space(groups.get("year"))
         pages = _norm_space(groups.get("pages"))
         if kind == "ibid":
-            return CitationMark(ms, me, text[ms:me], PARENTHETICAL, pages=pages), False
+            return _mark(ms, me, text[ms:me], PARENTHETICAL, pages=pages), False
         if title is not None and not title[:1].isupper() and not title[:1].isdigit():
             return None
         after_quote = doc.follows_quote(paren_start)
@@ -1063,7 +1140,7 @@ def _parse_work(
             if n_works > 1 or verdict is None:
                 return None
             tentative = verdict == "tentative"
-        mark = CitationMark(ms, me, text[ms:me], PARENTHETICAL, authors, year, title, pages)
+        mark = _mark(ms, me, text[ms:me], PARENTHETICAL, authors, year, title, pages)
         return mark, tentative
     return None
 
@@ -1139,7 +1216,9 @@ def _rare(doc: _Context, authors: tuple[str, ...]) -> bool:
     for author in authors:
         last = author.split()[-1]
         key = last.casefold()
-        if doc.lower_word(key) or zipf(key) >= _COMMON_ZIPF:
+        # (The frequency is looked up in a table; the lower-case word is searched for
+        # in the whole text.)
+        if zipf(key) >= _COMMON_ZIPF or doc.lower_word(key):
             return False
     return True
 
@@ -1154,7 +1233,7 @@ def _narratives(doc: _Context) -> list[CitationMark]:
             return
         groups = m.groupdict()
         s, e = m.span()
-        out.append(CitationMark(s, e, text[s:e], NARRATIVE, authors,
+        out.append(_mark(s, e, text[s:e], NARRATIVE, authors,
                                 _norm_space(groups.get("year")), title,
                                 _norm_space(groups.get("pages"))))
 
@@ -1491,16 +1570,29 @@ def _as_words(doc: _Context) -> list[int]:
     and control characters and the characters beyond ASCII (far fewer than the "a"s).
     """
     cp = doc.code_points()
-    found = []
-    for after in (doc.spaces(), doc.beyond_ascii()):
-        at = after[after >= 2] - 2
-        second = cp[at + 1]
-        at = at[(second == 83) | (second == 115) | (second > 127)]
-        first = cp[at]
-        at = at[(first == 65) | (first == 97) | (first > 127)]
-        before = np.where(at > 0, cp[np.maximum(at - 1, 0)], 32)
-        found.extend(at[~(_is_ascii_alnum(before) | (before == 95))].tolist())
-    return sorted(found)
+    after = np.concatenate((doc.spaces(), doc.beyond_ascii()))
+    # (The characters are read through tables, in which 128 stands for any beyond ASCII.)
+    at = after[after >= 2] - 2
+    at = at[_AS_SECOND[np.minimum(cp[at + 1], 128)]]
+    at = at[_AS_FIRST[np.minimum(cp[at], 128)]]
+    in_word = _WORD_ASCII[np.minimum(cp[at - 1], 128)] & (at > 0)
+    return sorted(at[~in_word].tolist())
+
+
+def _ascii_table(chars: str, beyond: bool = False) -> np.ndarray:
+    """Which of the code points 0 to 127 are ``chars``, then (at 128) ``beyond``."""
+    table = np.zeros(129, dtype=bool)
+    table[[ord(c) for c in chars]] = True
+    table[128] = beyond
+    return table
+
+
+_AS_FIRST = _ascii_table("aA", beyond=True)
+_AS_SECOND = _ascii_table("sS", beyond=True)
+# \w of ASCII: a letter, a digit or "_".
+_WORD_ASCII = _ascii_table(
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_"
+)
 
 
 # The words that may follow "as" in a match of ``_AS_BY``.
@@ -1564,9 +1656,14 @@ def _verbs_after_names(doc: _Context) -> list[tuple[int, int]]:
     text = doc.text
     cp = doc.code_points()
     spaces = doc.spaces()
-    # The words right after a space that begin like a verb (of three letters or more).
-    after_space = np.flatnonzero(spaces <= len(cp) - 4)  # indexes into spaces
-    after_space = after_space[_VERB_HEADS[_heads3(cp, spaces[after_space] + 1)]]
+    # The words right after a space (as indexes into spaces), and right after a
+    # character beyond ASCII, that begin like a verb (of three letters or more).
+    after_space = np.flatnonzero(spaces <= len(cp) - 4)
+    beyond = doc.beyond_ascii()
+    beyond = beyond[beyond <= len(cp) - 4] + 1
+    verb_like = _VERB_HEADS[_heads3(cp, np.concatenate((spaces[after_space] + 1, beyond)))]
+    beyond = beyond[verb_like[len(after_space) :]]
+    after_space = after_space[verb_like[: len(after_space)]]
     # Their tokens: the one before a word ends where the run of spaces before the word
     # begins, and starts after the space before that.
     run_first = np.flatnonzero(np.diff(spaces, prepend=-2) != 1)  # indexes into spaces
@@ -1581,10 +1678,6 @@ def _verbs_after_names(doc: _Context) -> list[tuple[int, int]]:
     initial = cp[np.minimum(token_start, len(cp) - 1)]
     short = (length >= 2) & (length <= 4) & ((initial == 97) | (initial == 104))  # a, h
     chosen = (token_end > 0) & (named | short)
-    # The words right after a character beyond ASCII that begin like a verb.
-    beyond = doc.beyond_ascii()
-    beyond = beyond[beyond <= len(cp) - 4] + 1
-    beyond = beyond[_VERB_HEADS[_heads3(cp, beyond)]]
 
     out = []
     for b in beyond.tolist():
@@ -1597,9 +1690,6 @@ def _verbs_after_names(doc: _Context) -> list[tuple[int, int]]:
         token_end[chosen].tolist(),
         named[chosen].tolist(),
     ):
-        e = _verb_word_end(text, b)
-        if not e:
-            continue
         token = text[t_start:t_end]
         if name_before or token in ("al", "al."):
             verb_at = b
@@ -1607,7 +1697,8 @@ def _verbs_after_names(doc: _Context) -> list[tuple[int, int]]:
             verb_at = t_start
         else:
             continue
-        if _VERB_PHRASE.match(text, verb_at) is not None:
+        e = _verb_word_end(text, b)
+        if e and _VERB_PHRASE.match(text, verb_at) is not None:
             out.append((b, e))
     out.sort()
     return out
@@ -1628,25 +1719,18 @@ _LOWER_LETTERS = re.compile("[a-z]*")
 
 def _heads3(cp: np.ndarray, at: np.ndarray) -> np.ndarray:
     """The first three letters at each of ``at`` packed (as ``_pack`` does), where they
-    are three lower-case ASCII letters; 0 elsewhere.  ``at + 2`` lies in ``cp``."""
-    # (In unsigned arithmetic a code point below "a" becomes a large number.)
-    letters = [cp[at + k] - np.uint32(97) for k in range(3)]
-    lower = (letters[0] < 26) & (letters[1] < 26) & (letters[2] < 26)
-    head = (letters[0] + 1) | ((letters[1] + 1) << 5) | ((letters[2] + 1) << 10)
-    return np.where(lower, head, 0)
+    are three lower-case ASCII letters; elsewhere a number below ``1 << 15`` that packs
+    no three such letters.  ``at + 2`` lies in ``cp``."""
+    # Each character becomes 1 to 26 for "a" to "z" and 0 or 27 to 31 for any other (in
+    # unsigned arithmetic a code point below "`" becomes a large number, cut to 31).
+    offset, most = np.uint32(96), np.uint32(31)
+    first, second, third = (np.minimum(cp[at + k] - offset, most) for k in range(3))
+    return first | (second << 5) | (third << 10)
 
 
 def _is_word_char(c: str) -> bool:
     # A word character as \w of the standard re module sees it.
     return c.isalnum() or c == "_"
-
-
-def _is_ascii_letter(cp: np.ndarray) -> np.ndarray:
-    return ((cp >= 65) & (cp <= 90)) | ((cp >= 97) & (cp <= 122))
-
-
-def _is_ascii_alnum(cp: np.ndarray) -> np.ndarray:
-    return _is_ascii_letter(cp) | ((cp >= 48) & (cp <= 57))
 
 
 def _pack(word: str) -> int:
@@ -1704,8 +1788,8 @@ def _name_evidence(doc: _Context, authors: tuple[str, ...], initial: bool) -> bo
         last = author.split()[-1]
         if doc.lower_word(last.casefold()):
             return False
-        if initial and not doc.capitalized_mid_sentence(last) and (
-            zipf(last.casefold()) >= _RARE_ZIPF
+        if initial and zipf(last.casefold()) >= _RARE_ZIPF and (
+            not doc.capitalized_mid_sentence(last)
         ):
             return False
     return True
@@ -1714,11 +1798,11 @@ def _name_evidence(doc: _Context, authors: tuple[str, ...], initial: bool) -> bo
 def _numerics(doc: _Context) -> list[CitationMark]:
     text = doc.text
     out: list[CitationMark] = []
-    for m in _NUMERIC.finditer(text) if "[" in text else ():
+    for m in _NUMERIC.finditer(text) if doc.brackets else ():
         numbers = _expand_numbers(m.group("nums"))
         if numbers:
             out.append(_note_mark(doc, m.start(), m.end(), NUMERIC, numbers))
-    for m in _MD_FOOTNOTE.finditer(text) if "[^" in text else ():
+    for m in _MD_FOOTNOTE.finditer(text) if doc.md_footnotes else ():
         out.append(_note_mark(doc, m.start(), m.end(), FOOTNOTE, (int(m.group("nums")),)))
     # Most texts hold no superscript digit; a search for one is much cheaper than the scan.
     beyond = doc.code_points()[doc.beyond_ascii()]
@@ -1774,7 +1858,7 @@ def _note_mark(doc: _Context, start: int, end: int, style: str,
     note = doc.notes.get(numbers[0]) if numbers else None
     if note is not None:
         authors, year, title, pages = _parse_note(doc, numbers[0])
-    return CitationMark(start, end, doc.text[start:end], style, authors, year, title, pages,
+    return _mark(start, end, doc.text[start:end], style, authors, year, title, pages,
                         numbers)
 
 
@@ -1868,15 +1952,19 @@ def _sections(text: str, kind: str) -> list[tuple[int, int]]:
 @lru_cache(maxsize=8)
 def _all_sections(text: str) -> tuple[tuple[str, int, int], ...]:
     """(kind, body start, body end) of every notes or references section of ``text``."""
+    # (One scan finds the lines where either kind of heading may stand; a pattern tried
+    # on a line of the other kind finds nothing there.)
+    lines = _line_starts(text, _HEADING_FIRST + _OTHER_HEADING_FIRST)
     headings = []
-    for m in _line_matches(_HEADING, text, _HEADING_FIRST):
-        kind = "notes" if _NOTE_HEADING.fullmatch(m.group("name")) else "references"
-        headings.append((m.start(), m.end(), kind))
+    for at in lines:
+        m = _HEADING.match(text, at)
+        if m is not None:
+            kind = "notes" if _NOTE_HEADING.fullmatch(m.group("name")) else "references"
+            headings.append((m.start(), m.end(), kind))
     if not headings:
         return ()
     # A section ends at the next heading or at the first other heading after it, so
     # only the lines up to that one are tried.
-    lines = _line_starts(text, _OTHER_HEADING_FIRST)
     out = []
     for k, (start, end, kind) in enumerate(headings):
         stop = headings[k + 1][0] if k + 1 < len(headings) else len(text)
@@ -2033,8 +2121,8 @@ def _parse_entry(entry: str) -> tuple[tuple[str, ...], str | None, str | None, s
     cue = _LEADING_CUE.match(entry)
     if cue:
         entry = entry[cue.end():]
-    title_m = _QUOTED_TITLE.search(entry) or _ITALIC_TITLE.search(entry)
-    year_m = _YEAR_IN_PARENS.search(entry) or _YEAR_BARE.search(entry)
+    title_m = _title_in(entry)
+    year_m = (_YEAR_IN_PARENS.search(entry) if "(" in entry else None) or _YEAR_BARE.search(entry)
     if year_m and title_m and title_m.start() <= year_m.start() < title_m.end():
         year_m = _YEAR_BARE.search(entry, title_m.end())
     year = year_m.group("year") if year_m else None
@@ -2072,6 +2160,18 @@ def _parse_entry(entry: str) -> tuple[tuple[str, ...], str | None, str | None, s
     return authors, year, title, pages
 
 
+def _title_in(entry: str) -> regex.Match[str] | None:
+    """``_QUOTED_TITLE.search(entry) or _ITALIC_TITLE.search(entry)``.
+
+    A title opens with its mark, which a search for the marks finds much faster where
+    the entry holds none.
+    """
+    quoted = (
+        _QUOTED_TITLE.search(entry) if '"' in entry or "“" in entry or "‘" in entry else None
+    )
+    return quoted or (_ITALIC_TITLE.search(entry) if "*" in entry or "_" in entry else None)
+
+
 def _first_break(s: str) -> int:
     """Index of the period that ends the author list (or first sentence) of an entry.
 
@@ -2081,14 +2181,24 @@ def _first_break(s: str) -> int:
     """
     vancouver = _VANCOUVER.match(s) is not None
     for m in _ENTRY_STOP.finditer(s):
-        word = _RX9.search(s[: m.start()])
-        token = (word.group(1) if word else "").rstrip(".")
-        if _INITIAL.match(token) and not (vancouver and "." not in token):
+        # The word before the stop (``s`` comes from _parse_entry, whose only white space
+        # is single spaces).
+        token = s[s.rfind(" ", 0, m.start()) + 1 : m.start()].rstrip(".")
+        if _initials(token) and not (vancouver and "." not in token):
             continue
         if token.casefold().strip(",(") in _ABBREVIATED_IN_ENTRIES:
             continue
         return m.start()
     return len(s)
+
+
+def _initials(token: str) -> bool:
+    """Whether ``_INITIAL`` matches ``token``: "J", "J.", "J.K.", "JA", "J.-P."."""
+    # Most words are settled without the pattern: a match is 10 characters at most (with
+    # a newline at its end), and a lower-case letter never follows its first one.
+    if len(token) > 10 or "a" <= token[1:2] <= "z":
+        return False
+    return _INITIAL.match(token) is not None
 
 
 _ENTRY_STOP = _lazy(r"[.?!](?=\s)")
@@ -2102,18 +2212,22 @@ _PARTICLE_SPACE = _lazy(_PARTICLE + r"\s")
 
 def _surnames(segment: str) -> tuple[str, ...]:
     """Surnames in an author segment: "Smith, J., & Lee, K." -> ("Smith", "Lee")."""
-    segment = _RX10.sub(" ", segment)
+    # (The editors' and "et al." marks hold "(" or "et", and the separators ";", "&",
+    # "and" or "with": most segments have none, which these tests tell quickly.)
+    if "(" in segment or "et" in segment:
+        segment = _RX10.sub(" ", segment)
     segment = segment.strip(" .,;:")
     if not segment:
         return ()
     names: list[str] = []
-    for chunk in _RX11.split(segment):
+    several = ";" in segment or "&" in segment or "and" in segment or "with" in segment
+    for chunk in _RX11.split(segment) if several else [segment]:
         expect_given = False
         for part in (p.strip(" .") for p in chunk.split(",")):
             words = [w for w in part.split() if w.casefold().strip(".") not in _NOT_AUTHOR_WORDS]
             if not words:
                 continue
-            if all(_INITIAL.match(w.rstrip(".")) for w in words):
+            if all(_initials(w.rstrip(".")) for w in words):
                 expect_given = False
                 continue
             if expect_given and len(words) <= 3 and all(w[:1].isupper() for w in words):
@@ -2127,7 +2241,7 @@ def _surnames(segment: str) -> tuple[str, ...]:
                 names.append(words[0])
                 expect_given = True
                 continue
-            if _INITIAL.match(words[-1].rstrip(".")) and words[-1].isupper():
+            if _initials(words[-1].rstrip(".")) and words[-1].isupper():
                 # Vancouver style "Smith JK".
                 names.append(" ".join(w for w in words[:-1]))
                 expect_given = False
@@ -2136,7 +2250,7 @@ def _surnames(segment: str) -> tuple[str, ...]:
                              if _PARTICLE_WORD.fullmatch(w)), None)
             if particle:
                 names.append(" ".join(words[particle:]))
-            elif len(words) >= 3 and not any(_INITIAL.match(w.rstrip(".")) for w in words):
+            elif len(words) >= 3 and not any(_initials(w.rstrip(".")) for w in words):
                 names.append(" ".join(words))  # "American Cancer Society"
             else:
                 names.append(words[-1])
@@ -2226,13 +2340,33 @@ def _sentence_ends(
         return [m.span() for m in _SENTENCE_END.finditer(text, start, end)]
     out = []
     done = start
+    settled = end - 2
     for at in stops[bisect.bisect_left(stops, start) : bisect.bisect_left(stops, end)]:
-        if at >= done:
-            m = _SENTENCE_END.match(text, at, end)
-            if m is not None:
-                out.append(m.span())
-                done = m.end()
+        if at < done:
+            continue
+        if at < settled and text[at + 1] == " ":
+            # Most marks stand before a space and an ASCII letter or digit, which settles
+            # the match: the mark alone before a capital or a digit, none before a
+            # lower-case letter (nothing else can come between).
+            ends = _ENDS_BEFORE.get(text[at + 2])
+            if ends is not None:
+                if ends:
+                    out.append((at, at + 1))
+                    done = at + 1
+                continue
+        m = _SENTENCE_END.match(text, at, end)
+        if m is not None:
+            out.append(m.span())
+            done = m.end()
     return out
+
+
+# Whether a sentence ends at a mark followed by a space and this character (see
+# _sentence_ends).
+_ENDS_BEFORE = {
+    **dict.fromkeys("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", True),
+    **dict.fromkeys("abcdefghijklmnopqrstuvwxyz", False),
+}
 
 
 def _stops(cp: np.ndarray) -> list[int]:
@@ -2248,6 +2382,13 @@ def _code_points(text: str) -> np.ndarray:
 def _abbreviated(text: str, lo: int, end: int) -> bool:
     """Whether the period at ``end`` follows an initial or an abbreviation (the word
     before it is ``_word_before(text, lo, end)``)."""
+    space = text.rfind(" ", lo, end)
+    if space >= 0:
+        # Most periods end a word of ASCII letters after a space, which is the word
+        # before them.
+        after = text[space + 1 : end]
+        if after.isalpha() and after.isascii():
+            return len(after) == 1 or after.casefold() in _ABBREVIATIONS
     long = end - _LONGEST_ABBREVIATION - 1
     if long >= lo and (tail := text[long:end]).isalpha() and tail.isascii():
         return False  # (a word too long for an abbreviation: most words, read quickly)
@@ -2293,16 +2434,29 @@ _ACCEPT = 40
 _MARGIN = 15
 
 
-def _score(mark: CitationMark, doc: Document) -> float:
+class _Cited:
+    """What :func:`_score` reads from a citation, worked out once for all the sources."""
+
+    __slots__ = ("authors", "title", "wanted", "wanted_full", "year")
+
+    def __init__(self, mark: CitationMark) -> None:
+        self.authors = bool(mark.authors)
+        # Surnames, and whole names, folded.
+        self.wanted = [_fold(a).split()[-1] for a in mark.authors if _fold(a)]
+        self.wanted_full = {_fold(a) for a in mark.authors}
+        year = _RX14.match(mark.year or "")
+        self.year = year.group() if year else None
+        self.title = mark.title
+
+
+def _score(mark: _Cited, doc: Document) -> float:
     stem_tokens = _stem_tokens(doc)
     score = 0.0
     if mark.authors:
-        wanted = [_fold(a).split()[-1] for a in mark.authors if _fold(a)]
-        wanted_full = {_fold(a) for a in mark.authors}
+        wanted = mark.wanted
         if doc.author:
             have = _doc_surnames(doc.author)
-            have_full = _fold(doc.author)
-            if wanted and (wanted[0] in have or wanted_full & {have_full}):
+            if wanted and (wanted[0] in have or _fold(doc.author) in mark.wanted_full):
                 score += 40
             elif any(w in have for w in wanted):
                 score += 25
@@ -2310,12 +2464,11 @@ def _score(mark: CitationMark, doc: Document) -> float:
                 score -= 25
         elif wanted and wanted[0] in stem_tokens:
             score += 30
-    year = _RX14.match(mark.year or "")
-    if year:
-        doc_year = _RX15.search(doc.date or "")
+    if mark.year:
+        doc_year = _first_year(doc.date or "")
         if doc_year:
-            score += 20 if doc_year.group() == year.group() else -20
-        elif year.group() in stem_tokens:
+            score += 20 if doc_year == mark.year else -20
+        elif mark.year in stem_tokens:
             score += 15
     if mark.title:
         points = 0.0
@@ -2323,15 +2476,29 @@ def _score(mark: CitationMark, doc: Document) -> float:
             similarity = _title_similarity(mark.title, doc.title)
             points = 50 if similarity >= 90 else 30 if similarity >= 80 else (
                 -10 if similarity < 50 else 0)
-        stem = " ".join(t for t in stem_tokens if not t.isdigit())
-        if stem and _title_similarity(mark.title, stem) >= 90:
-            points = max(points, 40)
+        if points < 40:  # (a file name is worth 40 points, no more)
+            stem = _name_stem(doc.id, doc.path)
+            if stem and _title_similarity(mark.title, stem) >= 90:
+                points = 40
         score += points
     return score
 
 
 def _stem_tokens(doc: Document) -> set[str]:
     return _name_tokens(doc.id, doc.path)
+
+
+@lru_cache(maxsize=4096)
+def _name_stem(doc_id: str, path: str | None) -> str:
+    """The words of a document's id and file name stem that are not numbers, as a title."""
+    return " ".join(t for t in _name_tokens(doc_id, path) if not t.isdigit())
+
+
+@lru_cache(maxsize=4096)
+def _first_year(date: str) -> str | None:
+    """The first four-digit year in a document's date, if any."""
+    found = _RX15.search(date)
+    return found.group() if found else None
 
 
 @lru_cache(maxsize=4096)
@@ -2366,24 +2533,29 @@ def _fold(s: str) -> str:
 
 
 @lru_cache(maxsize=16384)
-def _title_keys(title: str) -> tuple[str, ...]:
-    keys: list[str] = []
+def _title_keys(title: str) -> tuple[tuple[str, int], ...]:
+    """The forms of ``title`` compared (folded, without a leading article; with and
+    without its subtitle), each with its number of words."""
+    keys: list[tuple[str, int]] = []
     for variant in (title, _SUBTITLE.split(title)[0]):
         key = _ARTICLE.sub("", _fold(variant))
-        if key and key not in keys:
-            keys.append(key)
+        if key and all(key != k for k, _ in keys):
+            keys.append((key, len(key.split())))
     return tuple(keys)
 
 
 def _title_similarity(a: str, b: str) -> float:
     best = 0.0
-    for x in _title_keys(a):
-        for y in _title_keys(b):
+    for x, x_words in _title_keys(a):
+        for y, y_words in _title_keys(b):
             if x == y:
                 return 100.0
-            shorter = min(len(x.split()), len(y.split()))
             # One shared word makes a token-set "subset" match of 100; a one-word title
             # has to match the whole title instead.
-            score = fuzz.token_set_ratio(x, y) if shorter >= 2 else fuzz.ratio(x, y)
-            best = max(best, score)
+            if x_words >= 2 and y_words >= 2:
+                score = fuzz.token_set_ratio(x, y)
+            else:
+                score = fuzz.ratio(x, y)
+            if score > best:
+                best = score
     return best

@@ -23,7 +23,7 @@ from fractions import Fraction
 from functools import lru_cache
 from itertools import accumulate
 from operator import itemgetter
-from typing import cast
+from typing import NamedTuple, cast
 
 import numpy as np
 import regex
@@ -124,8 +124,9 @@ class Classified:
     warnings: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class _Resolved:
+class _Resolved(NamedTuple):
+    # (A named tuple: a trace resolves every citation, and it is made quicker than a
+    # frozen dataclass.)
     mark: CitationMark
     source_id: str | None
     method: str | None
@@ -192,18 +193,15 @@ def classify(
     attributed = [_attribute(p, covering) for p in all_passages]
     attributed.sort(key=lambda p: (p.query_start, p.query_end, p.source_id, p.source_start))
 
-    citations = tuple(
+    found, not_found = CitationStatus.RESOLVED, CitationStatus.NOT_IN_CORPUS
+    citations = tuple([
+        # (Fields in their order: a trace makes one for each citation.)
         Citation(
-            start=r.mark.start,
-            end=r.mark.end,
-            text=r.mark.text,
-            source_id=r.source_id,
-            status=CitationStatus.RESOLVED if r.source_id else CitationStatus.NOT_IN_CORPUS,
-            style=r.mark.style,
-            method=r.method,
+            mark.start, mark.end, mark.text, source_id,
+            found if source_id else not_found, mark.style, method,
         )
-        for r in sorted(resolved, key=lambda r: (r.mark.start, r.mark.end))
-    )
+        for mark, source_id, method in sorted(resolved, key=lambda r: (r.mark.start, r.mark.end))
+    ])
     findings = _findings(
         q, attributed, covering, missing, by_id, side.unbalanced, settings, alignments
     )
@@ -320,25 +318,34 @@ def _check_quotation(
     words = stop - first
     if words == 0:
         return None
+    # A match of fewer words than ``least`` changes nothing reported: a short quotation
+    # counts only when matched whole, and a longer one matched less well is shown with
+    # no closest passage, the same as one matching nothing.  A match pairs quotation
+    # words with equal source words, so a source holding fewer of them cannot count
+    # (most short quotations, titles and scare quotes, have no source holding them).
+    least = words if words < QUOTE_MIN_WORDS else _least(CLOSEST_MIN, words)
+    if lookup.most(first, stop) < least:
+        return None if words < QUOTE_MIN_WORDS else (None, None)
+    present = lookup.hits(first, stop, single=True)
     # The sources aligned with this stretch come first, then the others that share the
     # most word pairs with the quotation; a source sharing none cannot hold it.
     near = near_sources(quotation.start, quotation.end)
-    single = words < 2
-    hits = lookup.hits(first, stop, single=single)
+    hits = present if words < 2 else lookup.hits(first, stop, single=False)
     ordered = sorted(
         (s for s in sources if hits[s.id] or s.id in near),
         key=lambda s: (s.id not in near, -hits[s.id], s.id),
     )[: len(near) + QUOTE_CANDIDATES]
-    # A match of fewer words than ``least`` changes nothing reported: a short quotation
-    # counts only when matched whole, and a longer one matched less well is shown with
-    # no closest passage, the same as one matching nothing.  A match pairs quotation
-    # words with equal source words, so a source holding fewer of them cannot count.
-    least = words if words < QUOTE_MIN_WORDS else _least(CLOSEST_MIN, words)
-    present = lookup.hits(first, stop, single=True)
     candidates = [s for s in ordered if present[s.id] >= least]
     if not candidates:
         return None if words < QUOTE_MIN_WORDS else (None, None)
     quote = _Quote(q, first, stop, lookup)
+    # A quotation standing word for word, and once, in the source its stretch was
+    # aligned with is found there: no other match can do better, and none need be placed
+    # or aligned.  (This is the common case; the search below would find the same, and
+    # finding it directly also keeps a far-off scattered match from being preferred.)
+    verbatim = quote.verbatim(candidates[0].id) if candidates[0].id in near else None
+    if verbatim is not None:
+        return _found_quotation(q, quotation, candidates[0], verbatim, 1.0, settings)
     if words >= QUOTE_MIN_WORDS:
         # Unless a window of some source may give a match found, or a closest passage
         # (enough words, with content words among them), nothing is found or shown,
@@ -385,6 +392,19 @@ def _check_quotation(
             )
         return None, closest
     ratio, source, alignment = best
+    return _found_quotation(q, quotation, source, alignment, ratio, settings)
+
+
+def _found_quotation(
+    q: Prepared,
+    quotation: Quotation,
+    source: Document,
+    alignment: WordAlignment,
+    ratio: float,
+    settings: Settings,
+) -> Passage:
+    """The passage of a quotation found in a source: its words aligned as ``alignment``,
+    ``ratio`` of them matched."""
     s = prepare(source.text, settings, source.excluded)
     diffs = _editorial(q.tokens.text, _differences(q.tokens, s.tokens, alignment))
     s0, s1 = _source_extent(alignment)
@@ -418,9 +438,9 @@ class _Lookup:
 
     Which sources share pairs with the quotations is counted for all quotations at once,
     by looking up each source's pairs among the quotations' (few, sorted) pairs; the
-    table of where each pair occurs in a source, which ``_Search`` needs, is built only
-    for the sources searched.  A source id given twice stands for the last source with
-    that id.
+    table of where each pair occurs in a source, and the source's words coded as the
+    quotations' (see ``_Coding``), which ``_Search`` needs, are made only for the sources
+    searched.  A source id given twice stands for the last source with that id.
     """
 
     def __init__(self, q: Prepared, sources: Sequence[Document], settings: Settings) -> None:
@@ -432,18 +452,31 @@ class _Lookup:
         self._q_pairs: np.ndarray | None = None
         self._counts: dict[tuple[int, int, bool], list[int]] = {}
         self._content: dict[tuple[int, int], list[int]] = {}
-        self._listed: dict[str, list[int]] = {}
+        # The counts by source id, made when asked for (most spans' never are), and kept
+        # as handed out: callers only read them.
+        self._hits: dict[tuple[int, int, bool], dict[str, int]] = {}
+        # The quoted words coded (see ``coded``), by span.
+        self._coded: dict[tuple[int, int], tuple[str, _Coding]] = {}
 
     def hits(self, first: int, stop: int, *, single: bool) -> dict[str, int]:
         """For each source id, how many keys of query tokens ``[first, stop)`` it has.
 
         The keys are word pairs, or words when ``single`` (see ``_keys``); repeats count.
         """
-        found = self._counts.get((first, stop, single))
+        key = (first, stop, single)
+        found = self._hits.get(key)
         if found is None:
-            self._count([(first, stop)], single=single)
-            found = self._counts[first, stop, single]
-        return dict(zip(self._ids, found))
+            if key not in self._counts:
+                self._count([(first, stop)], single=single)
+            found = self._hits[key] = dict(zip(self._ids, self._counts[key]))
+        return found
+
+    def most(self, first: int, stop: int) -> int:
+        """The most of query tokens ``[first, stop)`` that a source has (``hits`` of the
+        words, the most of them)."""
+        if (first, stop, True) not in self._counts:
+            self._count([(first, stop)], single=True)
+        return max(self._counts[first, stop, True], default=0)
 
     def content_hits(self, first: int, stop: int) -> dict[str, int]:
         """For each source id, how many of query tokens ``[first, stop)`` that are not
@@ -457,10 +490,26 @@ class _Lookup:
     def count(self, spans: Sequence[tuple[int, int]]) -> None:
         """Count the hits of many token ranges at once: numpy's cost is per call."""
         spans = [(first, stop) for first, stop in spans if stop > first]
-        self._count(spans, single=True)
+        distinct, which = self._count(spans, single=True)
         self._count([(first, stop) for first, stop in spans if stop - first >= 2], single=False)
+        if len(distinct) <= _CODES:
+            # (The words counted are the words coded.)
+            self._code_group(spans, distinct, which)
+        else:
+            self._code(spans)
 
-    def _count(self, spans: Sequence[tuple[int, int]], *, single: bool) -> None:
+    def _count(
+        self, spans: Sequence[tuple[int, int]], *, single: bool
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Count the hits of the spans; returns the distinct keys of their tokens, and
+        which of them each token has (``np.unique``)."""
+        # (An empty range has no key: ``np.add.reduceat`` below wants one in each.)
+        for first, stop in spans:
+            if stop <= first:
+                self._counts[first, stop, single] = [0] * len(self._ids)
+                if single:
+                    self._content[first, stop] = [0] * len(self._ids)
+        spans = [(first, stop) for first, stop in spans if stop > first]
         firsts = np.array([first for first, _ in spans], dtype=np.int64)
         sizes = np.array([stop - first for first, stop in spans], dtype=np.int64)
         if single:
@@ -475,7 +524,7 @@ class _Lookup:
             q_keys = np.concatenate([np.zeros(0, dtype=np.uint64), *pieces])
             sizes = np.array([len(piece) for piece in pieces], dtype=np.int64)
         distinct, which = np.unique(q_keys, return_inverse=True)
-        ends = np.cumsum(sizes)
+        starts = np.cumsum(sizes) - sizes
         per_source: list[np.ndarray] = []
         content_per_source: list[np.ndarray] = []
         ids = self._ids if len(distinct) else []
@@ -494,17 +543,18 @@ class _Lookup:
                     at = np.minimum(s_keys.searchsorted(distinct), len(s_keys) - 1)
                     has[row] = s_keys[at] == distinct
             hit = has[:, which]
-            totals = np.zeros((len(batch), len(q_keys) + 1), dtype=np.int64)
-            np.cumsum(hit, axis=1, out=totals[:, 1:])
-            per_source.append(totals[:, ends] - totals[:, ends - sizes])
+            # (Each range's sums are those from its first key to the next range's.)
+            per_source.append(np.add.reduceat(hit, starts, axis=1))
             if single:
-                np.cumsum(hit * self._q_content[tokens], axis=1, out=totals[:, 1:])
-                content_per_source.append(totals[:, ends] - totals[:, ends - sizes])
+                content_per_source.append(
+                    np.add.reduceat(hit * self._q_content[tokens], starts, axis=1)
+                )
         for (first, stop), counts in zip(spans, self._rows(per_source, len(spans))):
             self._counts[first, stop, single] = counts
         if single:
             for (first, stop), counts in zip(spans, self._rows(content_per_source, len(spans))):
                 self._content[first, stop] = counts
+        return distinct, which
 
     def _rows(self, per_source: list[np.ndarray], n_spans: int) -> list[list[int]]:
         """Counts by source (batches of rows) and span: a list by source for each span."""
@@ -522,12 +572,48 @@ class _Lookup:
             table = self._tables[key] = _Table(keys[order], order, order.tolist())
         return table
 
-    def listed(self, source_id: str) -> list[int]:
-        """The source's token ids, as a list."""
-        found = self._listed.get(source_id)
+    def coded(self, first: int, stop: int) -> tuple[str, _Coding]:
+        """Query tokens ``[first, stop)`` as code points, and the coding that gives each
+        source's tokens in the same code (see ``_Coding``).
+
+        The spans counted together (``count``) share one coding, so that each source is
+        coded once for all of them; another span gets one of its own.
+        """
+        found = self._coded.get((first, stop))
         if found is None:
-            found = self._listed[source_id] = self.prepared[source_id].tokens.ids.tolist()
+            self._code([(first, stop)])
+            found = self._coded[first, stop]
         return found
+
+    def _code(self, spans: Sequence[tuple[int, int]]) -> None:
+        # Spans are coded together while their words fit in the code points.
+        groups: list[list[tuple[int, int]]] = [[]]
+        size = 0
+        for first, stop in spans:
+            if groups[-1] and size + stop - first > _CODES:
+                groups.append([])
+                size = 0
+            groups[-1].append((first, stop))
+            size += stop - first
+        for group in groups:
+            if not group:
+                continue
+            firsts = np.array([first for first, _ in group], dtype=np.int64)
+            sizes = np.array([stop - first for first, stop in group], dtype=np.int64)
+            distinct, which = np.unique(self._q_ids[ranges(firsts, sizes)], return_inverse=True)
+            self._code_group(group, distinct, which)
+
+    def _code_group(
+        self, spans: Sequence[tuple[int, int]], distinct: np.ndarray, which: np.ndarray
+    ) -> None:
+        """Code spans with one coding: the distinct ids of their tokens, and which of
+        them each token is."""
+        coding = _Coding(distinct, self.prepared)
+        text = coding.text(which + 1)
+        at = 0
+        for first, stop in spans:
+            self._coded[first, stop] = (text[at : at + stop - first], coding)
+            at += stop - first
 
     def query_keys(self, first: int, stop: int) -> np.ndarray:
         """The keys of query tokens ``[first, stop)``: ``_keys`` of them, sliced from the
@@ -557,8 +643,9 @@ class _Table:
 def _keys(ids: np.ndarray, *, single: bool) -> np.ndarray:
     if single or len(ids) < 2:
         return ids
-    with np.errstate(over="ignore"):
-        return ids[:-1] * np.uint64(31) ^ ids[1:]
+    # (Arithmetic on arrays wraps around silently: no ``np.errstate`` needed, which costs
+    # more than the product.)
+    return ids[:-1] * np.uint64(31) ^ ids[1:]
 
 
 class _Quote:
@@ -568,20 +655,31 @@ class _Quote:
     def __init__(self, q: Prepared, first: int, stop: int, lookup: _Lookup) -> None:
         self.q, self.first, self.stop = q, first, stop
         self.words = stop - first
-        self.ids: list[int] = q.tokens.ids[first:stop].tolist()
+        # Its words as code points (see ``_Coding``): rapidfuzz compares strings quicker
+        # than lists of large integers.
+        self.text, self._coding = lookup.coded(first, stop)
         # Its keys (see ``_keys``), which anchor the windows searched.
         self.keys = lookup.query_keys(first, stop)
-        self.coded = _Coded(q.tokens.ids[first:stop]) if self.words >= _CODED_WORDS else None
         self._lookup = lookup
         self._searches: dict[str, _Search] = {}
-        self._content_ids: list[int] | None = None
+        self._content_text: str | None = None
 
-    def content_ids(self) -> list[int]:
-        """The ids of its words that are not stop words (as ``_content_matched`` counts)."""
-        if self._content_ids is None:
+    def content_text(self) -> str:
+        """Its words that are not stop words (as ``_content_matched`` counts), coded."""
+        if self._content_text is None:
             stop = self.q.tokens.stop[self.first : self.stop].tolist()
-            self._content_ids = [word for word, is_stop in zip(self.ids, stop) if not is_stop]
-        return self._content_ids
+            self._content_text = "".join(
+                [word for word, is_stop in zip(self.text, stop) if not is_stop]
+            )
+        return self._content_text
+
+    def verbatim(self, source_id: str) -> WordAlignment | None:
+        """Its words side by side in the source, where they stand so once only."""
+        coded = self._coding.source(source_id)
+        at = coded.find(self.text)
+        if at < 0 or coded.find(self.text, at + 1) >= 0:
+            return None
+        return WordAlignment((("equal", self.first, self.stop, at, at + self.words),), self.words)
 
     def search(self, source_id: str) -> _Search:
         """The search for the quotation in a source (made once)."""
@@ -589,7 +687,7 @@ class _Quote:
         if found is None:
             table = self._lookup.table(source_id, single=self.words < 2)
             found = self._searches[source_id] = _Search(
-                self, self._lookup.prepared[source_id], table, self._lookup.listed(source_id)
+                self, self._lookup.prepared[source_id], table, self._coding.source(source_id)
             )
         return found
 
@@ -604,10 +702,10 @@ class _Search:
     next to an alignment.
     """
 
-    def __init__(self, quote: _Quote, s: Prepared, table: _Table, ids: list[int]) -> None:
+    def __init__(self, quote: _Quote, s: Prepared, table: _Table, text: str) -> None:
         self.quote, self.s = quote, s
-        # The source's token ids as a list: slicing it is quicker than converting slices.
-        self.ids = ids
+        # The source's tokens coded as the quotation's (see ``_Coding``).
+        self.text = text
         self._table = table
         self._windows: list[tuple[int, int]] | None = None
         self._bound: int | None = None
@@ -631,14 +729,14 @@ class _Search:
         return self._windows
 
     def bound(self) -> int:
-        """At most what any window matches: for a long quotation and a source not much
-        longer, the longest common subsequence of the quotation and the whole source (a
-        long quotation found nowhere often shares too few words in order with a source
+        """At most what any window matches: for a source not much longer than the
+        quotation, the longest common subsequence of the quotation and the whole source
+        (a long quotation found nowhere often shares too few words in order with a source
         to count, which this tells before its windows are placed)."""
         if self._bound is None:
-            quote, n_source = self.quote, len(self.s.tokens)
-            if quote.coded is not None and n_source <= _WHOLE_SOURCE * quote.words:
-                self._bound = quote.coded.common(self.s.tokens.ids, 0, n_source)
+            quote = self.quote
+            if len(self.text) <= _WHOLE_SOURCE * quote.words:
+                self._bound = LCSseq.similarity(quote.text, self.text)
             else:
                 self._bound = quote.words
         return self._bound
@@ -647,12 +745,7 @@ class _Search:
         """The longest common subsequence of the quotation and source tokens ``[lo, hi)``."""
         found = self._common.get((lo, hi))
         if found is None:
-            quote = self.quote
-            if quote.coded is None:
-                found = LCSseq.similarity(quote.ids, self.ids[lo:hi])
-            else:
-                found = quote.coded.common(self.s.tokens.ids, lo, hi)
-            self._common[lo, hi] = found
+            found = self._common[lo, hi] = LCSseq.similarity(self.quote.text, self.text[lo:hi])
         return found
 
     def may_count(self, least: int, found: int) -> bool:
@@ -669,7 +762,7 @@ class _Search:
             # the longest common subsequence of the quotation's content words and the
             # window.
             if common >= least and (
-                LCSseq.similarity(quote.content_ids(), self.ids[lo:hi]) >= CLOSEST_CONTENT_WORDS
+                LCSseq.similarity(quote.content_text(), self.text[lo:hi]) >= CLOSEST_CONTENT_WORDS
             ):
                 return True
         return False
@@ -690,7 +783,10 @@ class _Search:
             common = self.common(lo, hi)
             if common < at_least or (best is not None and common <= best.equal):
                 continue
-            window = self._aligned_with(lo, hi, embedded=False)
+            # (The whole quotation is in the window when ``common`` is all its words,
+            # most often side by side.)
+            whole = common == self.quote.words
+            window = self._aligned_with(lo, hi, embedded=whole)
             # Runs of two or more words place the window; a lone common word ("the") far
             # from the quoted words would stretch it.
             blocks = window.equal_blocks(2) or window.equal_blocks()
@@ -702,11 +798,8 @@ class _Search:
             tail = stop - blocks[-1][1]
             s0 = max(lo, blocks[0][2] - lead)
             s1 = min(hi, blocks[-1][3] + tail)
-            # (The whole quotation is in the window when ``common`` is all its words; the
-            # tightened window then most often holds just its words.)
-            tight = _without_source_edges(
-                self._aligned_with(s0, s1, embedded=common == self.quote.words)
-            )
+            # (The tightened window then most often holds just its words.)
+            tight = _without_source_edges(self._aligned_with(s0, s1, embedded=whole))
             if best is None or tight.equal > best.equal:
                 best = tight
                 if best.equal == stop - first:
@@ -720,32 +813,29 @@ class _Search:
         if found is not None:
             return found
         quote, s = self.quote, self.s
+        window = self.text[s0:s1]
         if embedded:
             # When the words hold the whole quotation in order in one way only, that is
             # the one alignment of least cost (see ``_embedding``, which finds the most
             # frequent such way: the words side by side).
-            found = _embedding(quote.ids, quote.first, s0, self.ids[s0:s1])
+            found = _embedding(quote.text, quote.first, s0, window)
         if found is None:
-            if quote.coded is None:
-                # ``align_words``, on the lists at hand.  Of two scripts of equal cost, the
-                # one matching more quoted words (a long quotation's few ties matter less
-                # than their cost).
-                found = prefer_matches(
-                    opcode_alignment(
-                        Levenshtein.opcodes(quote.ids, self.ids[s0:s1]), quote.first, s0
-                    ),
-                    quote.q.tokens.ids, s.tokens.ids,
-                )
-            else:
-                found = quote.coded.align(quote.first, s.tokens.ids, s0, s1)
+            # ``align_words``: an edit script depends only on which words are equal,
+            # which the codes keep.
+            found = opcode_alignment(Levenshtein.opcodes(quote.text, window), quote.first, s0)
+            if quote.words < _LONG_QUOTE:
+                # Of two scripts of equal cost, the one matching more quoted words (a
+                # long quotation's few ties matter less than their cost).
+                found = prefer_matches(found, quote.q.tokens.ids, s.tokens.ids)
         self._aligned[s0, s1] = found
         return found
 
 
-def _embedding(ids: list[int], first: int, s0: int, window: list[int]) -> WordAlignment | None:
+def _embedding(ids: str, first: int, s0: int, window: str) -> WordAlignment | None:
     """The alignment of quoted words ``ids`` (query tokens from ``first``) with source
-    words ``window`` (tokens from ``s0``) when the window holds them side by side, and
-    holds all of them in order in no other way; else None.
+    words ``window`` (tokens from ``s0``), one code point a word (see ``_Coding``), when
+    the window holds them side by side, and holds all of them in order in no other way;
+    else None.
 
     An edit script turning the quotation into the window costs at least the window's
     extra words; matching every quoted word costs just that, and any script that costs
@@ -788,58 +878,46 @@ def _without_source_edges(alignment: WordAlignment) -> WordAlignment:
     return WordAlignment(ops[lo:hi], alignment.equal)
 
 
-# From this many words on, a quotation is aligned as a string of code points (see
-# ``_Coded``), which is quicker than rapidfuzz on lists of large integers.
-_CODED_WORDS = 100
-# Such a quotation is compared with a whole source at most this many times its length
-# (coded once, the source holds all its windows).
+# From this many words on, a quotation is aligned without ``prefer_matches``.
+_LONG_QUOTE = 100
+# A quotation is compared with a whole source at most this many times its length.
 _WHOLE_SOURCE = 8
+# The most distinct words one coding has: code points less the surrogates.
+_CODES = 0x10FFFF - 0x800
 
 
-class _Coded:
-    """Query words aligned as text: ``align_words`` for long quotations, made quicker.
+class _Coding:
+    """Words as code points, for rapidfuzz: each distinct word of the quotations coded
+    together is one code point, and a source word none of them has is code point 0.
 
-    Each distinct word of the quotation is one code point, and a source word the
-    quotation does not have is code point 0; only whether a query word equals a source
-    word matters to the alignment, so it is the same as on the words' ids.
+    Only whether a quoted word equals a source word matters to a longest common
+    subsequence or an edit script, so they are the same on the codes as on the words'
+    ids; and rapidfuzz compares strings much quicker than lists of large integers.
     """
 
-    def __init__(self, ids: np.ndarray) -> None:
-        self._distinct = np.unique(ids)
-        self._query = self._text(self._distinct.searchsorted(ids) + 1)
-        # The source spans coded (of the source whose ids are ``_of``): the windows, and
-        # the tightened windows lie in them.
-        self._of: np.ndarray | None = None
-        self._spans: list[tuple[int, int, str]] = []
+    def __init__(self, distinct: np.ndarray, prepared: dict[str, Prepared]) -> None:
+        # The ids of the words coded, sorted: word ``_distinct[k]`` is code ``k + 1``.
+        self._distinct = distinct
+        self._prepared = prepared
+        self._sources: dict[str, str] = {}
 
-    def _text(self, codes: np.ndarray) -> str:
+    def text(self, codes: np.ndarray) -> str:
+        """The string of the codes (1 to the number of distinct words, or 0)."""
         codes = codes.astype(np.uint32)
         if len(self._distinct) >= 0xD7FF:
             codes += (codes >= 0xD800) * np.uint32(0x800)  # no surrogate code points
         return codes.tobytes().decode("utf-32-le")
 
-    def _window(self, source_ids: np.ndarray, s0: int, s1: int) -> str:
-        """Source tokens ``[s0, s1)`` coded."""
-        if self._of is not source_ids:
-            self._of, self._spans = source_ids, []
-        for lo, hi, coded in self._spans:
-            if lo <= s0 and s1 <= hi:
-                return coded[s0 - lo : s1 - lo]
-        window = source_ids[s0:s1]
-        at = np.minimum(self._distinct.searchsorted(window), len(self._distinct) - 1)
-        coded = self._text(np.where(self._distinct[at] == window, at + 1, 0))
-        self._spans.append((s0, s1, coded))
-        return coded
-
-    def common(self, source_ids: np.ndarray, s0: int, s1: int) -> int:
-        """The longest common subsequence of the quotation and source tokens ``[s0, s1)``."""
-        return int(LCSseq.similarity(self._query, self._window(source_ids, s0, s1)))
-
-    def align(self, first: int, source_ids: np.ndarray, s0: int, s1: int) -> WordAlignment:
-        """``align_words`` of the quotation, at query token ``first``, and source
-        tokens ``[s0, s1)``."""
-        found = Levenshtein.opcodes(self._query, self._window(source_ids, s0, s1))
-        return opcode_alignment(found, first, s0)
+    def source(self, source_id: str) -> str:
+        """The tokens of a source coded (made once)."""
+        found = self._sources.get(source_id)
+        if found is None:
+            ids = self._prepared[source_id].tokens.ids
+            at = np.minimum(self._distinct.searchsorted(ids), len(self._distinct) - 1)
+            found = self._sources[source_id] = self.text(
+                np.where(self._distinct[at] == ids, at + 1, 0)
+            )
+        return found
 
 
 class _Within:
@@ -909,8 +987,11 @@ def _differences(query: Tokens, source: Tokens, alignment: WordAlignment
 
     ``differences`` names the changes of each opcode on its own; a matched run whose
     text is character for character the same on both sides, with its words at the
-    same places in it, has none.  Copies and quotations are mostly such runs, and
-    comparing a run's text at once is quicker than comparing its words one by one.
+    same places in it, has none.  Nor has one that differs only in line breaks where
+    the other side has spaces (a text wrapped at other places than its source): no
+    token holds white space, and white space between two words is no difference.
+    Copies and quotations are mostly such runs, and comparing a run's text at once is
+    quicker than comparing its words one by one.
     """
     qt, st = query.text, source.text
     kept = []
@@ -919,8 +1000,11 @@ def _differences(query: Tokens, source: Tokens, alignment: WordAlignment
         if tag == "equal" and i2 - i1 >= _SAME_RUN:
             q0, q1 = int(query.starts[i1]), int(query.ends[i2 - 1])
             s0, s1 = int(source.starts[j1]), int(source.ends[j2 - 1])
+            q_run, s_run = qt[q0:q1], st[s0:s1]
+            if q_run != s_run and len(q_run) == len(s_run):
+                q_run, s_run = q_run.replace("\n", " "), s_run.replace("\n", " ")
             if (
-                qt[q0:q1] == st[s0:s1]
+                q_run == s_run
                 and (query.starts[i1:i2] - q0).tobytes() == (source.starts[j1:j2] - s0).tobytes()
                 and (query.ends[i1:i2] - q0).tobytes() == (source.ends[j1:j2] - s0).tobytes()
             ):
@@ -1045,17 +1129,12 @@ def _cut(
             ss, se = _span(s, alignment, query_side=False)
         run = _longest_run(alignment)
         kind = Kind.COPY if run >= COPY_RUN else Kind.PARAPHRASE
-        out.append(
-            replace(
-                passage,
-                query_start=qs,
-                query_end=qe,
-                source_start=ss,
-                source_end=se,
-                kind=kind,
-                differences=alignments.differences(s, passage.source_id, first, stop, s0, s1),
-            )
-        )
+        # (Built field by field: ``replace`` costs twice as much, on every passage.)
+        out.append(Passage(
+            qs, qe, passage.source_id, ss, se, kind, passage.score,
+            alignments.differences(s, passage.source_id, first, stop, s0, s1),
+            passage.fidelity, passage.attribution, passage.method,
+        ))
     return out
 
 
@@ -1201,28 +1280,29 @@ def _resolve_all(
     # A work is usually cited many times, and metadata resolution reads only these fields.
     by_metadata: dict[tuple[tuple[str, ...], str | None, str | None],
                       tuple[str | None, str | None]] = {}
+    near: _Near | None = None
     for mark in [*in_text, *references]:
         work = (mark.authors, mark.year, mark.title)
         if work not in by_metadata:
             by_metadata[work] = resolve(mark, sources)
         source_id, method = by_metadata[work]
         if source_id is None and mark.style != "reference":
-            source_id = _by_evidence(mark, passages, by_id)
+            if near is None:
+                near = _Near(passages)
+            source_id = _by_evidence(mark, near, by_id)
             method = "evidence" if source_id else None
         out.append(_Resolved(mark, source_id, method))
     return out
 
 
-def _by_evidence(
-    mark: CitationMark, passages: Sequence[Passage], by_id: dict[str, Document]
-) -> str | None:
-    """The one source holding the cited words, when its metadata cannot be matched.
+def _by_evidence(mark: CitationMark, near: _Near, by_id: dict[str, Document]) -> str | None:
+    """The one source holding the cited words, when its metadata cannot be matched
+    (``near``: the sources of the passages).
 
     Only a source that has no author and no title can be linked this way: a source whose
     metadata names someone else is a different work, and the citation is not to it.
     """
-    a, b = mark.covers
-    found = {p.source_id for p in passages if p.query_start < b and a < p.query_end}
+    found = near(*mark.covers)
     if len(found) != 1:
         return None
     source = by_id.get(next(iter(found)))
@@ -1313,12 +1393,15 @@ def _claim(
     and the source sentences sharing most of their content words, if they share enough:
     ``(q0, q1, s0, s1, share)`` as token ranges."""
     first, stop = _token_range(q, *span)
-    keep = [
-        k for k in range(first, stop)
-        if not (mark.start <= q.tokens.starts[k] < mark.end)
-        and not cut(int(q.tokens.starts[k]), int(q.tokens.ends[k]))
+    # (The sentence's tokens read as lists: indexing numpy arrays one item at a time
+    # costs more than the tests.)
+    starts, ends = q.tokens.starts[first:stop].tolist(), q.tokens.ends[first:stop].tolist()
+    q_ids, is_content = q.tokens.ids[first:stop].tolist(), q.content[first:stop].tolist()
+    kept = [
+        k for k, (a, b) in enumerate(zip(starts, ends))
+        if not (mark.start <= a < mark.end) and not cut(a, b)
     ]
-    content = {int(q.tokens.ids[k]) for k in keep if q.content[k]}
+    content = {q_ids[k] for k in kept if is_content[k]}
     if len(content) < CLAIM_SHARED or not s.n_sentences:
         return None
     # Which of the claim's content words each source sentence has (each counted once).
@@ -1341,7 +1424,7 @@ def _claim(
     share = best / len(content)
     if best < CLAIM_SHARED or share < CLAIM_SHARE:
         return None
-    q0, q1 = keep[0], keep[-1] + 1
+    q0, q1 = first + kept[0], first + kept[-1] + 1
     return (q0, q1, int(s.sent_first[s_first]), int(s.sent_stop[s_last]), share)
 
 
@@ -1360,10 +1443,17 @@ class _Covering:
 def _attribute(passage: Passage, covers: _Covering) -> Passage:
     covering = covers(passage.query_start, passage.query_end)
     if not covering:
-        return replace(passage, attribution=Attribution.UNCITED)
-    if any(r.source_id == passage.source_id for r in covering):
-        return replace(passage, attribution=Attribution.CITED)
-    return replace(passage, attribution=Attribution.MISCITED)
+        attribution = Attribution.UNCITED
+    elif any(r.source_id == passage.source_id for r in covering):
+        attribution = Attribution.CITED
+    else:
+        attribution = Attribution.MISCITED
+    # (Built field by field: ``replace`` costs twice as much, on every passage.)
+    p = passage
+    return Passage(
+        p.query_start, p.query_end, p.source_id, p.source_start, p.source_end, p.kind,
+        p.score, p.differences, p.fidelity, attribution, p.method,
+    )
 
 
 # ---------------------------------------------------------------------------------------
@@ -1588,7 +1678,10 @@ def _drift(
             and _has_number(d.query)
             and _has_number(d.source)
             and not _same_quantity(d.query, d.source)
-        ) or (d.type is DiffType.WORD and _is_name(text, d) and _CAPITAL.match(d.source)):
+        ):
+            before, after = _unit(text, s.tokens.text, d)
+            changed.append(f"{before}{d.source}{after} → {before}{d.query}{after}")
+        elif d.type is DiffType.WORD and _is_name(text, d) and _CAPITAL.match(d.source):
             changed.append(f"{d.source} → {d.query}")
         elif _negation(d.query) != _negation(d.source) and not affixed(
             _negation(d.query) > _negation(d.source)
@@ -1604,6 +1697,31 @@ def _drift(
         f"differs from {label} in facts: " + "; ".join(changed[:4]),
         (("changes", tuple(changed)),),
     )]
+
+
+def _unit(query: str, source: str, d: Difference) -> tuple[str, str]:
+    """The unit both sides give a changed number, before it and after it ("$", "%",
+    " million"), so that drift says "1.3 million → 1.6 million" rather than "1.3 → 1.6"."""
+    before = query[d.query_start - 1 : d.query_start] if d.query_start else ""
+    if before not in _UNIT_SIGNS or source[d.source_start - 1 : d.source_start] != before:
+        before = ""
+    q_after = _UNIT_AFTER.match(query, d.query_end)
+    s_after = _UNIT_AFTER.match(source, d.source_end)
+    after = ""
+    if q_after and s_after:
+        unit = q_after.group(1) or q_after.group(2)
+        if unit.casefold() == (s_after.group(1) or s_after.group(2)).casefold():
+            after = unit if unit == "%" else f" {unit}"
+    return before, after
+
+
+_UNIT_SIGNS = frozenset("$£€¥")
+# A percent sign, or a word of scale or a common unit after one space.
+_UNIT_AFTER = regex.compile(
+    r"(%)|[ \u00a0]((?i:hundred|thousand|million|billion|trillion|percent|per cent|"
+    r"km|kilomet(?:re|er)s|miles|met(?:re|er)s|kg|kilograms|tonnes|tons|pounds|dollars|"
+    r"euros|degrees)(?![\p{L}\p{N}]))"
+)
 
 
 def _word_changes(
@@ -1684,6 +1802,8 @@ def _edge_numbers(
     changed = []
     for (a0, a1), (b0, b1) in regions:
         source_numbers = _anchored_numbers(s, b0, b1)
+        if not source_numbers:
+            continue  # (most sentences have none: no number of the query's can differ)
         source_forms = {form for _, form in source_numbers}
         before = dict(source_numbers)
         for anchor, form in _anchored_numbers(q, a0, a1):
@@ -1698,11 +1818,13 @@ def _anchored_numbers(p: Prepared, first: int, stop: int) -> list[tuple[str, str
     forms, keys = p.tokens.forms, p.tokens.keys
     out = []
     anchor = None
-    for k in range(first, stop):
+    # (Which tokens are content words, read as a list: indexing the array one item at a
+    # time costs more than the loop.)
+    for k, is_content in zip(range(first, stop), p.content[first:stop].tolist()):
         if forms[k][:1].isdigit():
             if anchor is not None:
                 out.append((anchor, forms[k]))
-        elif p.content[k]:
+        elif is_content:
             anchor = keys[k]
     return out
 
@@ -1829,8 +1951,8 @@ def _shared_errors(
     if source is None:
         return []
     # The source side is looked at only for the query's odd words (most passages have
-    # none).
-    odd = {w for w in _LOWER_WORD.findall(text, p.query_start, p.query_end) if _oddity(w)}
+    # none), and each distinct word once: prose repeats its words.
+    odd = {w for w in set(_LOWER_WORD.findall(text, p.query_start, p.query_end)) if _oddity(w)}
     if not odd:
         return []
     s_words = set(_LOWER_WORD.findall(source.text, p.source_start, p.source_end))

@@ -72,19 +72,17 @@ _ELIDED_YEAR = re.compile(r"\d\d(?!\d)")
 # the white space before it.)
 _N_ELISION = re.compile(r"['’‘](?<=\s['’‘])n['’](?=\s)", re.IGNORECASE)
 
-_MARKS = re.escape("".join(_FAMILY))
-_NOT_OPEN_BEFORE = "[^" + re.escape("".join(_OPEN_BEFORE)) + _MARKS + r"\s]"
-_NOT_CLOSE_AFTER = "[^" + re.escape("".join(_CLOSE_AFTER)) + _MARKS + r"\s]"
-_CLOSING = "[" + re.escape("".join(sorted(QUOTE_MARKS - _OPEN_ONLY))) + "]"
-# The mark comes first in each pattern so that the scan for it runs at full speed; the
-# lookbehind then checks the character before it.
-_OPENER = re.compile(f"[{_MARKS}](?<!{_NOT_OPEN_BEFORE}.)(?=\\S)", re.DOTALL)
-_CLOSER = re.compile(f"{_CLOSING}(?<=[^\\s(\\[{{<].)(?!{_NOT_CLOSE_AFTER})", re.DOTALL)
-_GSPACE = "[" + "".join(_GUILLEMET_SPACES) + "]"
-_GUILLEMET_OPENER = re.compile(f"[«‹](?<!{_NOT_OPEN_BEFORE}.)(?={_GSPACE}\\S)", re.DOTALL)
-_GUILLEMET_CLOSER = re.compile(
-    f"{_GSPACE}[»›](?<=[^\\s(\\[{{<]..)(?!{_NOT_CLOSE_AFTER})", re.DOTALL
-)
+# The context of a mark, read from the characters around it (white space is what
+# str.isspace says it is; tests/test_query_side_speed.py holds these rules as patterns):
+# * it may open after the start of the text, white space, a quote mark or one of
+#   _OPEN_BEFORE, and before a character that is not white space; a guillemet also
+#   before one of _GUILLEMET_SPACES and then such a character;
+# * it may close (unless it opens only) after a character that is not white space nor an
+#   opening bracket, and before the end, white space, a quote mark or one of
+#   _CLOSE_AFTER; a guillemet also after such a character and one of _GUILLEMET_SPACES.
+_MAY_OPEN_AFTER = _OPEN_BEFORE | QUOTE_MARKS
+_MAY_CLOSE_BEFORE = _CLOSE_AFTER | QUOTE_MARKS
+_NO_CLOSE_AFTER = frozenset("([{<")
 
 # Words that typically follow a closing quote mark and rarely follow a possessive
 # apostrophe; "the workers’ rights" is possessive, "‘the workers’ are" is a quotation.
@@ -143,19 +141,20 @@ def paragraphs(text: str) -> list[tuple[int, int]]:
     Returns:
         ``(start, end)`` spans of the non-blank paragraphs, in order.
     """
-    lines = text.split("\n")
-    return _paragraphs(text, _unwrapped(lines), lines)
+    newlines = _newlines(_code_points(text))
+    return _paragraphs(text, _unwrapped(newlines, len(text)), newlines)
 
 
-def _paragraphs(text: str, unwrapped: bool, lines: list[str]) -> list[tuple[int, int]]:
-    """The paragraphs of ``text``; ``lines`` is ``text.split("\\n")``."""
+def _paragraphs(text: str, unwrapped: bool, newlines: np.ndarray) -> list[tuple[int, int]]:
+    """The paragraphs of ``text``, whose newlines stand at ``newlines``."""
     pieces: list[tuple[int, int]] = []
     pos = 0
     if unwrapped:
         # The lines, as a multi-line ``^[^\n]*`` would find them.
-        for line in lines:
-            pieces.append((pos, pos + len(line)))
-            pos += len(line) + 1
+        for newline in newlines.tolist():
+            pieces.append((pos, newline))
+            pos = newline + 1
+        pieces.append((pos, len(text)))
     else:
         for m in _PARAGRAPH_BREAK.finditer(text):
             pieces.append((pos, m.start()))
@@ -176,11 +175,18 @@ def _is_text_char(c: str) -> bool:
     return c != ">" and not c.isspace()
 
 
-def _unwrapped(lines: list[str]) -> bool:
-    """Whether most of the text stands in lines too long for hard-wrapped text."""
-    lengths = [len(line) for line in lines]
-    total = sum(lengths)
-    return total > 0 and 2 * sum(n for n in lengths if n > _LONG_LINE) >= total
+def _unwrapped(newlines: np.ndarray, length: int) -> bool:
+    """Whether most of a text of ``length`` characters, whose newlines stand at
+    ``newlines``, stands in lines too long for hard-wrapped text."""
+    lines = np.diff(newlines, prepend=-1, append=length) - 1
+    total = length - len(newlines)
+    return total > 0 and 2 * int(lines[lines > _LONG_LINE].sum()) >= total
+
+
+def _newlines(cp: np.ndarray) -> np.ndarray:
+    """Where the newlines stand in the text of code points ``cp`` (found with numpy, as a
+    list of the lines would cost more)."""
+    return np.flatnonzero(cp == 10)
 
 
 def find_quotations(text: str, *, max_chars: int = 3000) -> tuple[list[Quotation], list[str]]:
@@ -229,12 +235,13 @@ def quotations_and_paragraphs(
     Returns:
         The quotations, the warnings and the paragraphs.
     """
-    lines = text.split("\n")
-    unwrapped = _unwrapped(lines)
-    paras = _paragraphs(text, unwrapped, lines)
+    cp = _code_points(text)
+    newlines = _newlines(cp)
+    unwrapped = _unwrapped(newlines, len(text))
+    paras = _paragraphs(text, unwrapped, newlines)
     starts = [s for s, _ in paras]
     content = [s if _is_text_char(text[s]) else _content_start(text, s) for s, _ in paras]
-    stacked, singles = _marks(text, starts)
+    stacked, singles = _marks(text, cp, starts)
 
     pairs, unbalanced = _pair_stacked(text, stacked, content, max_chars)
     _set_contexts(singles, pairs)
@@ -259,12 +266,11 @@ def _content_start(text: str, pos: int) -> int:
     return m.end() if m else pos
 
 
-def _marks(text: str, para_starts: list[int]) -> tuple[list[_Mark], list[_Mark]]:
-    """The quote marks of ``text`` with their roles: (double and guillemet marks, single marks)."""
-    cp = _code_points(text)
-    # The context patterns (_OPENER, _CLOSER and the guillemet ones) are tried at the
-    # marks alone: each begins with its mark (the guillemet closer with the space before
-    # it), so this finds the matches their scans would.
+def _marks(
+    text: str, cp: np.ndarray, para_starts: list[int]
+) -> tuple[list[_Mark], list[_Mark]]:
+    """The quote marks of ``text`` (of code points ``cp``) with their roles: (double and
+    guillemet marks, single marks)."""
     at = _mark_positions(cp)
     apostrophes: set[int] = set()
     for m in _N_ELISION.finditer(text) if _mark_before_n(cp, at) else ():
@@ -274,13 +280,28 @@ def _marks(text: str, para_starts: list[int]) -> tuple[list[_Mark], list[_Mark]]
     para = -1
     next_para = para_starts[0] if para_starts else len(text) + 1
     n_paras = len(para_starts)
+    n = len(text)
     for i in at.tolist():
         ch = text[i]
-        can_open = _OPENER.match(text, i) is not None or (
-            ch in "«‹" and _GUILLEMET_OPENER.match(text, i) is not None
+        before = text[i - 1] if i else ""
+        after = text[i + 1] if i + 1 < n else ""
+        can_open = (not before or before in _MAY_OPEN_AFTER or before.isspace()) and bool(
+            after
+            and (
+                not after.isspace()
+                or (ch in "«‹" and after in _GUILLEMET_SPACES and i + 2 < n
+                    and not text[i + 2].isspace())
+            )
         )
-        can_close = _CLOSER.match(text, i) is not None or (
-            ch in "»›" and i > 0 and _GUILLEMET_CLOSER.match(text, i - 1) is not None
+        can_close = (
+            ch not in _OPEN_ONLY
+            and (not after or after in _MAY_CLOSE_BEFORE or after.isspace())
+            and bool(before)
+            and (
+                (not before.isspace() and before not in _NO_CLOSE_AFTER)
+                or (ch in "»›" and before in _GUILLEMET_SPACES and i >= 2
+                    and not text[i - 2].isspace() and text[i - 2] not in _NO_CLOSE_AFTER)
+            )
         )
         if not (can_open or can_close):
             continue
@@ -354,9 +375,11 @@ def _pair_stacked(
                 stack.restart(mark.pos)
                 para = mark.para
                 continue
-            unbalanced.extend(stack.cut(stack.lo))
+            if stack.items:  # (an empty stack has nothing to cut)
+                unbalanced.extend(stack.cut(stack.lo))
             para = mark.para
-        unbalanced.extend(stack.expire(mark.pos - max_chars))
+        if stack.lo < len(stack.items):
+            unbalanced.extend(stack.expire(mark.pos - max_chars))
         if mark.can_close:
             k = stack.topmost(mark.family)
             if k is not None and (not mark.can_open or k == len(stack.items) - 1):
@@ -543,6 +566,10 @@ def _blocks(text: str, paras: list[tuple[int, int]], unwrapped: bool) -> list[Qu
     _flush_run(text, run, blocks)
 
     indents = [_indent(text, start, end) for start, end in paras]
+    if max(indents, default=-1) < 4:
+        # The usual indentation is 0 or more, so no paragraph stands 4 columns deeper (most
+        # texts).  (The Markdown blocks were found in order.)
+        return blocks
     # The usual indentation is that of most body paragraphs; headings (short lines with
     # no closing punctuation) are left out, as they may outnumber indented paragraphs.
     # Where every line is a paragraph, an indent may just be a first-line indent, so
@@ -591,8 +618,11 @@ def _flush_run(text: str, run: list[tuple[int, int]], blocks: list[Quotation]) -
 
 def _wordy(words: str) -> bool:
     # Centred headings, tables and breadcrumbs ("> Home > Databases") are set off too;
-    # a quotation has a few words in it.
-    return len(_WORD.findall(words)) >= 3 and any(c.islower() for c in words)
+    # a quotation has a few words in it.  (Three words are enough: a block may be long.)
+    for found, _ in enumerate(_WORD.finditer(words), 1):
+        if found == 3:
+            return any(c.islower() for c in words)
+    return False
 
 
 def _indent(text: str, start: int, end: int) -> int:
