@@ -51,7 +51,13 @@ def test_as_prefilter_keeps_every_match(pieces: list[str]) -> None:
     assert by == _search(c._AS_BY, text)
 
 
-def test_with_covers_is_replace() -> None:
-    mark = c.CitationMark(3, 9, "(x, 1)", c.PARENTHETICAL, ("X",), "2004", "T", "12", (1,))
-    assert c._with_covers(mark, (0, 20)) == replace(mark, covers=(0, 20))
+def test_titles_filled_with_covers_are_replaced_marks() -> None:
+    mark = c.CitationMark(3, 9, "(X, 2004)", c.PARENTHETICAL, ("X",), "2004", None, "12", (1,))
+    titled = c.CitationMark(3, 9, "(Y)", c.PARENTHETICAL, ("Y",))
+    entry = c.CitationMark(30, 50, "Y. (2001). Z.", c.REFERENCE, ("Y",), "2001", "Z")
+    assert c._fill_titles([mark, titled], [entry], [(0, 20), (1, 2)]) == [
+        replace(mark, covers=(0, 20)),
+        replace(titled, year="2001", title="Z", covers=(1, 2)),
+    ]
+    assert c._fill_titles([mark], [], [(0, 20)]) == [replace(mark, covers=(0, 20))]
 

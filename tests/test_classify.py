@@ -266,6 +266,26 @@ def test_a_cited_claim_too_short_for_the_aligner_is_checked_against_its_source()
     assert _WHO.text[claim.source_start : claim.source_end].startswith("An estimated 1.3")
     (drift,) = [f for f in report.findings if f.type == "drift"]
     assert "1.3 million → 1.6 million" in drift.message
+    # An organization is named in full, not by its last word.
+    assert drift.message.startswith("differs from World Health Organization 2023 in facts")
+
+
+@pytest.mark.parametrize(
+    ("author", "label"),
+    [
+        ("Smith, Jane", "Smith"),
+        ("Maarten de Vries", "de Vries"),
+        ("Jane Smith and Bob Lee", "Smith"),
+        ("World Health Organization", "World Health Organization"),
+        ("U.S. Department of Energy", "U.S. Department of Energy"),
+        ("Stop TB Partnership", "Stop TB Partnership"),
+        ("Bank, Anna", "Bank"),  # a person whose surname is an organization word
+    ],
+)
+def test_a_source_is_named_by_its_first_authors_surname_or_its_organization(
+    author: str, label: str
+) -> None:
+    assert stage._surname(author) == label
 
 
 def test_a_quotation_found_word_for_word_is_exact_beside_a_heading_with_its_words() -> None:

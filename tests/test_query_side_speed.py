@@ -255,6 +255,62 @@ def _blocks_plain(text: str, paras: list[tuple[int, int]], unwrapped: bool) -> l
     return blocks
 
 
+def _set_contexts_plain(
+    singles: list[quotes._Mark], pairs: list[tuple[quotes._Mark, quotes._Mark]]
+) -> None:
+    """quotes._set_contexts as it was: the events sorted whole, for any marks."""
+    events = sorted(
+        [(o.pos, 1, k) for k, (o, _) in enumerate(pairs)]
+        + [(c.pos, -1, k) for k, (_, c) in enumerate(pairs)]
+    )
+    stack: list[int] = []
+    e = 0
+    for mark in singles:
+        while e < len(events) and events[e][0] < mark.pos:
+            _, kind, k = events[e]
+            if kind == 1:
+                stack.append(k)
+            elif stack:
+                stack.pop()
+            e += 1
+        mark.context = stack[-1] if stack else -1
+
+
+def _quotations_and_paragraphs_plain(
+    text: str, max_chars: int
+) -> tuple[list[Quotation], list[str], list[tuple[int, int]]]:
+    """quotes.quotations_and_paragraphs made of the plain forms of its steps."""
+    paras = _paragraphs_scanned(text)
+    content = [quotes._content_start(text, s) for s, _ in paras]
+    stacked, singles = _marks_scanned(text, [s for s, _ in paras])
+    pairs, unbalanced = _pair_stacked_plain(text, stacked, content, max_chars)
+    _set_contexts_plain(singles, pairs)
+    single_pairs, single_unbalanced = quotes._pair_singles(
+        text, singles, paras, content, [close.pos for _, close in pairs], max_chars
+    )
+    quotations = []
+    for opener, closer in pairs + single_pairs:
+        start, end = quotes._strip(text, opener.pos + 1, closer.pos)
+        if start < end:
+            quotations.append(Quotation(start, end, opener.char, closer.char))
+    lengths = [len(line) for line in text.split("\n")]
+    unwrapped = sum(lengths) > 0 and 2 * sum(n for n in lengths if n > 150) >= sum(lengths)
+    quotations.extend(_blocks_plain(text, paras, unwrapped))
+    quotations.sort(key=lambda q: (q.start, -q.end, q.block))
+    warnings = quotes._warnings(text, sorted(unbalanced + single_unbalanced, key=lambda m: m.pos))
+    return quotations, warnings, paras
+
+
+@settings(max_examples=400, deadline=None)
+@given(_TEXTS | st.text(alphabet="\"'“”‘’«» \n>ax.", max_size=20),
+       st.sampled_from([10, 40, 3000]))
+def test_quotations_found_with_shortcuts_are_the_plain_ones(text: str, max_chars: int) -> None:
+    # (Quotations built from their slots equal the dataclass's own field for field.)
+    assert quotations_and_paragraphs(text, max_chars=max_chars) == (
+        _quotations_and_paragraphs_plain(text, max_chars)
+    )
+
+
 _BLOCK_TEXTS = st.lists(st.sampled_from([
     "Body text of a paragraph, words and more words.", "    Indented words here now.",
     "        Deeper indented words here.", "\tTabbed words in it.", "  - a list item here",
@@ -458,12 +514,33 @@ def test_entries_read_in_place_are_the_ones_read_in_a_copy(text: str, data: st.D
 
 def _abbreviated_plain(text: str, lo: int, end: int) -> bool:
     word = citations._WORD_BEFORE.search(text, lo, end)
-    w = word.group(1) if word else None
-    return bool(w) and (len(w) == 1 or w.casefold() in citations._ABBREVIATIONS)
+    w: str | None = word.group(1) if word else None
+    return w is not None and (len(w) == 1 or w.casefold() in citations._ABBREVIATIONS)
+
+
+def _sentences_plain(text: str, paras: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """citations._sentences as it was: every sentence stripped at both ends."""
+    out: list[tuple[int, int]] = []
+    for ps, pe in paras:
+        pos = ps
+        for m in citations._SENTENCE_END.finditer(text, ps, pe):
+            at, stop = m.span()
+            if text[at] == "." and text[at + 1 : at + 2] not in ".!?…" and _abbreviated_plain(
+                text, max(ps, at - 20), at
+            ):
+                continue
+            s, e = citations._strip(text, pos, stop)
+            if s < e:
+                out.append((s, e))
+            pos = stop
+        s, e = citations._strip(text, pos, pe)
+        if s < e:
+            out.append((s, e))
+    return out
 
 
 @settings(max_examples=300, deadline=None)
-@given(_TEXTS | st.text(alphabet="ab.é!? \nX[1]”", max_size=30))
+@given(_TEXTS | st.text(alphabet="ab.é!? \nX[1]”\u2003", max_size=30))
 def test_sentence_ends_tried_at_their_marks_are_the_scanned_ones(text: str) -> None:
     stops = citations._stops(citations._code_points(text))
     for start, end in [*citations.paragraphs(text), (0, len(text))]:
@@ -471,7 +548,8 @@ def test_sentence_ends_tried_at_their_marks_are_the_scanned_ones(text: str) -> N
             m.span() for m in citations._SENTENCE_END.finditer(text, start, end)
         ]
     paras = citations.paragraphs(text)
-    assert citations._sentences(text, paras, stops) == citations._sentences(text, paras)
+    assert citations._sentences(text, paras, stops) == _sentences_plain(text, paras)
+    assert citations._sentences(text, paras) == _sentences_plain(text, paras)
     for end in range(len(text) + 1):
         for lo in (0, max(0, end - 20), max(0, end - 8), max(0, end - 7)):
             assert citations._abbreviated(text, lo, end) == _abbreviated_plain(text, lo, end)
@@ -558,6 +636,94 @@ def test_the_second_word_of_a_verb_finds_a_match_the_first_cannot(
     assert _spans(found) == _spans(_scan_anchored(citations._NAME_VERB, every, text))
 
 
+def _verb_word_end_plain(text: str, at: int) -> int:
+    """citations._verb_word_end as it was: the run of lower-case letters looked up."""
+    letters = re.compile("[a-z]*").match(text, at + 3)
+    end = letters.end() if letters else at + 3
+    if text[at:end] in citations._VERB_WORDS and (
+        end == len(text) or not citations._is_word_char(text[end])
+    ):
+        return end
+    return 0
+
+
+def _verbs_after_names_plain(doc: citations._Context) -> list[tuple[int, int]]:
+    """citations._verbs_after_names as it was: every space's run and every capital of
+    the text found, and each verb word read as its run of letters."""
+    text = doc.text
+    cp = doc.code_points()
+    spaces = doc.spaces()
+    after_space = np.flatnonzero(spaces <= len(cp) - 4)
+    beyond = doc.beyond_ascii()
+    beyond = beyond[beyond <= len(cp) - 4] + 1
+    verb_like = citations._VERB_HEADS[
+        citations._heads3(cp, np.concatenate((spaces[after_space] + 1, beyond)))
+    ]
+    beyond = beyond[verb_like[len(after_space) :]]
+    after_space = after_space[verb_like[: len(after_space)]]
+    run_first = np.flatnonzero(np.diff(spaces, prepend=-2) != 1)
+    first = run_first[np.searchsorted(run_first, after_space, "right") - 1]
+    token_end = spaces[first]
+    token_start = np.where(first > 0, spaces[np.maximum(first - 1, 0)] + 1, 0)
+    capitals = np.append(-1, np.flatnonzero(((cp >= 65) & (cp <= 90)) | (cp > 127)))
+    named = capitals[np.searchsorted(capitals, token_end) - 1] >= token_start
+    named |= cp[np.maximum(token_end - 1, 0)] == 41
+    length = token_end - token_start
+    initial = cp[np.minimum(token_start, len(cp) - 1)]
+    short = (length >= 2) & (length <= 4) & ((initial == 97) | (initial == 104))
+    chosen = (token_end > 0) & (named | short)
+    out = []
+    for b in beyond.tolist():
+        e = _verb_word_end_plain(text, b)
+        if e and not citations._is_word_char(text[b - 1]):
+            out.append((b, e))
+    for b, t_start, t_end, name_before in zip(
+        (spaces[after_space[chosen]] + 1).tolist(),
+        token_start[chosen].tolist(),
+        token_end[chosen].tolist(),
+        named[chosen].tolist(),
+    ):
+        token = text[t_start:t_end]
+        if name_before or token in ("al", "al."):
+            verb_at = b
+        elif token in ("has", "had", "have"):
+            verb_at = t_start
+        else:
+            continue
+        e = _verb_word_end_plain(text, b)
+        if e and citations._VERB_PHRASE.match(text, verb_at) is not None:
+            out.append((b, e))
+    out.sort()
+    return out
+
+
+_VERB_TEXTS = st.lists(st.sampled_from([
+    *_PIECES, "writes", "writesX", "wrote2", "wrotež", "wrote_", "shown", "showné", "shows",
+    "showing", "acknowledged", "acknowledgedly", "Ž", "\u2003", "  ", "\n\n", " \t ", "A", "(x)",
+]), max_size=30).map("".join)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_VERB_TEXTS)
+def test_verbs_after_names_are_the_plain_ones(text: str) -> None:
+    doc = _context(text)
+    assert citations._verbs_after_names(doc) == _verbs_after_names_plain(doc)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_VERB_TEXTS)
+def test_verb_words_read_whole_are_the_runs_of_letters(text: str) -> None:
+    for at in range(len(text) - 2):
+        if re.match("[a-z]{3}", text[at : at + 3]):
+            assert citations._verb_word_end(text, at) == _verb_word_end_plain(text, at)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=6))
+def test_alnum_pattern_is_what_str_isalnum_says(text: str) -> None:
+    assert (citations._ALNUM.search(text) is not None) == any(c.isalnum() for c in text)
+
+
 def _heads3_plain(cp: np.ndarray, at: np.ndarray) -> np.ndarray:
     """citations._heads3 as it was: 0 where the three letters are not lower-case ASCII."""
     letters = [cp[at + k] - np.uint32(97) for k in range(3)]
@@ -604,6 +770,60 @@ def test_as_words_near_spaces_hold_every_match(text: str) -> None:
         assert _spans(citations._matches_at(pattern, text, at)) == _spans(
             list(pattern.finditer(text))
         )
+
+
+def _as_words_plain(doc: citations._Context) -> list[int]:
+    """citations._as_words as it was: the places two characters back tried first."""
+    cp = doc.code_points()
+    after = np.concatenate((doc.spaces(), doc.beyond_ascii()))
+    at = after[after >= 2] - 2
+    at = at[citations._AS_SECOND[np.minimum(cp[at + 1], 128)]]
+    at = at[citations._AS_FIRST[np.minimum(cp[at], 128)]]
+    in_word = citations._WORD_ASCII[np.minimum(cp[at - 1], 128)] & (at > 0)
+    return sorted(at[~in_word].tolist())
+
+
+@settings(max_examples=300, deadline=None)
+@given(_TEXTS | st.text(alphabet="asAS ſ\té_1", max_size=8))
+def test_as_words_read_from_the_s_are_the_plain_ones(text: str) -> None:
+    doc = _context(text)
+    assert citations._as_words(doc) == _as_words_plain(doc)
+
+
+def _after_as_plain(text: str, starts: list[int]) -> tuple[list[int], list[int]]:
+    """citations._after_as as it was: the white space and the word read a character at a
+    time."""
+    verb: list[int] = []
+    by: list[int] = []
+    n = len(text)
+    for at in starts:
+        j = at + 2
+        while j < n and text[j] in " \t\n\r\f\v":
+            j += 1
+        if j >= n:
+            continue
+        c = text[j]
+        if c not in "abcdefghijklmnopqrstuvwxyz":
+            verb.append(at)
+            if not c.isascii() or c < "!":
+                by.append(at)
+            continue
+        k = j + 1
+        while k < n and text[k] in "abcdefghijklmnopqrstuvwxyz":
+            k += 1
+        word = text[j:k]
+        if word in citations._PARTICLES:
+            verb.append(at)
+        if word in citations._AS_BY_WORDS:
+            by.append(at)
+    return verb, by
+
+
+@settings(max_examples=300, deadline=None)
+@given(_TEXTS | st.text(alphabet="as A\t\n\x0bé\x01vdnotedby", max_size=16))
+def test_words_after_as_are_read_as_they_were(text: str) -> None:
+    starts = list(range(len(text)))
+    assert citations._after_as(text, starts) == _after_as_plain(text, starts)
 
 
 @settings(max_examples=300, deadline=None)
@@ -794,8 +1014,17 @@ def test_superscripts_are_seen_among_the_characters_beyond_ascii(text: str) -> N
     beyond = cp[doc.beyond_ascii()]
     assert bool(np.isin(beyond, [0xB2, 0xB3, 0xB9, *range(0x2070, 0x207A)]).any()) == expected
     assert doc.spaces().tolist() == [k for k, c in enumerate(text) if ord(c) <= 32]
-    assert doc.brackets == ("[" in text)
+    assert doc.brackets == [k for k, c in enumerate(text) if c == "["]
     assert doc.md_footnotes == ("[^" in text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_TEXTS | st.text(alphabet="[]12,;-– !a(:^", max_size=20))
+def test_numeric_markers_tried_at_their_brackets_are_the_scanned_ones(text: str) -> None:
+    doc = _context(text)
+    assert _spans(citations._matches_at(citations._NUMERIC, text, doc.brackets)) == _spans(
+        list(citations._NUMERIC.finditer(text))
+    )
 
 
 @settings(max_examples=300, deadline=None)
@@ -904,6 +1133,63 @@ def test_what_a_citation_covers_is_what_it_covered(text: str, scope: str) -> Non
         for style in ("parenthetical", "narrative"):
             probe = citations.CitationMark(start, end, text[start:end], style)
             assert doc.covers(probe) == _covers_plain(doc, probe)
+
+
+def _fill_titles_plain(
+    marks: list[citations.CitationMark], references: list[citations.CitationMark]
+) -> list[citations.CitationMark]:
+    """citations._fill_titles as it was, before the marks were given what they cover."""
+    by_name: dict[str, list[citations.CitationMark]] = {}
+    for ref in references:
+        if ref.authors and ref.title:
+            name = citations._fold(ref.authors[0])
+            for key in {name, name.split()[-1]} if name else ():
+                by_name.setdefault(key, []).append(ref)
+    if not by_name:
+        return marks
+    out = []
+    for mark in marks:
+        if mark.title is None and mark.authors and mark.style in ("parenthetical", "narrative"):
+            found = by_name.get(citations._fold(mark.authors[0]), [])
+            if mark.year:
+                year = mark.year.casefold()
+                exact = [r for r in found if r.year and r.year.casefold() == year]
+                loose = [r for r in found if r.year and r.year[:4] == year[:4]]
+                found = exact or ([] if year[-1:].isalpha() else loose)
+            if len(found) == 1:
+                mark = dataclasses.replace(
+                    mark, year=mark.year or found[0].year, title=found[0].title
+                )
+        out.append(mark)
+    return out
+
+
+_CITED_NAMES = st.sampled_from(
+    [(), ("Smith",), ("Lee",), ("Jane Smith",), ("Smith", "Lee"), ("É",)]
+)
+_CITED_YEARS = st.sampled_from([None, "2004", "2004a", "2004b", "1999", "n.d."])
+_CITED_MARKS = st.lists(st.builds(
+    lambda style, authors, year, title, k: citations.CitationMark(
+        k, k + 5, "x" * 5, style, authors, year, title
+    ),
+    st.sampled_from(["parenthetical", "narrative", "numeric"]), _CITED_NAMES, _CITED_YEARS,
+    st.sampled_from([None, "A Title"]), st.integers(0, 50),
+), max_size=6)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_CITED_MARKS, _CITED_MARKS, st.data())
+def test_titles_filled_with_covers_are_the_plain_ones(
+    marks: list[citations.CitationMark],
+    references: list[citations.CitationMark],
+    data: st.DataObject,
+) -> None:
+    references = [dataclasses.replace(r, style="reference") for r in references]
+    covers = [data.draw(st.tuples(st.integers(0, 9), st.integers(10, 99))) for _ in marks]
+    assert citations._fill_titles(marks, references, covers) == [
+        dataclasses.replace(m, covers=span)
+        for m, span in zip(_fill_titles_plain(marks, references), covers)
+    ]
 
 
 def test_marks_remade_are_replaced_marks() -> None:

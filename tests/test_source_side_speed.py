@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 from dataclasses import fields
+from itertools import pairwise
 
 import numpy as np
 import pytest
@@ -14,16 +15,18 @@ from hypothesis import strategies as st
 from rapidfuzz.distance import LCSseq, Levenshtein
 
 from stemmatic import classify as stage
-from stemmatic.align import align
+from stemmatic.align import align, diff
 from stemmatic.align.diff import (
     WordAlignment,
     align_words,
+    classify_words,
     differences,
     opcode_alignment,
     prefer_matches,
 )
 from stemmatic.align.units import Prepared, prepare
 from stemmatic.citations import CitationMark
+from stemmatic.normalize import Tokens
 from stemmatic.settings import Settings
 from stemmatic.types import (
     Attribution,
@@ -410,6 +413,30 @@ def test_content_hits_count_the_words_each_source_has(seed: int) -> None:
         assert one_by_one.content_hits(first, stop) == expected
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_pair_hits_counted_together_are_those_counted_apart(seed: int) -> None:
+    """Word pairs counted for some ranges at once, and for others when asked, are the
+    pairs each source has, repeats counted."""
+    query, sources = _corpus(seed + 200)
+    settings_ = Settings()
+    q = prepare(query.text, settings_)
+    rng = random.Random(seed)
+    n = len(q.tokens)
+    spans = [(a, min(n, a + rng.randint(0, 40))) for a in rng.sample(range(n), min(n, 25))]
+    lookup = stage._Lookup(q, sources, settings_)
+    lookup.count(spans[::2])
+    q_ids = q.tokens.ids.tolist()
+    for first, stop in spans:
+        expected = {}
+        for source in sources:
+            s_ids = prepare(source.text, settings_).tokens.ids.tolist()
+            has = set(pairwise(s_ids))
+            expected[source.id] = sum(
+                1 for k in range(first, stop - 1) if (q_ids[k], q_ids[k + 1]) in has
+            )
+        assert lookup.hits(first, stop, single=False) == expected
+
+
 def test_empty_ranges_have_no_hits() -> None:
     settings_ = Settings()
     q = prepare("the dock city strike of the port", settings_)
@@ -703,18 +730,50 @@ def test_cutting_gives_the_pieces_replace_gives(
     )
 
 
+def _reference_differences(query: Tokens, source: Tokens, alignment: WordAlignment
+                           ) -> tuple[Difference, ...]:
+    """``differences`` as it was: every matched word and every gap compared one by one."""
+    out: list[Difference] = []
+    qt, st_ = query.text, source.text
+    for tag, i1, i2, j1, j2 in alignment.opcodes:
+        if tag == "equal":
+            q_starts, q_ends = query.starts[i1:i2].tolist(), query.ends[i1:i2].tolist()
+            s_starts, s_ends = source.starts[j1:j2].tolist(), source.ends[j1:j2].tolist()
+            last = i2 - i1 - 1
+            for k, (qs, qe, ss, se) in enumerate(zip(q_starts, q_ends, s_starts, s_ends)):
+                qw, sw = qt[qs:qe], st_[ss:se]
+                if qw != sw:
+                    out.append(Difference(qw, sw, classify_words(qw, sw), qs, qe, ss, se))
+                if k < last:
+                    qn, sn = q_starts[k + 1], s_starts[k + 1]
+                    q_gap, s_gap = qt[qe:qn], st_[se:sn]
+                    if q_gap != s_gap and not (q_gap.isspace() and s_gap.isspace()):
+                        out.extend(diff._mark_differences(qt, qe, qn, st_, se, sn))
+            continue
+        qs = int(query.starts[i1]) if i2 > i1 else diff._gap_position(query, i1)
+        qe = int(query.ends[i2 - 1]) if i2 > i1 else qs
+        ss = int(source.starts[j1]) if j2 > j1 else diff._gap_position(source, j1)
+        se = int(source.ends[j2 - 1]) if j2 > j1 else ss
+        kind = {"replace": DiffType.WORD, "delete": DiffType.INSERTION,
+                "insert": DiffType.OMISSION}[tag]
+        out.append(Difference(qt[qs:qe], st_[ss:se], kind, qs, qe, ss, se))
+    return tuple(out)
+
+
 _PIECES = ["dock", "Dock", "city", "“city”", "colour", "color", "1911", "nine", "co-op",
-           "twenty five", "the", "-", "—", ",", "'s", "\n", "  "]
+           "twenty five", "the", "-", "—", "--", " -- ", ",", ", ", ",\n", ";", "'s", "’s",
+           "\n", "  ", "\x1c", "\u00a0"]
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=600, deadline=None)
 @given(st.lists(st.sampled_from(_PIECES), min_size=1, max_size=40), st.data())
-def test_differences_of_long_runs_the_same_are_the_differences(
+def test_differences_are_those_of_every_word_and_gap_compared(
     words: list[str], data: st.DataObject
 ) -> None:
-    """Matched runs compared as whole texts give what ``differences`` gives word by word,
-    when the two sides are the same text, differ in a few places, or are tokenized
-    differently around them."""
+    """Matched runs compared as whole texts, and gaps by their marks between white space,
+    give what comparing each word and gap gives: when the two sides are the same text,
+    differ in a few places, or are tokenized differently around them; for the whole
+    alignment, its opcodes other than the matched runs (as drift asks), or a part."""
     source_words = list(words)
     for _ in range(data.draw(st.integers(0, 3))):
         source_words[data.draw(st.integers(0, len(words) - 1))] = data.draw(
@@ -731,25 +790,69 @@ def test_differences_of_long_runs_the_same_are_the_differences(
     q = prepare(" ".join(words * 3), settings_).tokens
     s = prepare(source_text, settings_).tokens
     alignment = align_words(q, 0, len(q), s, 0, len(s))
-    assert stage._differences(q, s, alignment) == differences(q, s, alignment)
+    ops = alignment.opcodes
+    lo = data.draw(st.integers(0, len(ops)))
+    hi = data.draw(st.integers(lo, len(ops)))
+    for part in (
+        alignment,
+        WordAlignment(tuple(op for op in ops if op[0] != "equal"), 0),
+        WordAlignment(ops[lo:hi], 0),
+    ):
+        assert differences(q, s, part) == _reference_differences(q, s, part)
 
 
-def test_only_runs_that_differ_are_compared_word_by_word(monkeypatch: pytest.MonkeyPatch) -> None:
+_GAPS = [" ", "\n", "  ", " \n", ", ", ",\n", ",", " , ", "; ", ". ", " — ", "—", " -- ",
+         "--", "-- -", "- --", "- -", "---", " ‘", " '", "’ ", "' ", "\x1c", "\u00a0", ",\x1c",
+         "\u2003—\u2003", " (", "( "]
+
+
+def test_gaps_are_compared_as_every_mark_is() -> None:
+    """Every pair of gaps between two matched words gives the differences of comparing
+    their marks, white space apart (dashes split differently included)."""
+    settings_ = Settings()
+    for q_gap in _GAPS:
+        q = prepare(f"dock{q_gap}city", settings_).tokens
+        for s_gap in _GAPS:
+            s = prepare(f"dock{s_gap}city", settings_).tokens
+            alignment = align_words(q, 0, len(q), s, 0, len(s))
+            assert differences(q, s, alignment) == _reference_differences(q, s, alignment), (
+                q_gap, s_gap
+            )
+
+
+def test_the_texts_compared_hold_every_kind_of_difference() -> None:
+    """The pieces the differences are checked on give differences of every type, and
+    gaps that differ in white space alone."""
+    settings_ = Settings()
+    q = prepare("the “city” — dock, colour co-op", settings_).tokens
+    s = prepare("The \"city\" -- Dock;\ncolor co-op the", settings_).tokens
+    found = differences(q, s, align_words(q, 0, len(q), s, 0, len(s)))
+    assert {d.type for d in found} >= {
+        DiffType.CASE, DiffType.TYPOGRAPHY, DiffType.SPELLING, DiffType.OMISSION
+    }
+
+
+def test_runs_the_same_text_are_not_compared_word_by_word() -> None:
+    """A matched run with the same text, or the same text wrapped at other places, is
+    known to show no difference at once; a changed word or white space within a gap
+    changed for other white space is not."""
     settings_ = Settings()
     text = " ".join(_VOCABULARY[15:]) + " " + " ".join(_VOCABULARY[15:])
     q = prepare(text, settings_).tokens
-    passed: list[WordAlignment] = []
-
-    def recorded(query: object, source: object, alignment: WordAlignment) -> tuple[()]:
-        passed.append(alignment)
-        return ()
-
-    monkeypatch.setattr(stage, "differences", recorded)
-    for source_text, compared in ((text, 0), (text.replace("dock", "Dock"), 1),
-                                  (text.replace(" ", "\n"), 0), (text.replace(" ", "  "), 1)):
+    for source_text, same in ((text, True), (text.replace("dock", "Dock"), False),
+                              (text.replace(" ", "\n"), True),
+                              (text.replace(" ", "  "), False)):
         s = prepare(source_text, settings_).tokens
-        stage._differences(q, s, align_words(q, 0, len(q), s, 0, len(s)))
-        assert len(passed[-1].opcodes) == compared, source_text
+        spans = (q.starts.tolist(), q.ends.tolist(), s.starts.tolist(), s.ends.tolist())
+        assert diff._same_text(q.text, s.text, *spans) is same, source_text
+        assert differences(q, s, align_words(q, 0, len(q), s, 0, len(s))) == (
+            _reference_differences(q, s, align_words(q, 0, len(q), s, 0, len(s)))
+        )
+    # The same text with its words at other places ("co-op" as one word, "co" and "op")
+    # is not the same run.
+    assert diff._same_text("co-op x", "co-op x", [0, 6], [5, 7], [0, 6], [5, 7])
+    assert not diff._same_text("co-op x", "co-op x", [0, 6], [5, 7], [0, 3], [2, 7])
+    assert not diff._same_text("co-op x", "co-op x", [0, 6], [5, 7], [0, 6], [4, 7])
 
 
 # ---------------------------------------------------------------------------------------
@@ -821,16 +924,49 @@ def test_attributing_gives_the_passage_replace_gives(
 @settings(max_examples=300, deadline=None)
 @given(st.lists(_PASSAGE, max_size=8), _SPAN, st.booleans())
 def test_evidence_finds_the_one_source_of_the_passages_cited(
-    passages: list[Passage], covers: list[int], titled: bool
+    passages: list[Passage], covers: tuple[int, int], titled: bool
 ) -> None:
     by_id = {
         "s1": Document(id="s1", text="x"),
         "s2": Document(id="s2", text="x", title="A Title" if titled else None),
     }
-    mark = CitationMark(start=0, end=1, text="(X)", style="parenthetical", covers=tuple(covers))
+    mark = CitationMark(start=0, end=1, text="(X)", style="parenthetical", covers=covers)
     assert stage._by_evidence(mark, stage._Near(passages), by_id) == _reference_by_evidence(
         mark, passages, by_id
     )
+
+
+def _reference_sentence_of(q: Prepared, mark: CitationMark) -> tuple[int, int]:
+    """The sentence of a citation as it was looked up, one citation at a time."""
+    k = int(q.tokens.starts.searchsorted(mark.start)) - 1
+    covers = mark.covers
+    if k < 0 or q.tokens.ends[k] <= covers[0]:
+        k = int(q.tokens.starts.searchsorted(mark.end))
+        if k >= len(q.tokens) or q.tokens.starts[k] >= covers[1]:
+            return 0, 0
+    sentence = int(q.tok_sent[k])
+    return int(q.sent_start[sentence]), int(q.sent_end[sentence])
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(["dock", "city.", "Strike", "workers!", "the", "(Smith 2004)",
+                                 "[3]", "\n\n", "1911", "—"]), max_size=30), st.data())
+def test_sentences_of_citations_are_those_looked_up_one_by_one(
+    words: list[str], data: st.DataObject
+) -> None:
+    """Citations before, inside, after the words, at their edges, with scopes that hold
+    the words around them or not (their ends often at the words' edges), and a text
+    with no words."""
+    q = prepare(" ".join(words), Settings())
+    edges = st.sampled_from(sorted({0, len(q.tokens.text), *q.tokens.starts.tolist(),
+                                    *q.tokens.ends.tolist()}))
+    place = st.one_of(edges, st.integers(0, len(q.tokens.text) + 5))
+    cited = []
+    for _ in range(data.draw(st.integers(0, 8))):
+        at, end, a, b = (data.draw(place) for _ in range(4))
+        cited.append(CitationMark(start=min(at, end), end=max(at, end), text="(X)",
+                                  style="parenthetical", covers=(min(a, b), max(a, b))))
+    assert stage._sentences_of(q, cited) == [_reference_sentence_of(q, m) for m in cited]
 
 
 def _reference_claim(
@@ -865,6 +1001,22 @@ def _reference_claim(
         return None
     q0, q1 = keep[0], keep[-1] + 1
     return (q0, q1, int(s.sent_first[s_first]), int(s.sent_stop[s_last]), share)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_SPAN, max_size=8), st.lists(st.integers(0, 45), max_size=24))
+def test_words_inside_spans_are_those_looked_up_one_by_one(
+    spans: list[tuple[int, int]], edges: list[int]
+) -> None:
+    """``_Within.holding``, which tells a claim the words cut out of its sentence."""
+    edges = sorted(set(edges))
+    # Words in order, not overlapping, not empty: each pair of successive edges, or
+    # every other one.
+    words = list(pairwise(edges))[:: 1 + len(edges) % 2]
+    within = stage._Within(spans)
+    assert within.holding([a for a, _ in words], [b for _, b in words]) == [
+        within(a, b) for a, b in words
+    ]
 
 
 def test_claims_are_those_of_the_plain_search() -> None:

@@ -606,16 +606,10 @@ def find_citations(
     marks = [m for m in marks if not doc.excluded(m.start)]
     marks.sort(key=lambda m: (m.start, m.end))
     marks = _fill_ibid(marks)
-    marks = _fill_titles(marks, doc.references)
-    marks = [_with_covers(m, doc.covers(m)) for m in marks]
+    marks = _fill_titles(marks, doc.references, [doc.covers(m) for m in marks])
     marks.extend(doc.references)
     marks.sort(key=lambda m: (m.start, m.end))
     return marks
-
-
-def _with_covers(m: CitationMark, covers: tuple[int, int]) -> CitationMark:
-    """``replace(m, covers=covers)``."""
-    return _remade(m, m.authors, m.year, m.title, covers)
 
 
 def _remade(
@@ -772,7 +766,7 @@ class _Context:
         # Where the text holds no "[^" (most texts), it holds no Markdown footnote; the
         # pair is looked for after the "[" alone (a search for two characters is slow).
         brackets = np.flatnonzero(cp == 91)
-        self.brackets = len(brackets) > 0
+        self.brackets = brackets.tolist()  # (where a numeric marker may begin)
         brackets = brackets[brackets < len(cp) - 1]
         self.md_footnotes = bool((cp[brackets + 1] == 94).any())
         note_regions = _note_regions(text, self.paras)
@@ -894,9 +888,7 @@ class _Context:
         narrative = mark.style == NARRATIVE
         # "... end of the quotation.” (Smith 2004)": a citation opening its sentence
         # belongs to the one before.
-        if not narrative and not any(
-            c.isalnum() for c in self.text[units.span(u)[0] : mark.start]
-        ):
+        if not narrative and _ALNUM.search(self.text, units.span(u)[0], mark.start) is None:
             u = units.previous(u) or u
         start, end = units.span(u)
         if not narrative:
@@ -997,6 +989,8 @@ class _Units:
         return (k - 1, len(self._of(k - 1)[0]) - 1) if k > 0 else None
 
 
+# A character that ``str.isalnum`` accepts: \w of the standard re module but "_".
+_ALNUM = re.compile(r"[^\W_]")
 _LOWER_RUN = _lazy(r"\p{Ll}+")
 _CAPITALIZED_RUN = _lazy(r"\p{Lu}\p{Ll}+")
 _WORDISH = _lazy(r"[\w'’-]")
@@ -1227,8 +1221,12 @@ def _narratives(doc: _Context) -> list[CitationMark]:
     text = doc.text
     out: list[CitationMark] = []
 
-    def add(m: regex.Match[str], title: str | None = None) -> None:
-        authors = _split_names(m.group("authors"))
+    def add(
+        m: regex.Match[str], title: str | None = None, authors: tuple[str, ...] | None = None
+    ) -> None:
+        # (``authors``: the names of the match, where already split.)
+        if authors is None:
+            authors = _split_names(m.group("authors"))
         if not authors:
             return
         groups = m.groupdict()
@@ -1243,7 +1241,7 @@ def _narratives(doc: _Context) -> list[CitationMark]:
         if authors and not _leading_stopword(m.group("authors")) and not _after_determiner(
             text, m.start()
         ):
-            add(m)
+            add(m, authors=authors)
             # "Smith (2004) found" and "see Smith (2004)" are citations; a bare
             # "Esmeralda (1881)" may be a title or a place with a date.
             if doc.weigh_doubts and not (_RESEARCH_VERB.match(text, m.end()) or _CUE_BEFORE.search(
@@ -1278,7 +1276,7 @@ def _narratives(doc: _Context) -> list[CitationMark]:
             continue  # "Smith and Jones argues" is ungrammatical; the past tense fits both
         if not _name_evidence(doc, authors, doc.sentence_initial(m.start())):
             continue
-        add(m)
+        add(m, authors=authors)
     for m in _IN_TITLE.finditer(text) if "In" in text else ():
         title = _clean_title(m.group("title"))
         if title and title[:1].isupper() and not _leading_stopword(m.group("authors")):
@@ -1571,9 +1569,11 @@ def _as_words(doc: _Context) -> list[int]:
     """
     cp = doc.code_points()
     after = np.concatenate((doc.spaces(), doc.beyond_ascii()))
-    # (The characters are read through tables, in which 128 stands for any beyond ASCII.)
+    # (The characters are read through tables, in which 128 stands for any beyond ASCII.
+    # The "s" is read first, which rules out most places; at the text's start it reads
+    # the text's last character, and the place is dropped next.)
+    after = after[_AS_SECOND[np.minimum(cp[after - 1], 128)]]
     at = after[after >= 2] - 2
-    at = at[_AS_SECOND[np.minimum(cp[at + 1], 128)]]
     at = at[_AS_FIRST[np.minimum(cp[at], 128)]]
     in_word = _WORD_ASCII[np.minimum(cp[at - 1], 128)] & (at > 0)
     return sorted(at[~in_word].tolist())
@@ -1600,8 +1600,6 @@ _AS_BY_WORDS = frozenset(
     "noted argued shown observed suggested pointed discussed described demonstrated "
     "reported claimed put".split()
 )
-_ASCII_SPACE = " \t\n\r\f\v"
-_ASCII_LOWER = frozenset("abcdefghijklmnopqrstuvwxyz")
 
 
 def _after_as(text: str, starts: list[int]) -> tuple[list[int], list[int]]:
@@ -1618,26 +1616,26 @@ def _after_as(text: str, starts: list[int]) -> tuple[list[int], list[int]]:
     by: list[int] = []
     n = len(text)
     for at in starts:
-        j = at + 2
-        while j < n and text[j] in _ASCII_SPACE:
-            j += 1
+        m = _SPACES_AND_WORD.match(text, at + 2)  # (always matches)
+        j, k = m.span(1) if m else (n, n)
         if j >= n:
             continue  # both patterns need words after "as"
-        c = text[j]
-        if c not in _ASCII_LOWER:
+        if k == j:
+            c = text[j]  # (no lower-case ASCII letter)
             verb.append(at)
             if not c.isascii() or c < "!":
                 by.append(at)
             continue
-        k = j + 1
-        while k < n and text[k] in _ASCII_LOWER:
-            k += 1
         word = text[j:k]
         if word in _PARTICLES:
             verb.append(at)
         if word in _AS_BY_WORDS:
             by.append(at)
     return verb, by
+
+
+# ASCII white space, then the word of lower-case ASCII letters after it (perhaps none).
+_SPACES_AND_WORD = re.compile(r"[ \t\n\r\f\v]*([a-z]*)")
 
 
 def _verbs_after_names(doc: _Context) -> list[tuple[int, int]]:
@@ -1658,21 +1656,25 @@ def _verbs_after_names(doc: _Context) -> list[tuple[int, int]]:
     spaces = doc.spaces()
     # The words right after a space (as indexes into spaces), and right after a
     # character beyond ASCII, that begin like a verb (of three letters or more).
-    after_space = np.flatnonzero(spaces <= len(cp) - 4)
+    words = np.searchsorted(spaces, len(cp) - 4, "right")  # (the spaces are in order)
     beyond = doc.beyond_ascii()
     beyond = beyond[beyond <= len(cp) - 4] + 1
-    verb_like = _VERB_HEADS[_heads3(cp, np.concatenate((spaces[after_space] + 1, beyond)))]
-    beyond = beyond[verb_like[len(after_space) :]]
-    after_space = after_space[verb_like[: len(after_space)]]
+    verb_like = _VERB_HEADS[_heads3(cp, np.concatenate((spaces[:words] + 1, beyond)))]
+    beyond = beyond[verb_like[words:]]
+    after_space = np.flatnonzero(verb_like[:words])
     # Their tokens: the one before a word ends where the run of spaces before the word
     # begins, and starts after the space before that.
-    run_first = np.flatnonzero(np.diff(spaces, prepend=-2) != 1)  # indexes into spaces
-    first = run_first[np.searchsorted(run_first, after_space, "right") - 1]
+    # (Along a run, a space's position less its index into spaces stays the same; it
+    # grows from one run to the next.)
+    run = spaces - np.arange(len(spaces))
+    first = np.searchsorted(run, run[after_space])  # indexes into spaces
     token_end = spaces[first]
     token_start = np.where(first > 0, spaces[np.maximum(first - 1, 0)] + 1, 0)
-    # (-1 stands first, before every token.)
-    capitals = np.append(-1, np.flatnonzero(((cp >= 65) & (cp <= 90)) | (cp > 127)))
-    named = capitals[np.searchsorted(capitals, token_end) - 1] >= token_start
+    # (In unsigned arithmetic a code point below "A" less 65 is a large number.)
+    capitals = np.flatnonzero(cp - np.uint32(65) < 26)
+    named = _holds(capitals, token_start, token_end) | _holds(
+        doc.beyond_ascii(), token_start, token_end
+    )
     named |= cp[np.maximum(token_end - 1, 0)] == 41  # ")"
     length = token_end - token_start
     initial = cp[np.minimum(token_start, len(cp) - 1)]
@@ -1704,17 +1706,18 @@ def _verbs_after_names(doc: _Context) -> list[tuple[int, int]]:
     return out
 
 
+def _holds(positions: np.ndarray, start: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """Whether one of ``positions`` (in order) lies in each span ``[start, end)``."""
+    # (-1 stands first, before every span.)
+    before = np.append(-1, positions)
+    return before[np.searchsorted(before, end) - 1] >= start
+
+
 def _verb_word_end(text: str, at: int) -> int:
     """The end of the verb word (of ``_VERB_WORDS``) that stands alone at ``at``, where
     a run of three lower-case letters or more begins; 0 if there is none."""
-    letters = _LOWER_LETTERS.match(text, at + 3)  # (always matches)
-    end = letters.end() if letters else at + 3
-    if text[at:end] in _VERB_WORDS and (end == len(text) or not _is_word_char(text[end])):
-        return end
-    return 0
-
-
-_LOWER_LETTERS = re.compile("[a-z]*")
+    m = _VERB_WORD.match(text, at)
+    return m.end() if m else 0
 
 
 def _heads3(cp: np.ndarray, at: np.ndarray) -> np.ndarray:
@@ -1768,6 +1771,9 @@ _VERB_PHRASE = _lazy(_trie(_REPORTING_SINGULAR + _REPORTING_PLURAL))
 # Which heads begin a reporting verb.
 _VERB_HEADS = np.zeros(1 << 15, dtype=bool)
 _VERB_HEADS[[_pack(w) for w in _VERB_WORDS]] = True
+# A verb word that stands alone: a word running on in a lower-case letter is another
+# word, and the standard re module's \w is what ``_is_word_char`` says.
+_VERB_WORD = re.compile(rf"{_trie(_VERB_WORDS)}(?!\w)")
 
 
 def _leading_stopword(raw: str) -> bool:
@@ -1798,7 +1804,8 @@ def _name_evidence(doc: _Context, authors: tuple[str, ...], initial: bool) -> bo
 def _numerics(doc: _Context) -> list[CitationMark]:
     text = doc.text
     out: list[CitationMark] = []
-    for m in _NUMERIC.finditer(text) if doc.brackets else ():
+    # (A marker begins with its "[", which is found much faster than the scan finds it.)
+    for m in _matches_at(_NUMERIC, text, doc.brackets):
         numbers = _expand_numbers(m.group("nums"))
         if numbers:
             out.append(_note_mark(doc, m.start(), m.end(), NUMERIC, numbers))
@@ -1908,12 +1915,16 @@ def _fill_ibid(marks: list[CitationMark]) -> list[CitationMark]:
     return out
 
 
-def _fill_titles(marks: list[CitationMark], references: list[CitationMark]) -> list[CitationMark]:
-    """Give author-year and author-only citations the title of their reference entry.
+def _fill_titles(
+    marks: list[CitationMark], references: list[CitationMark], covers: list[tuple[int, int]]
+) -> list[CitationMark]:
+    """Give author-year and author-only citations the title of their reference entry,
+    and each mark what it covers (``covers``, in the order of ``marks``).
 
     The entry is the only one whose first author has the citation's surname and, when
     the citation gives a year, that year ("Smith 2004" also finds a lone "Smith 2004a").
-    An author-only citation also takes the entry's year.
+    An author-only citation also takes the entry's year.  (Each mark is built once, with
+    both: a long text has hundreds of marks.)
     """
     by_name: dict[str, list[CitationMark]] = {}
     for ref in references:
@@ -1921,22 +1932,24 @@ def _fill_titles(marks: list[CitationMark], references: list[CitationMark]) -> l
             name = _fold(ref.authors[0])
             for key in {name, name.split()[-1]} if name else ():
                 by_name.setdefault(key, []).append(ref)
-    if not by_name:
-        return marks
     out = []
-    for mark in marks:
-        if mark.title is None and mark.authors and mark.style in (PARENTHETICAL, NARRATIVE):
+    for mark, span in zip(marks, covers):
+        year, title = mark.year, mark.title
+        if (
+            by_name
+            and title is None
+            and mark.authors
+            and mark.style in (PARENTHETICAL, NARRATIVE)
+        ):
             found = by_name.get(_fold(mark.authors[0]), [])
             if mark.year:
-                year = mark.year.casefold()
-                exact = [r for r in found if r.year and r.year.casefold() == year]
-                loose = [r for r in found if r.year and r.year[:4] == year[:4]]
-                found = exact or ([] if year[-1:].isalpha() else loose)
+                cited = mark.year.casefold()
+                exact = [r for r in found if r.year and r.year.casefold() == cited]
+                loose = [r for r in found if r.year and r.year[:4] == cited[:4]]
+                found = exact or ([] if cited[-1:].isalpha() else loose)
             if len(found) == 1:
-                mark = _remade(
-                    mark, mark.authors, mark.year or found[0].year, found[0].title, mark.covers
-                )
-        out.append(mark)
+                year, title = mark.year or found[0].year, found[0].title
+        out.append(_remade(mark, mark.authors, year, title, span))
     return out
 
 
@@ -2317,9 +2330,12 @@ def _sentences(
                 text, max(ps, at - 20), at
             ):
                 continue
-            s, e = _strip(text, pos, stop)
-            if s < e:
-                out.append((s, e))
+            # (``_strip(text, pos, stop)``: a sentence's end is no white space, and its
+            # mark at ``at`` stops the stripping of its start.)
+            s = pos
+            while text[s].isspace():
+                s += 1
+            out.append((s, stop))
             pos = stop
         s, e = _strip(text, pos, pe)
         if s < e:
@@ -2382,16 +2398,16 @@ def _code_points(text: str) -> np.ndarray:
 def _abbreviated(text: str, lo: int, end: int) -> bool:
     """Whether the period at ``end`` follows an initial or an abbreviation (the word
     before it is ``_word_before(text, lo, end)``)."""
-    space = text.rfind(" ", lo, end)
-    if space >= 0:
-        # Most periods end a word of ASCII letters after a space, which is the word
-        # before them.
-        after = text[space + 1 : end]
-        if after.isalpha() and after.isascii():
-            return len(after) == 1 or after.casefold() in _ABBREVIATIONS
     long = end - _LONGEST_ABBREVIATION - 1
     if long >= lo and (tail := text[long:end]).isalpha() and tail.isascii():
         return False  # (a word too long for an abbreviation: most words, read quickly)
+    space = text.rfind(" ", lo, end)
+    if space >= 0:
+        # Most other periods end a word of ASCII letters after a space, which is the
+        # word before them.
+        after = text[space + 1 : end]
+        if after.isalpha() and after.isascii():
+            return len(after) == 1 or after.casefold() in _ABBREVIATIONS
     word = _word_before(text, lo, end)
     return word is not None and (len(word) == 1 or word.casefold() in _ABBREVIATIONS)
 

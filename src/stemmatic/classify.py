@@ -406,7 +406,7 @@ def _found_quotation(
     """The passage of a quotation found in a source: its words aligned as ``alignment``,
     ``ratio`` of them matched."""
     s = prepare(source.text, settings, source.excluded)
-    diffs = _editorial(q.tokens.text, _differences(q.tokens, s.tokens, alignment))
+    diffs = _editorial(q.tokens.text, differences(q.tokens, s.tokens, alignment))
     s0, s1 = _source_extent(alignment)
     return Passage(
         query_start=quotation.start,
@@ -924,7 +924,7 @@ class _Within:
     """Whether a span lies inside one of the given spans, found by bisection."""
 
     def __init__(self, spans: Sequence[tuple[int, int]]) -> None:
-        spans = sorted(spans)
+        self._spans = spans = sorted(spans)
         self._starts = [start for start, _ in spans]
         # The farthest end among the spans starting at or before each one.
         self._reach = list(accumulate((end for _, end in spans), max))
@@ -932,6 +932,25 @@ class _Within:
     def __call__(self, start: int, end: int) -> bool:
         k = bisect.bisect_right(self._starts, start)
         return k > 0 and self._reach[k - 1] >= end
+
+    def holding(self, starts: list[int], ends: list[int]) -> list[bool]:
+        """For each of the given spans, in order and not overlapping nor empty (words),
+        whether it lies inside one of the spans.
+
+        The words inside a span are those from the first starting at or after its start
+        to the last ending at or before its end: each span is looked up once, rather
+        than each word (a claim's sentence has many words, and few spans reach into it).
+        """
+        inside = [False] * len(starts)
+        if not starts:
+            return inside
+        # (A span starting at or after the words' end holds none of them, and one ending
+        # at or before their start holds none either.)
+        for a, b in self._spans[: bisect.bisect_left(self._starts, ends[-1])]:
+            if b > starts[0]:
+                first, stop = bisect.bisect_left(starts, a), bisect.bisect_right(ends, b)
+                inside[first:stop] = [True] * max(0, stop - first)
+        return inside
 
 
 # Sources are counted in batches holding at most this many (source, query key) pairs.
@@ -978,45 +997,6 @@ def _content_matched(q: Prepared, alignment: WordAlignment) -> int:
 def _source_extent(alignment: WordAlignment) -> tuple[int, int]:
     js = [(j1, j2) for tag, _i1, _i2, j1, j2 in alignment.opcodes if j2 > j1]
     return min(j for j, _ in js), max(j for _, j in js)
-
-
-def _differences(query: Tokens, source: Tokens, alignment: WordAlignment
-                 ) -> tuple[Difference, ...]:
-    """``differences`` of an alignment, without looking word by word at long matched
-    runs that are the same text on both sides.
-
-    ``differences`` names the changes of each opcode on its own; a matched run whose
-    text is character for character the same on both sides, with its words at the
-    same places in it, has none.  Nor has one that differs only in line breaks where
-    the other side has spaces (a text wrapped at other places than its source): no
-    token holds white space, and white space between two words is no difference.
-    Copies and quotations are mostly such runs, and comparing a run's text at once is
-    quicker than comparing its words one by one.
-    """
-    qt, st = query.text, source.text
-    kept = []
-    for op in alignment.opcodes:
-        tag, i1, i2, j1, j2 = op
-        if tag == "equal" and i2 - i1 >= _SAME_RUN:
-            q0, q1 = int(query.starts[i1]), int(query.ends[i2 - 1])
-            s0, s1 = int(source.starts[j1]), int(source.ends[j2 - 1])
-            q_run, s_run = qt[q0:q1], st[s0:s1]
-            if q_run != s_run and len(q_run) == len(s_run):
-                q_run, s_run = q_run.replace("\n", " "), s_run.replace("\n", " ")
-            if (
-                q_run == s_run
-                and (query.starts[i1:i2] - q0).tobytes() == (source.starts[j1:j2] - s0).tobytes()
-                and (query.ends[i1:i2] - q0).tobytes() == (source.ends[j1:j2] - s0).tobytes()
-            ):
-                continue
-        kept.append(op)
-    if len(kept) < len(alignment.opcodes):
-        alignment = WordAlignment(tuple(kept), alignment.equal)
-    return differences(query, source, alignment)
-
-
-# Matched runs of at least this many words are first compared as whole texts.
-_SAME_RUN = 16
 
 
 def _editorial(text: str, diffs: tuple[Difference, ...]) -> tuple[Difference, ...]:
@@ -1101,14 +1081,17 @@ def _cut(
                 nxt.append((b, y))
         pieces = nxt
     source = by_id.get(passage.source_id)
-    if source is None:
+    # (Most passages around a quotation are the quotation: nothing is left of them.)
+    if source is None or not pieces:
         return []
     s = prepare(source.text, settings, source.excluded)
-    s_first, s_stop = _token_range(s, passage.source_start, passage.source_end)
+    s_first, s_stop = alignments.token_range(
+        s, passage.source_id, passage.source_start, passage.source_end
+    )
     out = []
     whole = pieces == [(passage.query_start, passage.query_end)]
     for x, y in pieces:
-        first, stop = _token_range(q, x, y)
+        first, stop = alignments.token_range(q, None, x, y)
         needed = settings.min_words if whole else max(settings.min_words, PIECE_WORDS)
         if stop - first < needed or s_stop <= s_first:
             continue
@@ -1139,8 +1122,8 @@ def _cut(
 
 
 class _Alignments:
-    """Word alignments of token ranges of the query and a source, and the differences
-    they show, each made once in a ``classify`` call.
+    """Word alignments of token ranges of the query and a source, the differences they
+    show, and the token ranges of spans, each made once in a ``classify`` call.
 
     The passages outside quotation marks are aligned for their kind and differences;
     drift aligns the sentences around each of them, which often are the passage itself.
@@ -1150,6 +1133,16 @@ class _Alignments:
         self.q = q
         self._aligned: dict[tuple[str, int, int, int, int], WordAlignment] = {}
         self._differences: dict[tuple[str, int, int, int, int], tuple[Difference, ...]] = {}
+        self._ranges: dict[tuple[str | None, int, int], tuple[int, int]] = {}
+
+    def token_range(self, p: Prepared, source_id: str | None, start: int, end: int
+                    ) -> tuple[int, int]:
+        """``_token_range`` of a span of the query (``source_id`` None) or of a source."""
+        key = (source_id, start, end)
+        found = self._ranges.get(key)
+        if found is None:
+            found = self._ranges[key] = _token_range(p, start, end)
+        return found
 
     def align(self, s: Prepared, source_id: str, q0: int, q1: int, s0: int, s1: int
               ) -> WordAlignment:
@@ -1167,7 +1160,7 @@ class _Alignments:
         found = self._differences.get(key)
         if found is None:
             alignment = self.align(s, source_id, q0, q1, s0, s1)
-            found = self._differences[key] = _differences(self.q.tokens, s.tokens, alignment)
+            found = self._differences[key] = differences(self.q.tokens, s.tokens, alignment)
         return found
 
     def word_changes(self, s: Prepared, source_id: str, q0: int, q1: int, s0: int, s1: int
@@ -1335,13 +1328,14 @@ def _cited_claims(
     taken = _Overlaps([(p.query_start, p.query_end) for p in passages])
     cut = _Within(list(cut_spans))
     done: set[tuple[int, int]] = set()
+    cited: list[tuple[_Resolved, Document]] = []
     for r in sorted(resolved, key=lambda r: (r.mark.start, r.mark.end)):
         source = by_id.get(r.source_id) if r.source_id else None
-        if source is None or r.mark.style == "reference":
-            continue
-        # The sentence the citation stands in (its scope may reach back further, to a
-        # quotation before it, which is checked as a quotation).
-        start, end = _sentence_of(q, r.mark)
+        if source is not None and r.mark.style != "reference":
+            cited.append((r, source))
+    # The sentence each citation stands in (its scope may reach back further, to a
+    # quotation before it, which is checked as a quotation).
+    for (r, source), (start, end) in zip(cited, _sentences_of(q, [r.mark for r, _ in cited])):
         if end <= start or (start, end) in done:
             continue
         done.add((start, end))
@@ -1369,17 +1363,39 @@ def _cited_claims(
     return out
 
 
-def _sentence_of(q: Prepared, mark: CitationMark) -> tuple[int, int]:
-    """The span of the query sentence (as the aligner splits them) that holds a citation:
-    the sentence of the word before it, or of the word after it when it opens one."""
-    k = int(q.tokens.starts.searchsorted(mark.start)) - 1
-    covers = mark.covers
-    if k < 0 or q.tokens.ends[k] <= covers[0]:
-        k = int(q.tokens.starts.searchsorted(mark.end))
-        if k >= len(q.tokens) or q.tokens.starts[k] >= covers[1]:
-            return 0, 0
-    sentence = int(q.tok_sent[k])
-    return int(q.sent_start[sentence]), int(q.sent_end[sentence])
+def _sentences_of(q: Prepared, marks: Sequence[CitationMark]) -> list[tuple[int, int]]:
+    """The span of the query sentence (as the aligner splits them) that holds each
+    citation: the sentence of the word before it, or of the word after it when it opens
+    one; ``(0, 0)`` when neither word is in its scope.
+
+    (Looked up for all the citations at once: numpy's cost is per call.)
+    """
+    n = len(q.tokens)
+    if not marks or not n:
+        return [(0, 0)] * len(marks)
+    starts, ends = q.tokens.starts, q.tokens.ends
+    before = starts.searchsorted(np.array([m.start for m in marks], dtype=np.int64)) - 1
+    after = starts.searchsorted(np.array([m.end for m in marks], dtype=np.int64))
+    before_ends = ends[np.maximum(before, 0)].tolist()
+    after_starts = starts[np.minimum(after, n - 1)].tolist()
+    words = []
+    for mark, k, k_end, j, j_start in zip(
+        marks, before.tolist(), before_ends, after.tolist(), after_starts
+    ):
+        covers = mark.covers
+        if k >= 0 and k_end > covers[0]:
+            words.append(k)
+        elif j < n and j_start < covers[1]:
+            words.append(j)
+        else:
+            words.append(-1)
+    sentences = q.tok_sent[np.array(words, dtype=np.int64)]
+    return [
+        (int(a), int(b)) if k >= 0 else (0, 0)
+        for k, a, b in zip(
+            words, q.sent_start[sentences].tolist(), q.sent_end[sentences].tolist()
+        )
+    ]
 
 
 def _claim(
@@ -1398,8 +1414,8 @@ def _claim(
     starts, ends = q.tokens.starts[first:stop].tolist(), q.tokens.ends[first:stop].tolist()
     q_ids, is_content = q.tokens.ids[first:stop].tolist(), q.content[first:stop].tolist()
     kept = [
-        k for k, (a, b) in enumerate(zip(starts, ends))
-        if not (mark.start <= a < mark.end) and not cut(a, b)
+        k for k, (a, is_cut) in enumerate(zip(starts, cut.holding(starts, ends)))
+        if not (mark.start <= a < mark.end) and not is_cut
     ]
     content = {q_ids[k] for k in kept if is_content[k]}
     if len(content) < CLAIM_SHARED or not s.n_sentences:
@@ -1418,7 +1434,8 @@ def _claim(
     best = int(per_sentence[s_first])
     # Two adjacent sentences (a claim condensing both), a word both hold counted once.
     for k in np.flatnonzero(per_sentence[:-1] + per_sentence[1:] > best).tolist():
-        shared = len(np.unique(word[(sentence == k) | (sentence == k + 1)]))
+        # (A set counts a few words quicker than ``np.unique``.)
+        shared = len(set(word[(sentence == k) | (sentence == k + 1)].tolist()))
         if shared > best:
             best, s_first, s_last = shared, k, k + 1
     share = best / len(content)
@@ -1598,18 +1615,31 @@ def _label(doc: Document | None, fallback: str) -> str:
 
 
 _PARTICLES = frozenset("van von der den de del della di da du dos das la le ten ter".split())
+# Words that make an author an organization (a corporate author).
+_ORGANIZATION_WORDS = frozenset(
+    """organization organisation association institute institution agency ministry
+    department council committee commission university college partnership bank office
+    foundation centre center society union group corporation company board bureau service
+    network trust federation alliance programme program fund authority administration
+    government inc ltd llc plc""".split()
+)
 _YEAR = regex.compile(r"\d{4}")
 _AUTHORS_SPLIT = regex.compile(r"\s+(?:and|&)\s+|;")
 
 
 def _surname(author: str) -> str:
-    """The first author's surname: "Smith, Jane" and "Maarten de Vries" give Smith, de Vries."""
+    """The first author's surname: "Smith, Jane" and "Maarten de Vries" give Smith, de Vries.
+
+    An organization is named in full: "World Health Organization", not "Organization".
+    """
     first = _AUTHORS_SPLIT.split(author)[0].strip()
     if "," in first:
         return first.split(",")[0].strip()
     words = first.split()
     if not words:
         return author
+    if len(words) > 1 and any(w.strip(".").casefold() in _ORGANIZATION_WORDS for w in words):
+        return first.rstrip(".")
     at = len(words) - 1
     while at > 0 and words[at - 1].casefold() in _PARTICLES:
         at -= 1
@@ -1650,8 +1680,8 @@ def _drift(
     its edge ("In 1912, some 24,000 dock workers...") would otherwise fall outside it.
     """
     text = q.tokens.text
-    q_passage = _token_range(q, p.query_start, p.query_end)
-    s_passage = _token_range(s, p.source_start, p.source_end)
+    q_passage = alignments.token_range(q, None, p.query_start, p.query_end)
+    s_passage = alignments.token_range(s, p.source_id, p.source_start, p.source_end)
     q0, q1 = _sentence_tokens(q, *q_passage)
     s0, s1 = _sentence_tokens(s, *s_passage)
     if q1 <= q0 or s1 <= s0:
@@ -1816,6 +1846,9 @@ def _anchored_numbers(p: Prepared, first: int, stop: int) -> list[tuple[str, str
     """``(key of the content word before it, form)`` of each number in tokens
     ``[first, stop)`` that has a content word before it there."""
     forms, keys = p.tokens.forms, p.tokens.keys
+    # (Most sentences have no number, which a look at their forms alone tells.)
+    if not any(form[:1].isdigit() for form in forms[first:stop]):
+        return []
     out = []
     anchor = None
     # (Which tokens are content words, read as a list: indexing the array one item at a

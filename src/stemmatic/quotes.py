@@ -24,7 +24,8 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from operator import itemgetter
 
 import numpy as np
 
@@ -147,38 +148,39 @@ def paragraphs(text: str) -> list[tuple[int, int]]:
 
 def _paragraphs(text: str, unwrapped: bool, newlines: np.ndarray) -> list[tuple[int, int]]:
     """The paragraphs of ``text``, whose newlines stand at ``newlines``."""
-    pieces: list[tuple[int, int]] = []
-    pos = 0
     if unwrapped:
         # The lines, as a multi-line ``^[^\n]*`` would find them.
-        for newline in newlines.tolist():
-            pieces.append((pos, newline))
-            pos = newline + 1
-        pieces.append((pos, len(text)))
+        ends = newlines.tolist()
+        pieces = zip([0, *(newlines + 1).tolist()], [*ends, len(text)])
     else:
+        starts, ends = [0], []
         for m in _PARAGRAPH_BREAK.finditer(text):
-            pieces.append((pos, m.start()))
-            pos = m.end()
-        pieces.append((pos, len(text)))
+            ends.append(m.start())
+            starts.append(m.end())
+        ends.append(len(text))
+        pieces = zip(starts, ends)
     # A lone ">" or whitespace line is not a paragraph.  (Most paragraphs begin with a
-    # character of text, which settles it without the search.)
+    # character of text, one that _TEXT_CHAR matches, which settles it without the
+    # search; its \s is what str.isspace says.)
     return [
         (start, end)
         for start, end in pieces
         if start < end
-        and (_is_text_char(text[start]) or _TEXT_CHAR.search(text, start, end) is not None)
+        and (
+            ((c := text[start]) != ">" and not c.isspace())
+            or _TEXT_CHAR.search(text, start, end) is not None
+        )
     ]
-
-
-def _is_text_char(c: str) -> bool:
-    """Whether ``c`` matches ``_TEXT_CHAR`` (``\\s`` is what ``str.isspace`` says it is)."""
-    return c != ">" and not c.isspace()
 
 
 def _unwrapped(newlines: np.ndarray, length: int) -> bool:
     """Whether most of a text of ``length`` characters, whose newlines stand at
     ``newlines``, stands in lines too long for hard-wrapped text."""
-    lines = np.diff(newlines, prepend=-1, append=length) - 1
+    # The lines run between the newlines, and from the start and to the end of the
+    # text.  (np.diff with prepend and append is slow for a short text.)
+    bounds = np.empty(len(newlines) + 2, dtype=np.int64)
+    bounds[0], bounds[1:-1], bounds[-1] = -1, newlines, length
+    lines = bounds[1:] - bounds[:-1] - 1
     total = length - len(newlines)
     return total > 0 and 2 * int(lines[lines > _LONG_LINE].sum()) >= total
 
@@ -240,7 +242,11 @@ def quotations_and_paragraphs(
     unwrapped = _unwrapped(newlines, len(text))
     paras = _paragraphs(text, unwrapped, newlines)
     starts = [s for s, _ in paras]
-    content = [s if _is_text_char(text[s]) else _content_start(text, s) for s, _ in paras]
+    # (Most paragraphs begin with their text, where their content starts.)
+    content = [
+        s if ((c := text[s]) != ">" and not c.isspace()) else _content_start(text, s)
+        for s, _ in paras
+    ]
     stacked, singles = _marks(text, cp, starts)
 
     pairs, unbalanced = _pair_stacked(text, stacked, content, max_chars)
@@ -254,11 +260,30 @@ def quotations_and_paragraphs(
     for opener, closer in pairs + single_pairs:
         start, end = _strip(text, opener.pos + 1, closer.pos)
         if start < end:
-            quotations.append(Quotation(start, end, opener.char, closer.char))
+            quotations.append(_quotation(start, end, opener.char, closer.char))
     quotations.extend(_blocks(text, paras, unwrapped))
     quotations.sort(key=lambda q: (q.start, -q.end, q.block))
     warnings = _warnings(text, sorted(unbalanced + single_unbalanced, key=lambda m: m.pos))
     return quotations, warnings, paras
+
+
+def _quotation(start: int, end: int, open_mark: str, close_mark: str) -> Quotation:
+    """``Quotation(start, end, open_mark, close_mark)``, built by setting its slots
+    directly: the ``__init__`` of a frozen dataclass sets each field through
+    ``object.__setattr__``, which takes about twice as long, and a long text has hundreds
+    of quotations."""
+    set_start, set_end, set_open, set_close, set_block = _QUOTATION_SLOTS
+    quotation = object.__new__(Quotation)
+    set_start(quotation, start)
+    set_end(quotation, end)
+    set_open(quotation, open_mark)
+    set_close(quotation, close_mark)
+    set_block(quotation, False)
+    return quotation
+
+
+# The setters of the fields' slots, in order.
+_QUOTATION_SLOTS = tuple(getattr(Quotation, f.name).__set__ for f in fields(Quotation))
 
 
 def _content_start(text: str, pos: int) -> int:
@@ -383,6 +408,9 @@ def _pair_stacked(
         if mark.can_close:
             k = stack.topmost(mark.family)
             if k is not None and (not mark.can_open or k == len(stack.items) - 1):
+                if k == len(stack.items) - 1:
+                    pairs.append((stack.pop(), mark))  # (most closers close the top)
+                    continue
                 # The opener, and above it the marks it closes over, which are unbalanced.
                 opener, *above = stack.cut(k)
                 unbalanced.extend(above)
@@ -420,6 +448,13 @@ class _Stack:
             return found[-1]
         return None
 
+    def pop(self) -> _Mark:
+        """Remove and return the top entry (``cut`` of it alone), which has not expired."""
+        mark = self.items.pop()
+        self.by_family[mark.family].pop()
+        self.lo = min(self.lo, len(self.items)) if self.items else 0
+        return mark
+
     def cut(self, k: int) -> list[_Mark]:
         """Remove and return the entries from ``k`` up (those below ``lo`` are gone already)."""
         removed = self.items[max(k, self.lo) :]
@@ -450,10 +485,13 @@ def _reopens(mark: _Mark, para: int, content: list[int]) -> bool:
 
 def _set_contexts(singles: list[_Mark], pairs: list[tuple[_Mark, _Mark]]) -> None:
     """Give each single mark the index of the innermost double-mark pair around it."""
-    events = sorted(
-        [(o.pos, 1, k) for k, (o, _) in enumerate(pairs)]
-        + [(c.pos, -1, k) for k, (_, c) in enumerate(pairs)]
-    )
+    if not singles:
+        return
+    # (Every mark stands at a position of its own, which orders the events alone.)
+    events = [(o.pos, 1, k) for k, (o, _) in enumerate(pairs)] + [
+        (c.pos, -1, k) for k, (_, c) in enumerate(pairs)
+    ]
+    events.sort(key=itemgetter(0))
     stack: list[int] = []
     e = 0
     for mark in singles:
@@ -565,7 +603,11 @@ def _blocks(text: str, paras: list[tuple[int, int]], unwrapped: bool) -> list[Qu
             run.append((start, end))
     _flush_run(text, run, blocks)
 
-    indents = [_indent(text, start, end) for start, end in paras]
+    # (Most paragraphs begin with text, which settles their indentation; see _indent.)
+    indents = [
+        (-1 if c == ">" else 0) if not (c := text[start]).isspace() else _indent(text, start, end)
+        for start, end in paras
+    ]
     if max(indents, default=-1) < 4:
         # The usual indentation is 0 or more, so no paragraph stands 4 columns deeper (most
         # texts).  (The Markdown blocks were found in order.)

@@ -19,7 +19,7 @@ class WordAlignment:
 
     Each opcode is ``(tag, i1, i2, j1, j2)`` with absolute token indices, ``tag`` one of
     ``equal``, ``replace``, ``delete`` (words only the query has) and ``insert`` (words
-    only the source has).
+    only the source has).  The opcodes come in the order of the tokens.
     """
 
     opcodes: tuple[tuple[str, int, int, int, int], ...]
@@ -123,39 +123,83 @@ def differences(query: Tokens, source: Tokens, alignment: WordAlignment) -> tupl
     as words or figures) or in inflection (a matched stem with another ending, which is
     a changed word).  Unmatched runs are replaced words, insertions or omissions.
     """
+    ops = alignment.opcodes
+    if not ops:
+        return ()
     out: list[Difference] = []
     qt, st = query.text, source.text
-    for tag, i1, i2, j1, j2 in alignment.opcodes:
+    # The spans of the tokens the opcodes cover (they come in order), as plain lists,
+    # read once: indexing numpy arrays word by word costs more than the comparisons
+    # themselves.
+    q0, q1, s0, s1 = ops[0][1], ops[-1][2], ops[0][3], ops[-1][4]
+    q_starts, q_ends = query.starts[q0:q1].tolist(), query.ends[q0:q1].tolist()
+    s_starts, s_ends = source.starts[s0:s1].tolist(), source.ends[s0:s1].tolist()
+    for tag, i1, i2, j1, j2 in ops:
         if tag == "equal":
-            # Plain lists: indexing numpy arrays word by word costs more than the
-            # comparisons themselves.
-            q_starts, q_ends = query.starts[i1:i2].tolist(), query.ends[i1:i2].tolist()
-            s_starts, s_ends = source.starts[j1:j2].tolist(), source.ends[j1:j2].tolist()
-            last = i2 - i1 - 1
-            for k, (qs, qe, ss, se) in enumerate(zip(q_starts, q_ends, s_starts, s_ends)):
-                qw, sw = qt[qs:qe], st[ss:se]
-                if qw != sw:
-                    out.append(Difference(qw, sw, classify_words(qw, sw), qs, qe, ss, se))
-                if k < last:
-                    qn, sn = q_starts[k + 1], s_starts[k + 1]
-                    q_gap, s_gap = qt[qe:qn], st[se:sn]
-                    # White space on both sides (a line break for a space) is no
-                    # difference, and saying so needs no pattern: text wrapped at other
-                    # places than its source is full of it.
-                    if q_gap != s_gap and not (q_gap.isspace() and s_gap.isspace()):
-                        out.extend(_mark_differences(qt, qe, qn, st, se, sn))
+            out.extend(_matched_differences(
+                qt, st,
+                q_starts[i1 - q0 : i2 - q0], q_ends[i1 - q0 : i2 - q0],
+                s_starts[j1 - s0 : j2 - s0], s_ends[j1 - s0 : j2 - s0],
+            ))
             continue
-        qs = int(query.starts[i1]) if i2 > i1 else _gap_position(query, i1)
-        qe = int(query.ends[i2 - 1]) if i2 > i1 else qs
-        ss = int(source.starts[j1]) if j2 > j1 else _gap_position(source, j1)
-        se = int(source.ends[j2 - 1]) if j2 > j1 else ss
-        kind = {
-            "replace": DiffType.WORD,
-            "delete": DiffType.INSERTION,
-            "insert": DiffType.OMISSION,
-        }[tag]
-        out.append(Difference(qt[qs:qe], st[ss:se], kind, qs, qe, ss, se))
+        qs = q_starts[i1 - q0] if i2 > i1 else _gap_position(query, i1)
+        qe = q_ends[i2 - 1 - q0] if i2 > i1 else qs
+        ss = s_starts[j1 - s0] if j2 > j1 else _gap_position(source, j1)
+        se = s_ends[j2 - 1 - s0] if j2 > j1 else ss
+        out.append(Difference(qt[qs:qe], st[ss:se], _UNMATCHED[tag], qs, qe, ss, se))
     return tuple(out)
+
+
+# The difference each unmatched run is.
+_UNMATCHED = {"replace": DiffType.WORD, "delete": DiffType.INSERTION, "insert": DiffType.OMISSION}
+
+
+def _matched_differences(
+    qt: str, st: str, q_starts: list[int], q_ends: list[int], s_starts: list[int],
+    s_ends: list[int],
+) -> list[Difference]:
+    """The differences of a run of matched words, their spans given, in the order of the
+    text: each word's, then those of the marks after it."""
+    if _same_text(qt, st, q_starts, q_ends, s_starts, s_ends):
+        return []
+    out: list[Difference] = []
+    last = len(q_starts) - 1
+    for k, (qs, qe, ss, se) in enumerate(zip(q_starts, q_ends, s_starts, s_ends)):
+        qw, sw = qt[qs:qe], st[ss:se]
+        if qw != sw:
+            out.append(Difference(qw, sw, classify_words(qw, sw), qs, qe, ss, se))
+        if k < last:
+            qn, sn = q_starts[k + 1], s_starts[k + 1]
+            q_gap, s_gap = qt[qe:qn], st[se:sn]
+            # Gaps with the same marks between their white space (a line break for a
+            # space, ",\n" for ", ") show no difference, and saying so needs no
+            # pattern: text wrapped at other places than its source is full of them.
+            # (No mark holds white space: the marks of each stretch between white
+            # space are those of the stretch alone.)
+            if q_gap != s_gap and q_gap.split() != s_gap.split():
+                out.extend(_mark_differences(qt, qe, qn, st, se, sn))
+    return out
+
+
+def _same_text(qt: str, st: str, q_starts: list[int], q_ends: list[int], s_starts: list[int],
+               s_ends: list[int]) -> bool:
+    """Whether two runs of matched words (their spans given) show no difference: the same
+    text, but for line breaks where the other has spaces (a text wrapped at other places
+    than its source), with the words at the same places in it.
+
+    No token holds white space, so the words are then the same, and the gaps between
+    them have the same marks.  Copies and quotations are mostly such runs, and comparing
+    a run's text at once is quicker than comparing its words and gaps one by one.
+    """
+    if not q_starts:
+        return True
+    q_run, s_run = qt[q_starts[0] : q_ends[-1]], st[s_starts[0] : s_ends[-1]]
+    if len(q_run) != len(s_run):
+        return False
+    if q_run != s_run and q_run.replace("\n", " ") != s_run.replace("\n", " "):
+        return False
+    shift = q_starts[0] - s_starts[0]
+    return q_starts == [a + shift for a in s_starts] and q_ends == [a + shift for a in s_ends]
 
 
 def _mark_differences(
