@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
+import random
 import re
 from collections import Counter
 
@@ -636,6 +637,35 @@ def test_the_second_word_of_a_verb_finds_a_match_the_first_cannot(
     assert _spans(found) == _spans(_scan_anchored(citations._NAME_VERB, every, text))
 
 
+# citations._NAME_VERB as it was: its verbs as lists of alternatives sorted by length.
+_NAME_VERB_LISTED = regex.compile(
+    rf"(?P<authors>{citations._AUTH_SURNAME})(?:{citations._YEAR_PAREN})?\s+"
+    rf"(?:(?P<verb>{citations._VERBS_SINGULAR})|(?P<plural>{citations._VERBS_PLURAL}))"
+    r"(?=(?:\s+\p{Ll}+ly)?\s*(?:that\b|:|[\"“‘«]))"
+    "|"
+    rf"(?P<authors>{citations._AUTH_SURNAME})(?:{citations._YEAR_PAREN})?\s+"
+    rf"(?:(?!(?:{citations._NOUN_LIKE_VERBS})\b)(?P<verb>{citations._VERBS_SINGULAR})"
+    rf"|(?!(?:{citations._NOUN_LIKE_PLURAL})\b)(?P<plural>{citations._VERBS_PLURAL}))"
+    r"(?=\s*,)"
+)
+_VERB_TEXTS = st.lists(
+    st.sampled_from(
+        [*_PIECES, *citations._REPORTING_SINGULAR, *citations._REPORTING_PLURAL, "puts",
+         "pointed", "has", "have", " that ", ", ", ": ", " “", " ", "\n", "ly "]
+    ),
+    max_size=30,
+).map("".join)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_VERB_TEXTS)
+def test_names_before_verbs_matched_with_tries_are_the_listed_matches(text: str) -> None:
+    for at in range(len(text)):
+        assert _spans(
+            [m] if (m := citations._NAME_VERB.match(text, at)) else []
+        ) == _spans([m] if (m := _NAME_VERB_LISTED.match(text, at)) else [])
+
+
 def _verb_word_end_plain(text: str, at: int) -> int:
     """citations._verb_word_end as it was: the run of lower-case letters looked up."""
     letters = re.compile("[a-z]*").match(text, at + 3)
@@ -957,6 +987,27 @@ def test_works_parsed_with_shortcuts_are_the_plain_ones(
             )
 
 
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.tuples(
+    st.lists(_WORK, min_size=1, max_size=2).map("; ".join),
+    st.sampled_from(["", "“A quoted line,” ", "A plain claim ", "\n\n", "x", "é"]),
+    st.sampled_from([". ", " and more. ", "", "\n\n"]),
+), min_size=1, max_size=4), st.randoms(use_true_random=False))
+def test_works_cited_again_are_parsed_as_the_first_time(
+    cited: list[tuple[str, str, str]], rng: random.Random
+) -> None:
+    # The same works again, elsewhere: their forms are kept from their first parsing.
+    cited = cited + [rng.choice(cited) for _ in cited]
+    text = "".join(f"{before}({inner}){after}" for inner, before, after in cited)
+    doc = _context(text)
+    for m in citations._PAREN.finditer(text):
+        works = citations._split_works(text, *m.span(1))
+        for s, e in works:
+            assert citations._parse_work(doc, text, s, e, m.start(), m.end(), len(works)) == (
+                _parse_work_plain(doc, text, s, e, m.start(), m.end(), len(works))
+            )
+
+
 def _expand_numbers_plain(spec: str) -> tuple[int, ...]:
     numbers: list[int] = []
     for part in citations._RX5.split(spec.strip()):
@@ -1058,6 +1109,22 @@ def test_marks_built_from_their_slots_are_the_dataclass_ones(
         start, end, text, style
     )
     assert dataclasses.astuple(built) == values
+
+
+def _brackets_plain(text: str) -> tuple[list[int], bool]:
+    """citations._Context's brackets and md_footnotes as they were: found with numpy."""
+    cp = citations._code_points(text)
+    brackets = np.flatnonzero(cp == 91)
+    inside = brackets[brackets < len(cp) - 1]
+    return brackets.tolist(), bool((cp[inside + 1] == 94).any())
+
+
+@settings(max_examples=300, deadline=None)
+@given(_TEXTS)
+def test_brackets_found_with_str_find_are_the_numpy_ones(text: str) -> None:
+    for probe in (text, text + "[", text + "[^"):  # (a "[" at the end is followed by nothing)
+        doc = _context(probe)
+        assert (doc.brackets, doc.md_footnotes) == _brackets_plain(probe)
 
 
 def _follows_quote_plain(doc: citations._Context, pos: int) -> bool:

@@ -3,16 +3,18 @@ results as the plain search they replace, kept here as the reference."""
 
 from __future__ import annotations
 
+import pickle
 import random
 from collections.abc import Sequence
-from dataclasses import fields
+from dataclasses import FrozenInstanceError, asdict, fields
 from itertools import pairwise
+from typing import Any, cast
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from rapidfuzz.distance import LCSseq, Levenshtein
+from rapidfuzz.distance import Indel, LCSseq, Levenshtein
 
 from stemmatic import classify as stage
 from stemmatic.align import align, diff
@@ -31,10 +33,12 @@ from stemmatic.settings import Settings
 from stemmatic.types import (
     Attribution,
     Citation,
+    CitationStatus,
     Difference,
     DiffType,
     Document,
     Fidelity,
+    Finding,
     Kind,
     Passage,
     Quotation,
@@ -801,6 +805,54 @@ def test_differences_are_those_of_every_word_and_gap_compared(
         assert differences(q, s, part) == _reference_differences(q, s, part)
 
 
+def _reference_prefer_matches(
+    alignment: WordAlignment, query_ids: np.ndarray, source_ids: np.ndarray
+) -> WordAlignment:
+    """``prefer_matches`` as it was: each opcode unpacked to find a replaced run."""
+    if not any(tag == "replace" for tag, *_ in alignment.opcodes):
+        return alignment
+    out: list[tuple[str, int, int, int, int]] = []
+    equal = alignment.equal
+    for op in alignment.opcodes:
+        tag, i1, i2, j1, j2 = op
+        if tag != "replace" or max(i2 - i1, j2 - j1) > diff.PREFER_RUN or not set(
+            query_ids[i1:i2].tolist()
+        ) & set(source_ids[j1:j2].tolist()):
+            out.append(op)
+            continue
+        found = cast(
+            list[tuple[str, int, int, int, int]],
+            Indel.opcodes(query_ids[i1:i2].tolist(), source_ids[j1:j2].tolist()).as_list(),
+        )
+        pending: list[tuple[str, int, int, int, int]] = []
+        for sub_tag, a1, a2, b1, b2 in found:
+            piece = (sub_tag, a1 + i1, a2 + i1, b1 + j1, b2 + j1)
+            if sub_tag == "equal":
+                out.extend(diff._joined(pending))
+                pending = []
+                out.append(piece)
+                equal += a2 - a1
+            else:
+                pending.append(piece)
+        out.extend(diff._joined(pending))
+    if equal == alignment.equal:
+        return alignment
+    return WordAlignment(tuple(out), equal)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(0, 6), max_size=30), st.lists(st.integers(0, 6), max_size=30))
+def test_preferring_matches_gives_what_it_gave(query: list[int], source: list[int]) -> None:
+    """Alignments with and without replaced runs (few words: many of them shared) are
+    split as before, and one without any is handed back as it is."""
+    q_ids, s_ids = np.array(query, dtype=np.uint64), np.array(source, dtype=np.uint64)
+    alignment = opcode_alignment(Levenshtein.opcodes(query, source), 0, 0)
+    found = prefer_matches(alignment, q_ids, s_ids)
+    assert found == _reference_prefer_matches(alignment, q_ids, s_ids)
+    if all(op[0] != "replace" for op in alignment.opcodes):
+        assert found is alignment
+
+
 _GAPS = [" ", "\n", "  ", " \n", ", ", ",\n", ",", " , ", "; ", ". ", " — ", "—", " -- ",
          "--", "-- -", "- --", "- -", "---", " ‘", " '", "’ ", "' ", "\x1c", "\u00a0", ",\x1c",
          "\u2003—\u2003", " (", "( "]
@@ -910,6 +962,78 @@ def test_passages_and_citations_are_built_with_all_their_fields() -> None:
     assert [f.name for f in fields(Citation)] == [
         "start", "end", "text", "source_id", "status", "style", "method",
     ]
+    # (The builders below set the slots of these and of findings and differences in the
+    # order of their fields.)
+    assert [f.name for f in fields(Finding)] == [
+        "type", "start", "end", "message", "source_id", "source_start", "source_end",
+        "evidence",
+    ]
+    assert [f.name for f in fields(Difference)] == [
+        "query", "source", "type", "query_start", "query_end", "source_start", "source_end",
+    ]
+
+
+_TEXT = st.text(max_size=6)
+_OPTIONAL_INT = st.none() | st.integers(0, 99)
+_DIFFERENCE = st.builds(
+    Difference, _TEXT, _TEXT, st.sampled_from(DiffType), st.integers(0, 99),
+    st.integers(0, 99), st.integers(0, 99), st.integers(0, 99),
+)
+
+
+def _same_object(built: object, reference: object) -> None:
+    """``built`` is what ``reference`` (made by its ``__init__``) is: equal, of the same
+    class, with the same hash and repr, and the same once pickled or as a dict."""
+    assert type(built) is type(reference)
+    assert built == reference
+    assert hash(built) == hash(reference)
+    assert repr(built) == repr(reference)
+    assert pickle.loads(pickle.dumps(built)) == reference
+    assert asdict(built) == asdict(reference)  # type: ignore[call-overload]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.tuples(
+        st.integers(0, 99), st.integers(0, 99), _TEXT, st.integers(0, 99), st.integers(0, 99),
+        st.sampled_from(Kind), st.floats(0, 1), st.lists(_DIFFERENCE, max_size=3).map(tuple),
+        st.none() | st.sampled_from(Fidelity), st.none() | st.sampled_from(Attribution), _TEXT,
+    ),
+    st.tuples(
+        st.integers(0, 99), st.integers(0, 99), _TEXT, st.none() | _TEXT,
+        st.sampled_from(CitationStatus), _TEXT, st.none() | _TEXT,
+    ),
+    st.tuples(
+        _TEXT, st.integers(0, 99), st.integers(0, 99), _TEXT, st.none() | _TEXT,
+        _OPTIONAL_INT, _OPTIONAL_INT, st.lists(st.tuples(_TEXT, _TEXT), max_size=2).map(tuple),
+    ),
+    _DIFFERENCE,
+)
+def test_results_built_by_their_slots_are_those_their_init_builds(
+    passage: tuple[Any, ...], citation: tuple[Any, ...], finding: tuple[Any, ...],
+    difference: Difference,
+) -> None:
+    """The passages, citations, findings and differences built by setting their slots
+    are those their classes' ``__init__`` builds from the same fields."""
+    _same_object(stage._passage(*passage), Passage(*passage))
+    _same_object(stage._citation(*citation), Citation(*citation))
+    _same_object(stage._finding(*finding), Finding(*finding))
+    fields_ = [getattr(difference, f.name) for f in fields(Difference)]
+    _same_object(diff._difference(*fields_), Difference(*fields_))
+    # Frozen all the same.
+    with pytest.raises(FrozenInstanceError):
+        stage._passage(*passage).score = 0.5  # type: ignore[misc]
+
+
+def test_a_slot_builder_takes_the_fields_defaults_and_refuses_a_default_factory() -> None:
+    from stemmatic.types import Quotation, Report, slot_builder
+
+    build = slot_builder(Quotation)
+    assert build(3, 9, "“", "”") == Quotation(3, 9, "“", "”")  # block defaults to False
+    assert build(3, 9, "", "", True) == Quotation(3, 9, "", "", True)
+    assert build(start=1, end=2, open_mark="'", close_mark="'").end == 2
+    with pytest.raises(TypeError, match="settings has a default factory"):
+        slot_builder(Report)
 
 
 @settings(max_examples=300, deadline=None)

@@ -28,7 +28,7 @@ import importlib.util
 import math
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import PurePath
 from typing import Any
@@ -39,7 +39,7 @@ from rapidfuzz import fuzz
 
 from stemmatic.normalize import strip_accents
 from stemmatic.quotes import QUOTE_MARKS, find_quotations, paragraphs
-from stemmatic.types import Document, Quotation
+from stemmatic.types import Document, Quotation, slot_builder
 
 __all__ = [
     "FOOTNOTE",
@@ -175,42 +175,9 @@ class CitationMark:
     covers: tuple[int, int] = (0, 0)
 
 
-def _mark(
-    start: int,
-    end: int,
-    text: str,
-    style: str,
-    authors: tuple[str, ...] = (),
-    year: str | None = None,
-    title: str | None = None,
-    pages: str | None = None,
-    numbers: tuple[int, ...] = (),
-    covers: tuple[int, int] = (0, 0),
-) -> CitationMark:
-    """``CitationMark(start, end, ...)``, built by setting its slots directly.
-
-    The ``__init__`` of a frozen dataclass sets each field through
-    ``object.__setattr__``, which takes about twice as long, and a long text has
-    hundreds of marks, most of them built twice (found, then given what they cover).
-    """
-    (set_start, set_end, set_text, set_style, set_authors, set_year, set_title, set_pages,
-     set_numbers, set_covers) = _MARK_SLOTS
-    mark = object.__new__(CitationMark)
-    set_start(mark, start)
-    set_end(mark, end)
-    set_text(mark, text)
-    set_style(mark, style)
-    set_authors(mark, authors)
-    set_year(mark, year)
-    set_title(mark, title)
-    set_pages(mark, pages)
-    set_numbers(mark, numbers)
-    set_covers(mark, covers)
-    return mark
-
-
-# The setters of the fields' slots, in order.
-_MARK_SLOTS = tuple(getattr(CitationMark, f.name).__set__ for f in fields(CitationMark))
+# A long text has hundreds of marks, most of them built twice (found, then given what
+# they cover).
+_mark = slot_builder(CitationMark)
 
 
 class _Lazy:
@@ -395,8 +362,34 @@ def _phrases(phrases: Iterable[str]) -> str:
     return "|".join(p.replace(" ", r"\s+") for p in sorted(phrases, key=len, reverse=True))
 
 
+def _trie(phrases: Iterable[str]) -> str:
+    """A pattern matching exactly ``phrases`` (a space in one matches any white space),
+    shaped as a trie: a long list of alternatives is slow to try at a position."""
+    tree: dict[str, Any] = {}
+    for phrase in phrases:
+        node = tree
+        for ch in phrase:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def build(node: dict[str, Any]) -> str:
+        alts = [(r"\s+" if ch == " " else regex.escape(ch)) + build(sub)
+                for ch, sub in sorted(node.items()) if ch]
+        if not alts:
+            return ""
+        body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+        return f"(?:{body})?" if "" in node else body
+
+    return build(tree)
+
+
 _VERBS_SINGULAR = _phrases(_REPORTING_SINGULAR)
 _VERBS_PLURAL = _phrases(_REPORTING_PLURAL)
+# The same verbs as tries, which the regex module tries much faster at a position.  (At
+# a position the phrases that match all begin one another, and the trie tries the longer
+# first, as the lists sorted by length do.)
+_VERBS_SINGULAR_TRIE = _trie(_REPORTING_SINGULAR)
+_VERBS_PLURAL_TRIE = _trie(_REPORTING_PLURAL)
 # "As Smith says" is a citation; "Smith said" on its own is more often dialogue.
 _VERBS_AS = rf"{_VERBS_SINGULAR}|{_VERBS_PLURAL}|says|said|say|tells\s+us|told\s+us"
 _YEAR_PAREN = rf"\s*\(\s*(?P<year>{_YEARS})(?:\s*[,:]\s*(?P<pages>{_LOCATOR}))?\s*\)"
@@ -429,15 +422,17 @@ _NOUN_LIKE_PLURAL = (
     r"note|claim|state|report|find|show|comment|remark|warn|caution|stress|propose|"
     r"maintain|define|describe|write"
 )
+# (The names and year are matched once for both endings: the names can stand before a
+# verb word ending at one place only, as one name continues to another after ",", "and",
+# "&" or "et al.", where no verb begins, so either ending is tried after the same names.)
 _NAME_VERB = _lazy(
     rf"(?P<authors>{_AUTH_SURNAME})(?:{_YEAR_PAREN})?\s+"
-    rf"(?:(?P<verb>{_VERBS_SINGULAR})|(?P<plural>{_VERBS_PLURAL}))"
+    rf"(?:(?:(?P<verb>{_VERBS_SINGULAR_TRIE})|(?P<plural>{_VERBS_PLURAL_TRIE}))"
     r"(?=(?:\s+\p{Ll}+ly)?\s*(?:that\b|:|[\"“‘«]))"
     "|"
-    rf"(?P<authors>{_AUTH_SURNAME})(?:{_YEAR_PAREN})?\s+"
-    rf"(?:(?!(?:{_NOUN_LIKE_VERBS})\b)(?P<verb>{_VERBS_SINGULAR})"
-    rf"|(?!(?:{_NOUN_LIKE_PLURAL})\b)(?P<plural>{_VERBS_PLURAL}))"
-    r"(?=\s*,)"
+    rf"(?:(?!(?:{_NOUN_LIKE_VERBS})\b)(?P<verb>{_VERBS_SINGULAR_TRIE})"
+    rf"|(?!(?:{_NOUN_LIKE_PLURAL})\b)(?P<plural>{_VERBS_PLURAL_TRIE}))"
+    r"(?=\s*,))"
 )
 
 
@@ -762,13 +757,17 @@ class _Context:
         self.quote_ends = [q.end for q in self.quotations]
         self.by_start = sorted(quotations, key=lambda q: q.start)
         self.quote_starts = [q.start for q in self.by_start]
-        cp = self._code_points = _code_points(text)
+        self._code_points = _code_points(text)
+        # Where a numeric marker may begin.  (Texts hold few "[", which str.find finds
+        # faster than numpy's passes over a short text.)
+        self.brackets: list[int] = []
+        at = text.find("[")
+        while at >= 0:
+            self.brackets.append(at)
+            at = text.find("[", at + 1)
         # Where the text holds no "[^" (most texts), it holds no Markdown footnote; the
         # pair is looked for after the "[" alone (a search for two characters is slow).
-        brackets = np.flatnonzero(cp == 91)
-        self.brackets = brackets.tolist()  # (where a numeric marker may begin)
-        brackets = brackets[brackets < len(cp) - 1]
-        self.md_footnotes = bool((cp[brackets + 1] == 94).any())
+        self.md_footnotes = any(text.startswith("^", at + 1) for at in self.brackets)
         note_regions = _note_regions(text, self.paras)
         definitions = _definitions(text) if self.md_footnotes else []
         self.regions = _merge(
@@ -783,6 +782,8 @@ class _Context:
         for _, _, note in self.notes.values():
             self.known.update(_fold(a) for a in _parse_entry(note)[0])
         self.tentative: set[tuple[int, int]] = set()
+        # The forms of the works cited in parentheses (see _parse_work).
+        self.work_forms: dict[tuple[str, str], _WorkForm | None] = {}
         # Doubtful marks are told from sure ones only to drop them from a document that
         # cites in no surer way (see find_citations); with a reference list or notes
         # they all count, so the tests that tell them apart need not run.
@@ -1071,6 +1072,58 @@ def _parse_work(
     The mark spans the work, or the whole parenthetical if it cites one work.
     """
     ms, me = (paren_start, paren_end) if n_works == 1 else (s, e)
+    # A text cites the same works again and again, so their forms are kept.  (A form
+    # depends on the work's characters and on the one before it, which the lookbehind
+    # of a name at its start reads.)
+    key = (text[s - 1 : s], text[s:e])
+    forms = doc.work_forms
+    if key not in forms:
+        forms[key] = _work_form(text, s, e)
+    form = forms[key]
+    if form is None:
+        return None
+    kind, authors, title, year, pages = form
+    if kind == "ibid":
+        return _mark(ms, me, text[ms:me], PARENTHETICAL, pages=pages), False
+    after_quote = doc.follows_quote(paren_start)
+    at_end = doc.ends_sentence(paren_end)
+    # (Smith 12) is MLA, but so are (Route 66) and (Windows 10) in form.
+    if (
+        kind == "page"
+        and not _PAGE_PREFIX_RE.match(pages or "")
+        and not (after_quote or _is_known(doc, authors) or (at_end and _rare(doc, authors)))
+    ):
+        return None
+    # A bare title counts in title case, after a quotation or, if it is more than a
+    # word, at the end of a sentence: not a gloss ("harm-joy", "Listen to the cry")
+    # nor a defined term ("(“Buyer”)", "(“FMR”)").
+    if kind == "title" and year is None and pages is None and not (
+        _title_case(title or "")
+        and (after_quote or (at_end and len((title or "").split()) > 1))
+    ):
+        return None
+    tentative = False
+    if kind == "year" and doc.weigh_doubts:
+        # "(Munich, 1589)" and "(Housing, 2002)" look like author-year citations; an
+        # early year or a name the text also uses as a common word needs company.
+        early = year is not None and year[:1].isdigit() and int(year[:4]) < 1800
+        tentative = early or any(doc.lower_word(a.split()[-1].casefold()) for a in authors)
+    if kind == "name":
+        verdict = _lone_name(doc, authors, after_quote, at_end, paren_start)
+        if n_works > 1 or verdict is None:
+            return None
+        tentative = verdict == "tentative"
+    mark = _mark(ms, me, text[ms:me], PARENTHETICAL, authors, year, title, pages)
+    return mark, tentative
+
+
+# What a work cited in parentheses says, whatever stands around it: its kind (of
+# _WORKS), authors, title, year and pages.
+_WorkForm = tuple[str, tuple[str, ...], str | None, str | None, str | None]
+
+
+def _work_form(text: str, s: int, e: int) -> _WorkForm | None:
+    """The form of the work ``text[s:e]`` cited in parentheses, or None if it is none."""
     # (Most works begin with a name, which begins no prefix; the suffixes follow a comma
     # and end with a letter or ".".)
     prefix = _PREFIX.match(text, s, e) if s < e and (
@@ -1100,42 +1153,10 @@ def _parse_work(
         if groups.get("authors") is not None and not authors:
             return None
         title = _clean_title(groups.get("title"))
-        year = _norm_space(groups.get("year"))
-        pages = _norm_space(groups.get("pages"))
-        if kind == "ibid":
-            return _mark(ms, me, text[ms:me], PARENTHETICAL, pages=pages), False
         if title is not None and not title[:1].isupper() and not title[:1].isdigit():
             return None
-        after_quote = doc.follows_quote(paren_start)
-        at_end = doc.ends_sentence(paren_end)
-        # (Smith 12) is MLA, but so are (Route 66) and (Windows 10) in form.
-        if (
-            kind == "page"
-            and not _PAGE_PREFIX_RE.match(pages or "")
-            and not (after_quote or _is_known(doc, authors) or (at_end and _rare(doc, authors)))
-        ):
-            return None
-        # A bare title counts in title case, after a quotation or, if it is more than a
-        # word, at the end of a sentence: not a gloss ("harm-joy", "Listen to the cry")
-        # nor a defined term ("(“Buyer”)", "(“FMR”)").
-        if kind == "title" and year is None and pages is None and not (
-            _title_case(title or "")
-            and (after_quote or (at_end and len((title or "").split()) > 1))
-        ):
-            return None
-        tentative = False
-        if kind == "year" and doc.weigh_doubts:
-            # "(Munich, 1589)" and "(Housing, 2002)" look like author-year citations; an
-            # early year or a name the text also uses as a common word needs company.
-            early = year is not None and year[:1].isdigit() and int(year[:4]) < 1800
-            tentative = early or any(doc.lower_word(a.split()[-1].casefold()) for a in authors)
-        if kind == "name":
-            verdict = _lone_name(doc, authors, after_quote, at_end, paren_start)
-            if n_works > 1 or verdict is None:
-                return None
-            tentative = verdict == "tentative"
-        mark = _mark(ms, me, text[ms:me], PARENTHETICAL, authors, year, title, pages)
-        return mark, tentative
+        return (kind, authors, title, _norm_space(groups.get("year")),
+                _norm_space(groups.get("pages")))
     return None
 
 
@@ -1265,7 +1286,7 @@ def _narratives(doc: _Context) -> list[CitationMark]:
         if (
             not authors
             or _leading_stopword(raw)
-            or _after_determiner(text, m.start(), _DETERMINERS | _LOCATIVES)
+            or _after_determiner(text, m.start(), _DETERMINERS_OR_LOCATIVES)
         ):
             continue
         several = len(authors) > 1 or "et al" in raw
@@ -1292,6 +1313,7 @@ _DETERMINERS = frozenset(
 _LOCATIVES = frozenset(
     "in at from near across throughout within into outside inside around".split()
 )
+_DETERMINERS_OR_LOCATIVES = _DETERMINERS | _LOCATIVES
 _WORD_BACK = _lazy(r"([\p{L}.'’-]+)[ \t]+$")
 _RESEARCH_VERB = _lazy(
     rf"\s+(?:\p{{Ll}}+ly\s+)?(?:{_VERBS_SINGULAR}|{_VERBS_PLURAL}|said|says|used|uses|"
@@ -1700,7 +1722,11 @@ def _verbs_after_names(doc: _Context) -> list[tuple[int, int]]:
         else:
             continue
         e = _verb_word_end(text, b)
-        if e and _VERB_PHRASE.match(text, verb_at) is not None:
+        # (A verb word that is a whole reporting verb is where one begins.)
+        if e and (
+            (verb_at == b and text[b:e] in _ONE_WORD_VERBS)
+            or _VERB_PHRASE.match(text, verb_at) is not None
+        ):
             out.append((b, e))
     out.sort()
     return out
@@ -1745,29 +1771,12 @@ def _pack(word: str) -> int:
 _BETWEEN = _PARTICLES | {"and", "et", "al"}
 
 
-def _trie(phrases: Iterable[str]) -> str:
-    """A pattern matching exactly ``phrases`` (a space in one matches any white space),
-    shaped as a trie: a long list of alternatives is slow to try at a position."""
-    tree: dict[str, Any] = {}
-    for phrase in phrases:
-        node = tree
-        for ch in phrase:
-            node = node.setdefault(ch, {})
-        node[""] = {}
-
-    def build(node: dict[str, Any]) -> str:
-        alts = [(r"\s+" if ch == " " else regex.escape(ch)) + build(sub)
-                for ch, sub in sorted(node.items()) if ch]
-        if not alts:
-            return ""
-        body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
-        return f"(?:{body})?" if "" in node else body
-
-    return build(tree)
-
-
 # Where a reporting verb begins (whatever follows it).
 _VERB_PHRASE = _lazy(_trie(_REPORTING_SINGULAR + _REPORTING_PLURAL))
+# The reporting verbs of one word.
+_ONE_WORD_VERBS = frozenset(
+    p for p in _REPORTING_SINGULAR + _REPORTING_PLURAL if " " not in p
+)
 # Which heads begin a reporting verb.
 _VERB_HEADS = np.zeros(1 << 15, dtype=bool)
 _VERB_HEADS[[_pack(w) for w in _VERB_WORDS]] = True

@@ -55,6 +55,7 @@ from stemmatic.types import (
     Kind,
     Passage,
     Quotation,
+    slot_builder,
 )
 
 # A quotation whose words are found at least this well in a source is a quotation of it.
@@ -195,8 +196,7 @@ def classify(
 
     found, not_found = CitationStatus.RESOLVED, CitationStatus.NOT_IN_CORPUS
     citations = tuple([
-        # (Fields in their order: a trace makes one for each citation.)
-        Citation(
+        _citation(
             mark.start, mark.end, mark.text, source_id,
             found if source_id else not_found, mark.style, method,
         )
@@ -293,6 +293,16 @@ def _query_side(text: str, settings: Settings, *, remember: bool = False) -> _Qu
             while len(_WARMED) > _WARMED_SIZE:
                 _WARMED.popitem(last=False)
     return side
+
+
+# ---------------------------------------------------------------------------------------
+# The results, built by setting their slots (see ``slot_builder``): a trace builds a
+# passage, citation or finding for every one it reports (a passage twice).
+
+
+_passage = slot_builder(Passage)
+_citation = slot_builder(Citation)
+_finding = slot_builder(Finding)
 
 
 # ---------------------------------------------------------------------------------------
@@ -408,17 +418,10 @@ def _found_quotation(
     s = prepare(source.text, settings, source.excluded)
     diffs = _editorial(q.tokens.text, differences(q.tokens, s.tokens, alignment))
     s0, s1 = _source_extent(alignment)
-    return Passage(
-        query_start=quotation.start,
-        query_end=quotation.end,
-        source_id=source.id,
-        source_start=int(s.tokens.starts[s0]),
-        source_end=int(s.tokens.ends[s1 - 1]),
-        kind=Kind.QUOTATION,
-        score=round(ratio, 4),
-        differences=diffs,
-        fidelity=_fidelity(diffs),
-        method="quotation",
+    return _passage(
+        quotation.start, quotation.end, source.id,
+        int(s.tokens.starts[s0]), int(s.tokens.ends[s1 - 1]),
+        Kind.QUOTATION, round(ratio, 4), diffs, _fidelity(diffs), None, "quotation",
     )
 
 
@@ -1112,8 +1115,7 @@ def _cut(
             ss, se = _span(s, alignment, query_side=False)
         run = _longest_run(alignment)
         kind = Kind.COPY if run >= COPY_RUN else Kind.PARAPHRASE
-        # (Built field by field: ``replace`` costs twice as much, on every passage.)
-        out.append(Passage(
+        out.append(_passage(
             qs, qe, passage.source_id, ss, se, kind, passage.score,
             alignments.differences(s, passage.source_id, first, stop, s0, s1),
             passage.fidelity, passage.attribution, passage.method,
@@ -1349,16 +1351,12 @@ def _cited_claims(
             continue
         q0, q1, s0, s1, share = found
         alignment = alignments.align(s, source.id, q0, q1, s0, s1)
-        out.append(Passage(
-            query_start=int(q.tokens.starts[q0]),
-            query_end=int(q.tokens.ends[q1 - 1]),
-            source_id=source.id,
-            source_start=int(s.tokens.starts[s0]),
-            source_end=int(s.tokens.ends[s1 - 1]),
-            kind=Kind.COPY if _longest_run(alignment) >= COPY_RUN else Kind.PARAPHRASE,
-            score=round(share, 4),
-            differences=alignments.differences(s, source.id, q0, q1, s0, s1),
-            method="citation",
+        out.append(_passage(
+            int(q.tokens.starts[q0]), int(q.tokens.ends[q1 - 1]), source.id,
+            int(s.tokens.starts[s0]), int(s.tokens.ends[s1 - 1]),
+            Kind.COPY if _longest_run(alignment) >= COPY_RUN else Kind.PARAPHRASE,
+            round(share, 4), alignments.differences(s, source.id, q0, q1, s0, s1),
+            None, None, "citation",
         ))
     return out
 
@@ -1465,9 +1463,8 @@ def _attribute(passage: Passage, covers: _Covering) -> Passage:
         attribution = Attribution.CITED
     else:
         attribution = Attribution.MISCITED
-    # (Built field by field: ``replace`` costs twice as much, on every passage.)
     p = passage
-    return Passage(
+    return _passage(
         p.query_start, p.query_end, p.source_id, p.source_start, p.source_end, p.kind,
         p.score, p.differences, p.fidelity, attribution, p.method,
     )
@@ -1589,10 +1586,9 @@ def _about(
     p: Passage, kind: str, message: str, evidence: tuple[tuple[str, object], ...] = ()
 ) -> Finding:
     """A finding on a passage, pointing at both of its spans."""
-    return Finding(
-        kind, p.query_start, p.query_end, message,
-        source_id=p.source_id, source_start=p.source_start, source_end=p.source_end,
-        evidence=evidence,
+    return _finding(
+        kind, p.query_start, p.query_end, message, p.source_id, p.source_start, p.source_end,
+        evidence,
     )
 
 

@@ -24,13 +24,13 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from operator import itemgetter
 
 import numpy as np
 
 from stemmatic.normalize import STOPWORDS
-from stemmatic.types import Quotation
+from stemmatic.types import Quotation, slot_builder
 
 _DOUBLE = "double"
 _SINGLE = "single"
@@ -267,23 +267,8 @@ def quotations_and_paragraphs(
     return quotations, warnings, paras
 
 
-def _quotation(start: int, end: int, open_mark: str, close_mark: str) -> Quotation:
-    """``Quotation(start, end, open_mark, close_mark)``, built by setting its slots
-    directly: the ``__init__`` of a frozen dataclass sets each field through
-    ``object.__setattr__``, which takes about twice as long, and a long text has hundreds
-    of quotations."""
-    set_start, set_end, set_open, set_close, set_block = _QUOTATION_SLOTS
-    quotation = object.__new__(Quotation)
-    set_start(quotation, start)
-    set_end(quotation, end)
-    set_open(quotation, open_mark)
-    set_close(quotation, close_mark)
-    set_block(quotation, False)
-    return quotation
-
-
-# The setters of the fields' slots, in order.
-_QUOTATION_SLOTS = tuple(getattr(Quotation, f.name).__set__ for f in fields(Quotation))
+# (A long text has hundreds of quotations.)
+_quotation = slot_builder(Quotation)
 
 
 def _content_start(text: str, pos: int) -> int:

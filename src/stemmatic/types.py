@@ -8,9 +8,10 @@ tuples, so :func:`dataclasses.asdict` turns them into JSON objects or Spark rows
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import MISSING, dataclass, field, fields
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 SCHEMA_VERSION = 1
 
@@ -184,3 +185,39 @@ class Report:
     settings: dict[str, Any] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
     schema_version: int = SCHEMA_VERSION
+
+
+_T = TypeVar("_T")
+
+
+def slot_builder(cls: type[_T]) -> Callable[..., _T]:
+    """A quicker constructor for a frozen, slotted dataclass: its fields in their order
+    (with their defaults), set straight into the slots.
+
+    A frozen dataclass's ``__init__`` sets each field through ``object.__setattr__``,
+    which takes about twice as long as setting the slot, and the checks build
+    differences, citation marks, quotations, passages and findings by the hundred.  The
+    object built is the one ``cls(...)`` builds: equal, hashable and frozen.  The
+    function is generated, as ``dataclasses`` generates ``__init__``.
+    """
+    names = [f.name for f in fields(cls)]  # type: ignore[arg-type]
+    namespace: dict[str, Any] = {"_new": object.__new__, "_cls": cls}
+    params = []
+    for f in fields(cls):  # type: ignore[arg-type]
+        namespace[f"_set_{f.name}"] = getattr(cls, f.name).__set__
+        if f.default is not MISSING:
+            namespace[f"_default_{f.name}"] = f.default
+            params.append(f"{f.name}=_default_{f.name}")
+        elif f.default_factory is not MISSING:
+            raise TypeError(f"{cls.__name__}.{f.name} has a default factory")
+        else:
+            params.append(f.name)
+    body = "".join(f"    _set_{name}(obj, {name})\n" for name in names)
+    exec(
+        f"def build({', '.join(params)}):\n    obj = _new(_cls)\n{body}    return obj\n",
+        namespace,
+    )
+    build: Callable[..., _T] = namespace["build"]
+    build.__qualname__ = build.__name__ = f"build_{cls.__name__}"
+    build.__doc__ = f"``{cls.__name__}(...)``, built by setting its slots (see slot_builder)."
+    return build
