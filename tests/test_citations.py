@@ -854,3 +854,22 @@ def test_verb_phrase_trie_matches_where_the_phrases_do(text: str) -> None:
         assert (citations._VERB_PHRASE.match(text, at) is None) == (
             listed.match(text, at) is None
         )
+
+
+@pytest.mark.parametrize(
+    ("entry", "authors"),
+    [
+        ("World Health Organization (2023). *Global Tuberculosis Report*.",
+         ("World Health Organization",)),
+        ("U.S. Department of Energy. 2019. “Grid Storage Review.”", ("U.S. Department of Energy",)),
+        ("Smith, J., & World Bank (2010). *Roads and Rents*.", ("Smith", "World Bank")),
+        ("Bank, A. (2011). *Ledgers*.", ("Bank",)),
+        # Words of a title before the year are not an organization.
+        (": Association between HIV infection and neoplasia. AIDS 6(2): 173-178, 1992.", ()),
+    ],
+)
+def test_an_organization_in_a_reference_entry_is_named_in_full(
+    entry: str, authors: tuple[str, ...]
+) -> None:
+    (mark,) = reference_list(f"Some text.\n\nReferences\n\n{entry}\n")
+    assert mark.authors == authors

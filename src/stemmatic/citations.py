@@ -507,6 +507,14 @@ _INITIAL = _lazy(r"^(?:\p{Lu}\.?-?){1,3}$")
 _NAME_SUFFIX = frozenset({"jr", "sr", "ii", "iii", "iv", "phd", "md"})
 _NOT_AUTHOR_WORDS = frozenset({"et", "al", "ed", "eds", "trans", "tr", "and", "with", "comp",
                                "comps", "dir", "intro", "foreword", "by", "&"})
+# Words that make an author an organization (a corporate author), named in full.
+_ORGANIZATION_WORDS = frozenset(
+    """organization organisation association institute institution agency ministry
+    department council committee commission university college partnership bank office
+    foundation centre center society union group corporation company board bureau service
+    network trust federation alliance programme program fund authority administration
+    government inc ltd llc plc""".split()
+)
 
 # Sentences.
 _SENTENCE_END = _lazy(
@@ -2232,6 +2240,19 @@ _PARTICLE_WORD = _lazy(_PARTICLE)
 _PARTICLE_SPACE = _lazy(_PARTICLE + r"\s")
 
 
+def is_organization(words: list[str]) -> bool:
+    """Whether the words of an author segment name an organization: a word such as
+    "Organization" or "Department" among words that are all capitalized but for a few
+    joining ones ("World Health Organization", "U.S. Department of Energy"; not the
+    title-like "Association between HIV infection")."""
+    return any(w.casefold().strip(".") in _ORGANIZATION_WORDS for w in words) and all(
+        w[:1].isupper() or w[:1].isdigit() or w in _ORGANIZATION_JOINS for w in words
+    )
+
+
+_ORGANIZATION_JOINS = frozenset("of for the and on in at de du des la le del di für".split())
+
+
 def _surnames(segment: str) -> tuple[str, ...]:
     """Surnames in an author segment: "Smith, J., & Lee, K." -> ("Smith", "Lee")."""
     # (The editors' and "et al." marks hold "(" or "et", and the separators ";", "&",
@@ -2254,6 +2275,10 @@ def _surnames(segment: str) -> tuple[str, ...]:
                 continue
             if expect_given and len(words) <= 3 and all(w[:1].isupper() for w in words):
                 expect_given = False  # "Smith, John": John is the given name
+                continue
+            if len(words) > 1 and not expect_given and is_organization(words):
+                # "World Health Organization", not "Organization".
+                names.append(part)
                 continue
             if words[-1].casefold().strip(".") in _NAME_SUFFIX:
                 words = words[:-1]

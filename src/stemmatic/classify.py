@@ -39,7 +39,7 @@ from stemmatic.align.diff import (
 )
 from stemmatic.align.seeds import ranges
 from stemmatic.align.units import Prepared, prepare
-from stemmatic.citations import CitationMark, find_citations, resolve, zipf
+from stemmatic.citations import CitationMark, find_citations, is_organization, resolve, zipf
 from stemmatic.normalize import NEGATIONS, Tokens, tokenize
 from stemmatic.quotes import quotations_and_paragraphs
 from stemmatic.settings import Settings
@@ -1611,14 +1611,6 @@ def _label(doc: Document | None, fallback: str) -> str:
 
 
 _PARTICLES = frozenset("van von der den de del della di da du dos das la le ten ter".split())
-# Words that make an author an organization (a corporate author).
-_ORGANIZATION_WORDS = frozenset(
-    """organization organisation association institute institution agency ministry
-    department council committee commission university college partnership bank office
-    foundation centre center society union group corporation company board bureau service
-    network trust federation alliance programme program fund authority administration
-    government inc ltd llc plc""".split()
-)
 _YEAR = regex.compile(r"\d{4}")
 _AUTHORS_SPLIT = regex.compile(r"\s+(?:and|&)\s+|;")
 
@@ -1634,7 +1626,7 @@ def _surname(author: str) -> str:
     words = first.split()
     if not words:
         return author
-    if len(words) > 1 and any(w.strip(".").casefold() in _ORGANIZATION_WORDS for w in words):
+    if len(words) > 1 and is_organization(words):
         return first.rstrip(".")
     at = len(words) - 1
     while at > 0 and words[at - 1].casefold() in _PARTICLES:
