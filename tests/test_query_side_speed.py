@@ -978,6 +978,11 @@ def test_works_parsed_with_shortcuts_are_the_plain_ones(
     inner: str, before: str, after: str
 ) -> None:
     text = f"{before}({inner}){after}"
+    _assert_works_parse_as_plain(text)
+
+
+def _assert_works_parse_as_plain(text: str) -> None:
+    """Every work of every parenthesis of ``text`` parses as ``_parse_work_plain`` does."""
     doc = _context(text)
     for m in citations._PAREN.finditer(text):
         works = citations._split_works(text, *m.span(1))
@@ -999,13 +1004,7 @@ def test_works_cited_again_are_parsed_as_the_first_time(
     # The same works again, elsewhere: their forms are kept from their first parsing.
     cited = cited + [rng.choice(cited) for _ in cited]
     text = "".join(f"{before}({inner}){after}" for inner, before, after in cited)
-    doc = _context(text)
-    for m in citations._PAREN.finditer(text):
-        works = citations._split_works(text, *m.span(1))
-        for s, e in works:
-            assert citations._parse_work(doc, text, s, e, m.start(), m.end(), len(works)) == (
-                _parse_work_plain(doc, text, s, e, m.start(), m.end(), len(works))
-            )
+    _assert_works_parse_as_plain(text)
 
 
 def _expand_numbers_plain(spec: str) -> tuple[int, ...]:

@@ -2241,12 +2241,14 @@ _PARTICLE_SPACE = _lazy(_PARTICLE + r"\s")
 
 
 def is_organization(words: list[str]) -> bool:
-    """Whether the words of an author segment name an organization: a word such as
-    "Organization" or "Department" among words that are all capitalized but for a few
-    joining ones ("World Health Organization", "U.S. Department of Energy"; not the
+    """Whether the words of an author name an organization: several words, one of them
+    such as "Organization" or "Department", all capitalized but for a few joining ones
+    ("World Health Organization", "U.S. Department of Energy"; not "Bank", nor the
     title-like "Association between HIV infection")."""
-    return any(w.casefold().strip(".") in _ORGANIZATION_WORDS for w in words) and all(
-        w[:1].isupper() or w[:1].isdigit() or w in _ORGANIZATION_JOINS for w in words
+    return (
+        len(words) > 1
+        and any(w.casefold().strip(".") in _ORGANIZATION_WORDS for w in words)
+        and all(w[:1].isupper() or w[:1].isdigit() or w in _ORGANIZATION_JOINS for w in words)
     )
 
 
@@ -2276,7 +2278,7 @@ def _surnames(segment: str) -> tuple[str, ...]:
             if expect_given and len(words) <= 3 and all(w[:1].isupper() for w in words):
                 expect_given = False  # "Smith, John": John is the given name
                 continue
-            if len(words) > 1 and not expect_given and is_organization(words):
+            if not expect_given and is_organization(words):
                 # "World Health Organization", not "Organization".
                 names.append(part)
                 continue

@@ -1626,7 +1626,7 @@ def _surname(author: str) -> str:
     words = first.split()
     if not words:
         return author
-    if len(words) > 1 and is_organization(words):
+    if is_organization(words):
         return first.rstrip(".")
     at = len(words) - 1
     while at > 0 and words[at - 1].casefold() in _PARTICLES:
@@ -1688,8 +1688,9 @@ def _drift(
 
     changed: list[str] = []
     for d in alignments.word_changes(s, p.source_id, q0, q1, s0, s1):
-        # Only a change of a few words is a change of fact.
-        if d.type not in (DiffType.WORD, DiffType.INSERTION, DiffType.OMISSION) or not _small(d):
+        # Only a change of a few words is a change of fact.  (``word_changes`` gives
+        # words changed, added or dropped only.)
+        if not _small(d):
             continue
         if (
             d.type is DiffType.WORD
