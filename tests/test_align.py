@@ -5,13 +5,18 @@ from __future__ import annotations
 
 import random
 from itertools import pairwise
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from stemmatic.align import align
-from stemmatic.types import DiffType, Document, Kind, Passage
+from stemmatic.align import _spanned, align
+from stemmatic.align.candidate import Candidate
+from stemmatic.align.diff import align_words, differences
+from stemmatic.align.units import prepare, token_range
+from stemmatic.settings import Settings
+from stemmatic.types import Difference, DiffType, Document, Kind, Passage
 
 PROPERTY = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -445,3 +450,62 @@ def test_copies_and_a_paraphrase_from_far_apart_are_placed_each_on_its_source_wo
     assert reworded, passages
     start = source.find(HARBOUR[7])
     assert start <= reworded[0].source_start < start + len(HARBOUR[7])
+
+
+def _differences_of_spans(query: str, source: str, p: Passage) -> tuple[Difference, ...]:
+    """The differences of the word alignment of exactly the tokens ``p``'s spans hold."""
+    q, s = prepare(query, Settings()), prepare(source, Settings())
+    q0, q1 = token_range(q, p.query_start, p.query_end)
+    s0, s1 = token_range(s, p.source_start, p.source_end)
+    return differences(q.tokens, s.tokens, align_words(q.tokens, q0, q1, s.tokens, s0, s1))
+
+
+@PROPERTY
+@given(st.integers(0, 10**6), st.lists(st.integers(8, 40), min_size=1, max_size=5))
+def test_a_passages_differences_are_those_of_the_words_its_spans_hold(
+    seed: int, lengths: list[int]
+) -> None:
+    # ``classify`` keeps the differences of a passage it does not cut, as those of its
+    # spans' words: pieces of a source, some cut mid-word, some with words changed.
+    rng = random.Random(seed)
+    source = _filler(rng, SOURCE_LETTERS, 150) + " " + " ".join(_passage(rng, 120))
+    pieces = []
+    for n in lengths:
+        start = rng.randrange(0, len(source) - 1)
+        words = source[start : start + 8 * n].split(" ")
+        for _ in range(rng.randint(0, 3)):
+            words[rng.randrange(len(words))] = rng.choice(PASSAGE_WORDS)
+        pieces.append(" ".join(words))
+        pieces.append(_filler(rng, QUERY_LETTERS, rng.randint(0, 20)))
+    query = " ".join(pieces)
+    for p in align(Document("q", query), Document("s", source)):
+        assert p.differences == _differences_of_spans(query, source, p)
+
+
+def test_the_example_passages_differences_are_those_of_the_words_their_spans_hold() -> None:
+    # Copies, sentence and close paraphrases, with typography, spelling and changed words.
+    examples = Path(__file__).resolve().parent.parent / "examples"
+    query = (examples / "essay.md").read_text(encoding="utf-8")
+    methods = set()
+    for path in sorted((examples / "sources").glob("*.txt")) + sorted(
+        (examples / "sources").glob("*.md")
+    ):
+        source = path.read_text(encoding="utf-8")
+        for p in align(Document("q", query), Document("s", source)):
+            methods.add(p.method)
+            assert p.differences == _differences_of_spans(query, source, p), (path.name, p)
+    assert {"ngram", "sentence"} <= methods
+
+
+def test_a_candidate_aligned_over_other_words_is_aligned_again() -> None:
+    text = "the dock was never simply a workplace it was the city clock and its gossip"
+    q, s = prepare(text, Settings()), prepare(text, Settings())
+    wide = align_words(q.tokens, 0, len(q.tokens), s.tokens, 0, len(s.tokens))
+    # Words 2 to 6 ("was never simply a workplace") on both sides, but aligned as a whole.
+    span = (int(q.tokens.starts[2]), int(q.tokens.ends[6]))
+    candidate = Candidate(span, span, Kind.COPY, 1.0, 5, wide, "ngram")
+    exact = Candidate(span, span, Kind.COPY, 1.0, 5, align_words(q.tokens, 2, 7, s.tokens, 2, 7),
+                      "ngram")
+    again, kept = _spanned(q, s, [candidate, exact])
+    assert again.opcodes == (("equal", 2, 7, 2, 7),)
+    assert kept is exact.alignment

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import re
 from collections import Counter
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -268,6 +269,99 @@ def test_a_cited_claim_too_short_for_the_aligner_is_checked_against_its_source()
     assert "1.3 million → 1.6 million" in drift.message
     # An organization is named in full, not by its last word.
     assert drift.message.startswith("differs from World Health Organization 2023 in facts")
+
+
+_CITED_SHORT = "Treatment success rates {} [1].\n\n## Sources\n\n[1] {}.\n"
+
+
+def _short(quoted: str, cited: str = "World Health Organization. Global Tuberculosis Report 2023"):
+    essay = _CITED_SHORT.format(quoted, cited)
+    return essay, trace(Document(id="essay", text=essay), sources=[_WHO])
+
+
+@pytest.mark.parametrize(
+    ("quoted", "says"),
+    [
+        ("“remain very high”", "“very” added"),
+        ("“remain extremely high”", "“extremely” added"),
+        ("“stay high”", None),  # one word of two: too little to place it
+        ("“remain low”", None),
+        ("“high: 88% for people”", None),  # whole: found by the first check
+        ("“rates remain high”", None),  # whole: found by the first check
+    ],
+)
+def test_a_short_cited_quotation_is_checked_in_its_source_with_a_word_changed(
+    quoted: str, says: str | None
+) -> None:
+    # Under five words, a quotation is otherwise found only whole (a scare quote is no
+    # quotation of anything); the citation says it quotes the report.
+    essay, report = _short(quoted)
+    misquotes = [f for f in report.findings if f.type == "misquote"]
+    if says is None:
+        assert misquotes == [], misquotes
+        return
+    (misquote,) = misquotes
+    assert says in misquote.message
+    passage = next(p for p in report.passages if p.kind is Kind.QUOTATION)
+    assert passage.fidelity is Fidelity.ALTERED and passage.attribution is Attribution.CITED
+    assert essay[passage.query_start : passage.query_end] == quoted.strip("“”")
+    assert _WHO.text[passage.source_start : passage.source_end] == "remain high"
+
+
+def test_a_short_quotation_is_not_checked_without_a_citation_to_a_corpus_source() -> None:
+    essay = "Treatment success rates “remain very high”, it is said.\n"
+    report = trace(Document(id="essay", text=essay), sources=[_WHO])
+    assert report.findings == () and report.passages == ()
+    # Cited to a work the corpus does not hold: that is the finding, and nothing more.
+    _, report = _short("“remain very high”", cited="Stop TB Partnership. Funding Review 2021")
+    assert _types(report) == ["citation-not-in-corpus"]
+
+
+def test_a_short_cited_quotation_with_a_word_dropped_between_two_is_a_misquote() -> None:
+    _, report = _short("“success remain high”")
+    (misquote,) = [f for f in report.findings if f.type == "misquote"]
+    assert "“rates” dropped" in misquote.message
+
+
+def test_short_cited_quoted_words_far_apart_in_the_source_are_no_quotation() -> None:
+    # Both words are in the report, but not side by side: a scare quote.
+    _, report = _short("“tuberculosis success”")
+    assert [f for f in report.findings if f.type == "misquote"] == []
+    assert not any(p.kind is Kind.QUOTATION for p in report.passages)
+
+
+# The report's summary: sentences the answer below rewords one after the other.
+_WHO_SUMMARY = replace(_WHO, text=(
+    "Tuberculosis remains one of the world's deadliest infectious killers. An estimated "
+    "1.3 million people died from the disease in 2022, including people with HIV. "
+    "Treatment success rates remain high: 88% for people treated for drug-susceptible "
+    "TB. Funding for TB prevention rose by 15% over the decade but remains far below "
+    "the global target."
+))
+
+
+def test_the_pieces_of_a_passage_cut_around_a_quotation_leave_out_its_citation() -> None:
+    # The aligner finds the two sentences as one paraphrase; the quotation cuts it.  The
+    # copied piece before it is placed on the source words it copies, not on the rest of
+    # the passage's source; the piece after it begins after its citation mark.
+    answer = (
+        "An estimated 1.6 million people died from the disease in 2022 [1]. Treatment "
+        "success rates “remain high” [1], and funding for TB prevention rose by 12% over the "
+        "decade but remains far below the global target [1].\n\n## Sources\n\n"
+        "[1] World Health Organization. Global Tuberculosis Report 2023.\n"
+    )
+    report = trace(Document(id="answer", text=answer), sources=[_WHO_SUMMARY])
+    pieces = sorted(
+        (p for p in report.passages if p.kind is not Kind.QUOTATION), key=lambda p: p.query_start
+    )
+    assert len(pieces) == 2, pieces
+    before, after = pieces
+    assert answer[before.query_start : before.query_end].startswith("An estimated 1.6")
+    assert _WHO_SUMMARY.text[before.source_start : before.source_end].endswith(
+        "Treatment success rates"
+    )
+    assert answer[after.query_start : after.query_end].startswith("and funding")
+    assert all(p.attribution is Attribution.CITED for p in pieces)
 
 
 @pytest.mark.parametrize(

@@ -26,7 +26,7 @@ from stemmatic.align.diff import (
     opcode_alignment,
     prefer_matches,
 )
-from stemmatic.align.units import Prepared, prepare
+from stemmatic.align.units import Prepared, prepare, token_range
 from stemmatic.citations import CitationMark
 from stemmatic.normalize import Tokens
 from stemmatic.settings import Settings
@@ -644,8 +644,9 @@ def test_cutting_only_the_overlapping_spans_cuts_the_same(
     overlapping = [spans[k] for k in sorted(
         stage._Overlaps(spans)(passage.query_start, passage.query_end)
     )]
-    cut = stage._cut(q, passage, overlapping, {"s": doc}, settings_, stage._Alignments(q))
-    everything = stage._cut(q, passage, spans, {"s": doc}, settings_, stage._Alignments(q))
+    none = stage._Within([])
+    cut = stage._cut(q, passage, overlapping, {"s": doc}, settings_, stage._Alignments(q), none)
+    everything = stage._cut(q, passage, spans, {"s": doc}, settings_, stage._Alignments(q), none)
     assert cut == everything
 
 
@@ -656,6 +657,7 @@ def _reference_cut(
     by_id: dict[str, Document],
     settings: Settings,
     alignments: stage._Alignments,
+    marks: Sequence[tuple[int, int]],
 ) -> list[Passage]:
     pieces = [(passage.query_start, passage.query_end)]
     for a, b in spans:
@@ -673,11 +675,19 @@ def _reference_cut(
     if source is None:
         return []
     s = prepare(source.text, settings, source.excluded)
-    s_first, s_stop = stage._token_range(s, passage.source_start, passage.source_end)
+    s_first, s_stop = token_range(s, passage.source_start, passage.source_end)
     out = []
     whole = pieces == [(passage.query_start, passage.query_end)]
     for x, y in pieces:
-        first, stop = stage._token_range(q, x, y)
+        first, stop = token_range(q, x, y)
+        if not whole:
+            def in_mark(k: int) -> bool:
+                return any(a <= q.tokens.starts[k] and q.tokens.ends[k] <= b for a, b in marks)
+
+            while first < stop and in_mark(first):
+                first += 1
+            while stop > first and in_mark(stop - 1):
+                stop -= 1
         needed = settings.min_words if whole else max(settings.min_words, stage.PIECE_WORDS)
         if stop - first < needed or s_stop <= s_first:
             continue
@@ -689,11 +699,13 @@ def _reference_cut(
         else:
             if stage._containment(q, first, stop, s, s_first, s_stop) < stage.PIECE_CONTAINMENT:
                 continue
-            tightened = stage._tightened(alignment, passage.kind, s0, s1)
-            if tightened is None:
+            blocks = alignment.equal_blocks()
+            if not blocks:
                 continue
-            s0, s1 = tightened
-            alignment = alignments.align(s, passage.source_id, first, stop, s0, s1)
+            if passage.kind is Kind.COPY or stage._longest_run(alignment) >= stage.COPY_RUN:
+                runs = alignment.equal_blocks(2) or blocks
+                s0, s1 = runs[0][2], runs[-1][3]
+                alignment = alignments.align(s, passage.source_id, first, stop, s0, s1)
             qs, qe = stage._span(q, alignment, query_side=True)
             ss, se = stage._span(s, alignment, query_side=False)
         run = stage._longest_run(alignment)
@@ -715,23 +727,33 @@ def _reference_cut(
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.tuples(st.integers(0, 300), st.integers(0, 300)), max_size=4),
        st.integers(0, 200), st.integers(1, 300), st.sampled_from([Kind.COPY, Kind.PARAPHRASE]),
-       st.sampled_from([None, *Attribution]), st.sampled_from(["ngram", "citation"]))
+       st.sampled_from([None, *Attribution]), st.sampled_from(["ngram", "citation"]),
+       st.lists(st.tuples(st.integers(0, 3), st.integers(1, 12)), max_size=4))
 def test_cutting_gives_the_pieces_replace_gives(
     spans: list[tuple[int, int]], start: int, length: int, kind: Kind,
-    attribution: Attribution | None, method: str,
+    attribution: Attribution | None, method: str, marks: list[tuple[int, int]],
 ) -> None:
-    """Passages kept whole, and cut into pieces, with all their fields."""
+    """Passages kept whole, and cut into pieces (their ends out of citation marks), with
+    all their fields."""
     text = " ".join(["dock", "city", "strike", "workers", "the", "port"] * 10)
     spans = sorted((a, b) for a, b in spans if a < b)
+    # A citation mark often follows a quotation cut out, a little after its end.
+    marks = [(b + gap, b + gap + n) for (_, b), (gap, n) in zip(spans, marks)]
     doc = Document(id="s", text=text[7:] + " nine")
     settings_ = Settings(min_words=1)
-    q = prepare(text, settings_)
-    passage = Passage(query_start=start, query_end=min(len(text), start + length),
-                      source_id="s", source_start=0, source_end=len(doc.text), kind=kind,
-                      score=0.75, attribution=attribution, method=method)
-    assert stage._cut(q, passage, spans, {"s": doc}, settings_, stage._Alignments(q)) == (
-        _reference_cut(q, passage, spans, {"s": doc}, settings_, stage._Alignments(q))
+    q, s = prepare(text, settings_), prepare(doc.text, settings_)
+    end = min(len(text), start + length)
+    # A passage as the aligner gives it: the differences of its tokens aligned.
+    q0, q1 = token_range(q, start, end)
+    found = differences(
+        q.tokens, s.tokens, align_words(q.tokens, q0, q1, s.tokens, 0, len(s.tokens))
     )
+    passage = Passage(query_start=start, query_end=end, source_id="s", source_start=0,
+                      source_end=len(doc.text), kind=kind, score=0.75, differences=found,
+                      attribution=attribution, method=method)
+    assert stage._cut(
+        q, passage, spans, {"s": doc}, settings_, stage._Alignments(q), stage._Within(marks)
+    ) == _reference_cut(q, passage, spans, {"s": doc}, settings_, stage._Alignments(q), marks)
 
 
 def _reference_differences(query: Tokens, source: Tokens, alignment: WordAlignment
@@ -1096,7 +1118,7 @@ def test_sentences_of_citations_are_those_looked_up_one_by_one(
 def _reference_claim(
     q: Prepared, mark: CitationMark, span: tuple[int, int], cut: stage._Within, s: Prepared
 ) -> tuple[int, int, int, int, float] | None:
-    first, stop = stage._token_range(q, *span)
+    first, stop = token_range(q, *span)
     keep = [
         k for k in range(first, stop)
         if not (mark.start <= q.tokens.starts[k] < mark.end)

@@ -27,7 +27,7 @@ from typing import NamedTuple, cast
 
 import numpy as np
 import regex
-from rapidfuzz.distance import LCSseq, Levenshtein
+from rapidfuzz.distance import Indel, LCSseq, Levenshtein
 
 from stemmatic.align.diff import (
     WordAlignment,
@@ -38,7 +38,7 @@ from stemmatic.align.diff import (
     prefer_matches,
 )
 from stemmatic.align.seeds import ranges
-from stemmatic.align.units import Prepared, prepare
+from stemmatic.align.units import Prepared, prepare, token_range, token_ranges
 from stemmatic.citations import CitationMark, find_citations, is_organization, resolve, zipf
 from stemmatic.normalize import NEGATIONS, Tokens, tokenize
 from stemmatic.quotes import quotations_and_paragraphs
@@ -144,7 +144,8 @@ def classify(
     Args:
         query: the document checked.
         sources: the sources it was aligned with.
-        passages: what the aligner found, offsets into ``query.text``.
+        passages: what :func:`stemmatic.align.align` found, offsets into ``query.text``;
+            the differences of a passage kept whole are taken as it gave them.
         settings: the trace settings.
 
     Returns:
@@ -160,9 +161,12 @@ def classify(
 
     quoted: list[Passage] = []
     missing: list[tuple[Quotation, tuple[str, float, int, int] | None]] = []
+    # Short quotations matching no source whole, with their tokens: looked for again in
+    # the source a citation gives them (below).
+    short: list[tuple[Quotation, int, int]] = []
     lookup = _Lookup(q, sources, settings)
     quoted_words = side.quoted_words
-    spans = _token_ranges(q, [qu.start for qu in quoted_words], [qu.end for qu in quoted_words])
+    spans = token_ranges(q, [qu.start for qu in quoted_words], [qu.end for qu in quoted_words])
     lookup.count(spans)
     near_sources = _Near(passages)
     for quotation, (first, stop) in zip(quoted_words, spans):
@@ -173,24 +177,28 @@ def classify(
             quoted.append(checked)
         elif checked is not None:
             missing.append((quotation, checked[1]))
+        elif stop - first >= 2 and lookup.most(first, stop) >= _short_least(stop - first):
+            short.append((quotation, first, stop))
 
     # Words inside quotation marks and inside the reference list are not borrowed prose.
     alignments = _Alignments(q)
     cut_spans = sorted([(p.query_start, p.query_end) for p in quoted] + list(side.cut_spans))
     plain: list[Passage] = []
     cutting = _Overlaps(cut_spans)
+    marks = _Within([(m.start, m.end) for m in in_text])
     for passage in passages:
         # (The spans are cut out of a passage in their order, of which only the ones
         # overlapping it matter.)
         spans = [cut_spans[k] for k in sorted(cutting(passage.query_start, passage.query_end))]
-        plain.extend(_cut(q, passage, spans, by_id, settings, alignments))
+        plain.extend(_cut(q, passage, spans, by_id, settings, alignments, marks))
 
     resolved = _resolve_all(in_text, references, sources, [*quoted, *plain])
     claimed = _cited_claims(
         q, resolved, [*quoted, *plain], cut_spans, by_id, settings, alignments
     )
-    all_passages = [*quoted, *plain, *claimed]
     covering = _Covering(resolved)
+    cited_short = _cited_short_quotations(q, short, covering, by_id, settings, lookup)
+    all_passages = [*quoted, *plain, *claimed, *cited_short]
     attributed = [_attribute(p, covering) for p in all_passages]
     attributed.sort(key=lambda p: (p.query_start, p.query_end, p.source_id, p.source_start))
 
@@ -425,6 +433,51 @@ def _found_quotation(
     )
 
 
+def _cited_short_quotations(
+    q: Prepared,
+    short: Sequence[tuple[Quotation, int, int]],
+    covering: _Covering,
+    by_id: dict[str, Document],
+    settings: Settings,
+    lookup: _Lookup,
+) -> list[Passage]:
+    """The short quotations (query tokens ``[first, stop)``, fewer than
+    ``QUOTE_MIN_WORDS``) that their citation's source holds with a word changed, added
+    or dropped.
+
+    A short quotation is otherwise found only whole: in a sentence of one's own, a
+    scare quote or a phrase in quotation marks is no quotation of anything.  A citation
+    attributing it to one corpus source says it is ("rates remain “very high” [1]"), and
+    that source is searched for its words with one of them changed, added or dropped,
+    side by side (one word of the source between them at most), a content word among
+    those matched.
+    """
+    out = []
+    for quotation, first, stop in short:
+        cited = {r.source_id for r in covering(quotation.start, quotation.end) if r.source_id}
+        source = by_id.get(next(iter(cited))) if len(cited) == 1 else None
+        if source is None:
+            continue
+        words = stop - first
+        least = _short_least(words)
+        if lookup.hits(first, stop, single=True)[source.id] < least:
+            continue
+        match = _Quote(q, first, stop, lookup).search_by_words(source.id).closest(least)
+        if match is None or _content_matched(q, match) == 0:
+            continue
+        s0, s1 = _source_extent(match)
+        if s1 - s0 > words + 1:
+            continue
+        out.append(_found_quotation(q, quotation, source, match, match.equal / words, settings))
+    return out
+
+
+def _short_least(words: int) -> int:
+    """The fewest words of a short cited quotation of ``words`` words matched in its
+    source: all but one, and two at least."""
+    return max(2, words - 1)
+
+
 @lru_cache(maxsize=4096)
 def _least(share: float, words: int) -> int:
     """The fewest matched words ``m`` with ``m / words >= share``, as Python computes it."""
@@ -618,10 +671,10 @@ class _Lookup:
             self._coded[first, stop] = (text[at : at + stop - first], coding)
             at += stop - first
 
-    def query_keys(self, first: int, stop: int) -> np.ndarray:
+    def query_keys(self, first: int, stop: int, *, single: bool = False) -> np.ndarray:
         """The keys of query tokens ``[first, stop)``: ``_keys`` of them, sliced from the
         keys of the whole query."""
-        if stop - first < 2:
+        if single or stop - first < 2:
             return self._q_ids[first:stop]
         if self._q_pairs is None:
             self._q_pairs = _keys(self._q_ids, single=False)
@@ -688,11 +741,22 @@ class _Quote:
         """The search for the quotation in a source (made once)."""
         found = self._searches.get(source_id)
         if found is None:
-            table = self._lookup.table(source_id, single=self.words < 2)
+            single = self.words < 2
             found = self._searches[source_id] = _Search(
-                self, self._lookup.prepared[source_id], table, self._coding.source(source_id)
+                self, self._lookup.prepared[source_id], self._coding.source(source_id),
+                self._lookup.table(source_id, single=single), self.keys,
             )
         return found
+
+    def search_by_words(self, source_id: str) -> _Search:
+        """A search anchored on the quotation's single words, not its word pairs: a short
+        quotation with a word changed may share no pair with its source."""
+        return _Search(
+            self, self._lookup.prepared[source_id], self._coding.source(source_id),
+            self._lookup.table(source_id, single=True), self._lookup.query_keys(
+                self.first, self.stop, single=True
+            ),
+        )
 
 
 class _Search:
@@ -705,11 +769,15 @@ class _Search:
     next to an alignment.
     """
 
-    def __init__(self, quote: _Quote, s: Prepared, table: _Table, text: str) -> None:
+    def __init__(
+        self, quote: _Quote, s: Prepared, text: str, table: _Table, keys: np.ndarray
+    ) -> None:
         self.quote, self.s = quote, s
         # The source's tokens coded as the quotation's (see ``_Coding``).
         self.text = text
-        self._table = table
+        # Where each key of the source occurs, and the quotation's keys (words or word
+        # pairs, see ``_keys``), which anchor the windows.
+        self._table, self._keys = table, keys
         self._windows: list[tuple[int, int]] | None = None
         self._bound: int | None = None
         self._common: dict[tuple[int, int], int] = {}
@@ -723,7 +791,7 @@ class _Search:
         agree on."""
         if self._windows is None:
             words, n_source = self.quote.words, len(self.s.tokens)
-            diagonals = _diagonals(self.quote.keys, self._table) if n_source else []
+            diagonals = _diagonals(self._keys, self._table) if n_source else []
             margin = max(3, words // 2)
             self._windows = [
                 (max(0, diagonal - margin), min(n_source, diagonal + words + margin))
@@ -807,6 +875,35 @@ class _Search:
                 best = tight
                 if best.equal == stop - first:
                     break  # every word matched: no other window can do better
+        return best
+
+    def closest(self, at_least: int) -> WordAlignment | None:
+        """The window alignment matching the most words, at least ``at_least``, without
+        the window's words before the first word matched or after the last.
+
+        Unlike ``locate``, which places its windows on runs of two words or more, this
+        keeps a lone word matched: a short quotation with a word changed has few runs.
+        """
+        best: WordAlignment | None = None
+        if self.bound() < at_least:
+            return None
+        quote = self.quote
+        for lo, hi in self.windows:
+            if self.common(lo, hi) < max(at_least, best.equal + 1 if best else 0):
+                continue
+            # The window is tightened around the words a longest common subsequence
+            # matches (an edit script over the whole window may match fewer of them),
+            # keeping unmatched quotation words at either end paired with the source's.
+            ops = cast(
+                list[tuple[str, int, int, int, int]],
+                Indel.opcodes(quote.text, self.text[lo:hi]).as_list(),
+            )
+            matched = [(i1, i2, j1, j2) for tag, i1, i2, j1, j2 in ops if tag == "equal"]
+            (lead, _, first, _), (_, end, _, last) = matched[0], matched[-1]
+            s0, s1 = max(lo, lo + first - lead), min(hi, lo + last + quote.words - end)
+            tight = _without_source_edges(self._aligned_with(s0, s1, embedded=False))
+            if best is None or tight.equal > best.equal:
+                best = tight
         return best
 
     def _aligned_with(self, s0: int, s1: int, *, embedded: bool) -> WordAlignment:
@@ -1068,9 +1165,10 @@ def _cut(
     by_id: dict[str, Document],
     settings: Settings,
     alignments: _Alignments,
+    marks: _Within,
 ) -> list[Passage]:
     """The parts of an aligned passage outside the spans (quotations and the reference
-    list) that overlap it."""
+    list) that overlap it; ``marks``: the in-text citations."""
     pieces = [(passage.query_start, passage.query_end)]
     for a, b in spans:
         nxt = []
@@ -1095,6 +1193,10 @@ def _cut(
     whole = pieces == [(passage.query_start, passage.query_end)]
     for x, y in pieces:
         first, stop = alignments.token_range(q, None, x, y)
+        if not whole:
+            # A piece begins where a quotation ended, often in the citation after it
+            # ("” [2], and by 1950"), whose words are not the source's.
+            first, stop = _without_marks(q, first, stop, marks)
         needed = settings.min_words if whole else max(settings.min_words, PIECE_WORDS)
         if stop - first < needed or s_stop <= s_first:
             continue
@@ -1106,18 +1208,31 @@ def _cut(
         else:
             if _containment(q, first, stop, s, s_first, s_stop) < PIECE_CONTAINMENT:
                 continue
-            tightened = _tightened(alignment, passage.kind, s0, s1)
-            if tightened is None:
+            blocks = alignment.equal_blocks()
+            if not blocks:
                 continue
-            s0, s1 = tightened
-            alignment = alignments.align(s, passage.source_id, first, stop, s0, s1)
+            # A piece of a copy, or one holding a verbatim run itself, is placed on the
+            # source words it matches, from its first run of two words or more to its
+            # last (a lone common word far off would stretch it).  A paraphrase's words
+            # match its source's here and there, the first and last of them often stray
+            # common words ("by") far from what it rewords: it keeps the source span of
+            # its passage.
+            if passage.kind is Kind.COPY or _longest_run(alignment) >= COPY_RUN:
+                runs = alignment.equal_blocks(2) or blocks
+                s0, s1 = runs[0][2], runs[-1][3]
+                alignment = alignments.align(s, passage.source_id, first, stop, s0, s1)
             qs, qe = _span(q, alignment, query_side=True)
             ss, se = _span(s, alignment, query_side=False)
         run = _longest_run(alignment)
         kind = Kind.COPY if run >= COPY_RUN else Kind.PARAPHRASE
+        if whole:
+            # The aligner's differences are those of this same alignment (``align``
+            # aligns exactly the tokens a passage's spans hold).
+            diffs = alignments.known(passage.source_id, first, stop, s0, s1, passage.differences)
+        else:
+            diffs = alignments.differences(s, passage.source_id, first, stop, s0, s1)
         out.append(_passage(
-            qs, qe, passage.source_id, ss, se, kind, passage.score,
-            alignments.differences(s, passage.source_id, first, stop, s0, s1),
+            qs, qe, passage.source_id, ss, se, kind, passage.score, diffs,
             passage.fidelity, passage.attribution, passage.method,
         ))
     return out
@@ -1139,11 +1254,11 @@ class _Alignments:
 
     def token_range(self, p: Prepared, source_id: str | None, start: int, end: int
                     ) -> tuple[int, int]:
-        """``_token_range`` of a span of the query (``source_id`` None) or of a source."""
+        """``token_range`` of a span of the query (``source_id`` None) or of a source."""
         key = (source_id, start, end)
         found = self._ranges.get(key)
         if found is None:
-            found = self._ranges[key] = _token_range(p, start, end)
+            found = self._ranges[key] = token_range(p, start, end)
         return found
 
     def align(self, s: Prepared, source_id: str, q0: int, q1: int, s0: int, s1: int
@@ -1163,6 +1278,13 @@ class _Alignments:
         if found is None:
             alignment = self.align(s, source_id, q0, q1, s0, s1)
             found = self._differences[key] = differences(self.q.tokens, s.tokens, alignment)
+        return found
+
+    def known(self, source_id: str, q0: int, q1: int, s0: int, s1: int,
+              found: tuple[Difference, ...]) -> tuple[Difference, ...]:
+        """Take ``found`` as ``differences`` of these ranges, worked out before (by the
+        aligner, for a passage of exactly these tokens); returns it."""
+        self._differences[source_id, q0, q1, s0, s1] = found
         return found
 
     def word_changes(self, s: Prepared, source_id: str, q0: int, q1: int, s0: int, s1: int
@@ -1188,18 +1310,14 @@ def _containment(q: Prepared, q0: int, q1: int, s: Prepared, s0: int, s1: int) -
     return sum(1 for i in q_ids if i in s_ids) / len(q_ids)
 
 
-def _tightened(
-    alignment: WordAlignment, kind: Kind, s0: int, s1: int
-) -> tuple[int, int] | None:
-    """The source tokens to align a piece of a passage with again, from its alignment
-    with the passage's source tokens ``[s0, s1)``: just those it matches, except for a
-    paraphrase (all of them)."""
-    blocks = alignment.equal_blocks()
-    if not blocks:
-        return None
-    if kind is Kind.PARAPHRASE:
-        return s0, s1
-    return blocks[0][2], blocks[-1][3]
+def _without_marks(q: Prepared, first: int, stop: int, marks: _Within) -> tuple[int, int]:
+    """Query tokens ``[first, stop)`` without those of citation marks at either end."""
+    starts, ends = q.tokens.starts, q.tokens.ends
+    while first < stop and marks(int(starts[first]), int(ends[first])):
+        first += 1
+    while stop > first and marks(int(starts[stop - 1]), int(ends[stop - 1])):
+        stop -= 1
+    return first, stop
 
 
 def _span(p: Prepared, alignment: WordAlignment, *, query_side: bool) -> tuple[int, int]:
@@ -1213,21 +1331,6 @@ def _span(p: Prepared, alignment: WordAlignment, *, query_side: bool) -> tuple[i
 
 def _longest_run(alignment: WordAlignment) -> int:
     return max((i2 - i1 for i1, i2, _j1, _j2 in alignment.equal_blocks()), default=0)
-
-
-def _token_range(p: Prepared, start: int, end: int) -> tuple[int, int]:
-    first = int(p.tokens.starts.searchsorted(start, side="left"))
-    stop = int(p.tokens.ends.searchsorted(end, side="right"))
-    return first, max(first, stop)
-
-
-def _token_ranges(
-    p: Prepared, starts: Sequence[int], ends: Sequence[int]
-) -> list[tuple[int, int]]:
-    """``_token_range`` of many spans at once (numpy's cost is per call)."""
-    firsts = np.searchsorted(p.tokens.starts, np.asarray(starts, dtype=np.int64), side="left")
-    stops = np.searchsorted(p.tokens.ends, np.asarray(ends, dtype=np.int64), side="right")
-    return [(first, max(first, stop)) for first, stop in zip(firsts.tolist(), stops.tolist())]
 
 
 class _Overlaps:
@@ -1406,7 +1509,7 @@ def _claim(
     """The query tokens of a cited span (without the citation itself and quoted words)
     and the source sentences sharing most of their content words, if they share enough:
     ``(q0, q1, s0, s1, share)`` as token ranges."""
-    first, stop = _token_range(q, *span)
+    first, stop = token_range(q, *span)
     # (The sentence's tokens read as lists: indexing numpy arrays one item at a time
     # costs more than the tests.)
     starts, ends = q.tokens.starts[first:stop].tolist(), q.tokens.ends[first:stop].tolist()
@@ -1532,10 +1635,10 @@ def _findings(
         if key in reported:
             continue
         reported.add(key)
-        out.append(Finding(
+        out.append(_finding(
             FindingType.NOT_IN_CORPUS, r.mark.start, r.mark.end,
             f"{_mark_label(r.mark)} is cited, but no source in the corpus matches it",
-            evidence=(("citation", r.mark.text),),
+            None, None, None, (("citation", r.mark.text),),
         ))
 
     for quotation, closest in missing:
@@ -1543,9 +1646,9 @@ def _findings(
             # The quoted work is not in the corpus: that is the finding, already made.
             continue
         if closest is None:
-            out.append(Finding(
+            out.append(_finding(
                 FindingType.QUOTE_NOT_FOUND, quotation.start, quotation.end,
-                "quotation found in no source",
+                "quotation found in no source", None, None, None, (),
             ))
         else:
             sid, similarity, ss, se = closest
@@ -1553,10 +1656,9 @@ def _findings(
                 f"quotation found in no source; closest is {_label(by_id.get(sid), sid)} "
                 f"({similarity:.0%} of its words)"
             )
-            out.append(Finding(
+            out.append(_finding(
                 FindingType.QUOTE_NOT_FOUND, quotation.start, quotation.end, message,
-                source_id=sid, source_start=ss, source_end=se,
-                evidence=(("closest_source", sid), ("similarity", similarity)),
+                sid, ss, se, (("closest_source", sid), ("similarity", similarity)),
             ))
 
     out.extend(unbalanced)

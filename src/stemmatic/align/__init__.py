@@ -23,11 +23,11 @@ import numpy as np
 from stemmatic.align.candidate import Candidate, overlap
 from stemmatic.align.close import CLOSE_SHARED, find_close
 from stemmatic.align.copies import find_copies
-from stemmatic.align.diff import align_words, differences
+from stemmatic.align.diff import WordAlignment, align_words, differences
 from stemmatic.align.paraphrases import find_paraphrases
 from stemmatic.align.seeds import ngram_matches, sentence_vectors
 from stemmatic.align.summary import find_summaries
-from stemmatic.align.units import Prepared, prepare
+from stemmatic.align.units import Prepared, prepare, token_ranges
 from stemmatic.settings import Settings
 from stemmatic.types import Document, Kind, Passage
 
@@ -76,13 +76,34 @@ def align(query: Document, source: Document, settings: Settings | None = None) -
             source_end=c.s_span[1],
             kind=c.kind,
             score=round(c.score, 4),
-            differences=differences(q.tokens, s.tokens, c.alignment),
+            differences=differences(q.tokens, s.tokens, alignment),
             method=c.method,
         )
-        for c in chosen
+        for c, alignment in zip(chosen, _spanned(q, s, chosen))
     ]
     passages.sort(key=lambda p: (p.query_start, p.source_start))
     return passages
+
+
+def _spanned(q: Prepared, s: Prepared, chosen: Sequence[Candidate]) -> list[WordAlignment]:
+    """The alignment of each candidate's tokens: exactly those its two spans hold.
+
+    A passage's differences are those of this alignment, and ``classify`` relies on it
+    (it keeps them for a passage it does not cut).  The finders align exactly those
+    tokens already; a candidate whose alignment covers others is aligned again.
+    """
+    q_ranges = token_ranges(q, [c.q_span[0] for c in chosen], [c.q_span[1] for c in chosen])
+    s_ranges = token_ranges(s, [c.s_span[0] for c in chosen], [c.s_span[1] for c in chosen])
+    out = []
+    for c, (q0, q1), (s0, s1) in zip(chosen, q_ranges, s_ranges):
+        ops = c.alignment.opcodes
+        # (An empty alignment covers the empty ranges only.)
+        covered = (ops[0][1], ops[-1][2], ops[0][3], ops[-1][4]) if ops else (q0, q0, s0, s0)
+        if covered == (q0, q1, s0, s1):
+            out.append(c.alignment)
+        else:
+            out.append(align_words(q.tokens, q0, q1, s.tokens, s0, s1))
+    return out
 
 
 def _combine(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from threading import Lock
 
@@ -77,6 +78,22 @@ def is_prepared(text: str, settings: Settings, excluded: tuple[tuple[int, int], 
     """Whether ``text`` is in this process's cache of prepared texts."""
     with _lock:
         return _key(text, settings, excluded) in _cache
+
+
+def token_range(p: Prepared, start: int, end: int) -> tuple[int, int]:
+    """The tokens ``[first, stop)`` that lie inside characters ``[start, end)`` of ``p``."""
+    first = int(p.tokens.starts.searchsorted(start, side="left"))
+    stop = int(p.tokens.ends.searchsorted(end, side="right"))
+    return first, max(first, stop)
+
+
+def token_ranges(
+    p: Prepared, starts: Sequence[int], ends: Sequence[int]
+) -> list[tuple[int, int]]:
+    """``token_range`` of many spans at once (numpy's cost is per call)."""
+    firsts = np.searchsorted(p.tokens.starts, np.asarray(starts, dtype=np.int64), side="left")
+    stops = np.searchsorted(p.tokens.ends, np.asarray(ends, dtype=np.int64), side="right")
+    return [(first, max(first, stop)) for first, stop in zip(firsts.tolist(), stops.tolist())]
 
 
 def remember(
