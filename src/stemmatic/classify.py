@@ -1379,12 +1379,14 @@ def _resolve_all(
     by_metadata: dict[tuple[tuple[str, ...], str | None, str | None],
                       tuple[str | None, str | None]] = {}
     near: _Near | None = None
+    # (Only a source with neither author nor title can be found by evidence.)
+    anonymous = any(not (s.author or s.title) for s in sources)
     for mark in [*in_text, *references]:
         work = (mark.authors, mark.year, mark.title)
         if work not in by_metadata:
             by_metadata[work] = resolve(mark, sources)
         source_id, method = by_metadata[work]
-        if source_id is None and mark.style != "reference":
+        if source_id is None and mark.style != "reference" and anonymous:
             if near is None:
                 near = _Near(passages)
             source_id = _by_evidence(mark, near, by_id)
