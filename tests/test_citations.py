@@ -804,20 +804,24 @@ def test_word_before_a_period_is_the_regex_one(text: str) -> None:
 
 @settings(max_examples=200, deadline=None)
 @given(_TEXTS)
-def test_units_split_on_demand_are_the_sentences(text: str) -> None:
+def test_units_found_on_demand_are_the_sentences(text: str) -> None:
     paras = citations.paragraphs(text)
     for scope in ("sentence", "paragraph"):
         units = citations._Units(text, paras, scope)
         every = citations._sentences(text, paras) if scope == "sentence" else [
             citations._strip(text, s, e) for s, e in paras
         ]
-        names = [(k, j) for k in range(len(paras)) for j in range(len(units._of(k)[0]))]
-        assert [units.span(u) for u in names] == every
-        assert [units.previous(u) for u in names] == [None, *names][: len(names)]
         starts = [s for s, _ in every]
         for pos in range(len(text) + 1):
             u = bisect.bisect_right(starts, pos) - 1
-            assert units.last_starting_at(pos) == (names[u] if u >= 0 else None)
+            found = units.last_starting_at(pos)
+            assert (units.span(found) if found else None) == (every[u] if u >= 0 else None)
+        # From the last unit back to the first, one at a time.
+        unit, back = units.last_starting_at(len(text)), []
+        while unit is not None:
+            back.append(units.span(unit))
+            unit = units.previous(unit)
+        assert back[::-1] == every
 
 
 def test_headings_found_line_by_line_are_the_scanned_ones() -> None:

@@ -14,8 +14,9 @@ import re
 from collections import Counter
 
 import numpy as np
+import pytest
 import regex
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from rapidfuzz import fuzz
 
@@ -182,7 +183,7 @@ def _pair_stacked_plain(
 def test_marks_tried_at_the_quote_marks_are_the_scanned_ones(text: str) -> None:
     paras = quotes.paragraphs(text)
     starts = [s for s, _ in paras]
-    assert quotes._marks(text, quotes._code_points(text), starts) == _marks_scanned(text, starts)
+    assert quotes._marks(text, quotes.code_points(text), starts) == _marks_scanned(text, starts)
 
 
 @settings(max_examples=300, deadline=None)
@@ -190,7 +191,7 @@ def test_marks_tried_at_the_quote_marks_are_the_scanned_ones(text: str) -> None:
 def test_pairing_with_one_cut_is_pairing_with_two(text: str, max_chars: int) -> None:
     paras = quotes.paragraphs(text)
     content = [quotes._content_start(text, s) for s, _ in paras]
-    cp = quotes._code_points(text)
+    cp = quotes.code_points(text)
     fast = quotes._pair_stacked(text, quotes._marks(text, cp, [s for s, _ in paras])[0], content,
                                 max_chars)
     plain = _pair_stacked_plain(text, quotes._marks(text, cp, [s for s, _ in paras])[0], content,
@@ -203,7 +204,7 @@ def test_pairing_with_one_cut_is_pairing_with_two(text: str, max_chars: int) -> 
 def test_paragraphs_from_the_lines_are_the_scanned_ones(text: str) -> None:
     lengths = [len(line) for line in text.split("\n")]
     unwrapped = sum(lengths) > 0 and 2 * sum(n for n in lengths if n > 150) >= sum(lengths)
-    newlines = quotes._newlines(quotes._code_points(text))
+    newlines = quotes._newlines(quotes.code_points(text))
     assert quotes._unwrapped(newlines, len(text)) == unwrapped
     assert quotes.paragraphs(text) == _paragraphs_scanned(text)
     assert quotations_and_paragraphs(text)[2] == _paragraphs_scanned(text)
@@ -324,17 +325,34 @@ _BLOCK_TEXTS = st.lists(st.sampled_from([
 @settings(max_examples=400, deadline=None)
 @given(_BLOCK_TEXTS)
 def test_blocks_found_with_shortcuts_are_the_plain_ones(text: str) -> None:
-    newlines = quotes._newlines(quotes._code_points(text))
+    newlines = quotes._newlines(quotes.code_points(text))
     unwrapped = quotes._unwrapped(newlines, len(text))
     paras = quotes._paragraphs(text, unwrapped, newlines)
     assert quotes._blocks(text, paras, unwrapped) == _blocks_plain(text, paras, unwrapped)
+
+
+@pytest.mark.parametrize("text", [
+    "A “quoted” word (Smith 2004).",
+    "As Marsh (1997) argues, “the bell rang”.[1]\n\n## Notes\n\n1. Marsh, D. 1997.\n",
+    "",
+])
+def test_code_points_given_change_nothing(text: str) -> None:
+    # ``classify`` reads the code points once and gives them to both searches.
+    cp = quotes.code_points(text)
+    assert cp.tolist() == [ord(c) for c in text]
+    found = quotations_and_paragraphs(text, cp=cp)
+    assert found == quotations_and_paragraphs(text)
+    quotations, _, paras = found
+    assert find_citations(text, quotations=quotations, paras=paras, cp=cp) == find_citations(
+        text, quotations=quotations, paras=paras
+    )
 
 
 def test_lines_longer_than_the_limit_count_as_unwrapped() -> None:
     for text, unwrapped in (("x" * 150 + "\n" + "y" * 149, False),
                             ("x" * 151 + "\n" + "y" * 151, True),
                             ("x" * 151 + "\n" + "y" * 150, True), ("", False), ("\n\n", False)):
-        assert quotes._unwrapped(quotes._newlines(quotes._code_points(text)), len(text)) == (
+        assert quotes._unwrapped(quotes._newlines(quotes.code_points(text)), len(text)) == (
             unwrapped
         )
 
@@ -348,7 +366,7 @@ def test_long_lines_make_every_line_a_paragraph() -> None:
 @settings(max_examples=300, deadline=None)
 @given(st.text(alphabet="'‘’nN a\"", max_size=12))
 def test_a_mark_before_n_is_found_among_the_marks(text: str) -> None:
-    cp = quotes._code_points(text)
+    cp = quotes.code_points(text)
     expected = re.search("['‘’][nN]", text) is not None
     assert quotes._mark_before_n(cp, quotes._mark_positions(cp)) == expected
     assert quotes._mark_positions(cp).tolist() == [
@@ -543,7 +561,7 @@ def _sentences_plain(text: str, paras: list[tuple[int, int]]) -> list[tuple[int,
 @settings(max_examples=300, deadline=None)
 @given(_TEXTS | st.text(alphabet="ab.é!? \nX[1]”\u2003", max_size=30))
 def test_sentence_ends_tried_at_their_marks_are_the_scanned_ones(text: str) -> None:
-    stops = citations._stops(citations._code_points(text))
+    stops = citations._stops(citations.code_points(text))
     for start, end in [*citations.paragraphs(text), (0, len(text))]:
         assert citations._sentence_ends(text, start, end, stops) == [
             m.span() for m in citations._SENTENCE_END.finditer(text, start, end)
@@ -849,11 +867,33 @@ def _after_as_plain(text: str, starts: list[int]) -> tuple[list[int], list[int]]
     return verb, by
 
 
-@settings(max_examples=300, deadline=None)
-@given(_TEXTS | st.text(alphabet="as A\t\n\x0bé\x01vdnotedby", max_size=16))
-def test_words_after_as_are_read_as_they_were(text: str) -> None:
+@settings(max_examples=500, deadline=None)
+@given(_TEXTS | st.text(alphabet="as A\t\n\x0bé\x01vdnotedby\u00a0\u2003\x1c(1Ø", max_size=16)
+       | st.lists(st.sampled_from([
+           "as", "As", " ", "\u00a0", "\n", "noted", "shown", "put", "by", "Smith", "Lee", "van",
+           "Gogh", "Émile", "the", "(1999)", "argues", "said", "says", ",", "1", "\x1c",
+       ]), max_size=12).map("".join))
+@example("As noted by Smith, it was. as shown by Lee (1999)")
+@example("as van Gogh says, and as\u00a0Émile said")
+def test_words_after_as_find_the_matches_they_found(text: str) -> None:
+    # The starts kept are fewer than they were, and the patterns find the same there.
     starts = list(range(len(text)))
-    assert citations._after_as(text, starts) == _after_as_plain(text, starts)
+    verb, by = citations._after_as(text, starts)
+    verb_plain, by_plain = _after_as_plain(text, starts)
+    assert set(verb) <= set(verb_plain) and set(by) <= set(by_plain)
+    for pattern, kept, plain in ((citations._AS_VERB, verb, verb_plain),
+                                 (citations._AS_BY, by, by_plain)):
+        assert _spans(citations._matches_at(pattern, text, kept)) == _spans(
+            citations._matches_at(pattern, text, plain)
+        )
+
+
+def test_white_space_skipped_after_as_is_that_of_the_regex_module() -> None:
+    every = "".join(map(chr, range(0x110000)))
+    spaces = re.compile(f"[{citations._REGEX_SPACE}]")
+    assert [m.start() for m in spaces.finditer(every)] == [
+        m.start() for m in regex.finditer(r"\s", every)
+    ]
 
 
 @settings(max_examples=300, deadline=None)
@@ -979,6 +1019,35 @@ def test_works_parsed_with_shortcuts_are_the_plain_ones(
 ) -> None:
     text = f"{before}({inner}){after}"
     _assert_works_parse_as_plain(text)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(
+    st.sampled_from(["(", "; ", "see ", "\n", "x", "-", "'", "é"]),
+    st.sampled_from(["Smith", "Abbott", "See", "The", "De", "Ab", "McDonald", "SMITH", "Smith-Lee",
+                     "Émile", "A", "smith", "Ødegaard", "Bennett", "Rand", "Also", "May"]),
+    st.sampled_from([" ", "\n", "\t", "  ", ",", ", ", "", "\u00a0", ": "]),
+    st.sampled_from(["2004", "1499", "1500", "1999", "2099", "2100", "19999", "2004a", "204",
+                     "١٩٩٩"]),
+    st.sampled_from(["", ", p. 12", ", pp. 3-5", ",p.12", ", p.  7–9", ", p. 12a", ", pp. 1999-2000",
+                     ", p. 3, 5", ": 12", ", p.\n4", ", 12", ", p. 4-", ", P. 4", ", ch. 2",
+                     ", p. 5 ff.", ", 2005", ", p. 3—4", " "]),
+)
+def test_plain_years_are_matched_as_the_year_pattern_matches_them(
+    before: str, name: str, gap: str, year: str, page: str
+) -> None:
+    work = f"{name}{gap}{year}{page}"
+    text = f"{before}{work})"
+    start, end = len(before), len(before) + len(work)
+    plain = citations._plain_year(text, start, end)
+    if plain is not None:
+        pattern = dict(citations._WORKS)["year"]
+        m = pattern.fullmatch(text, start, end)
+        assert m is not None and (m["authors"], m["year"], m["pages"]) == plain
+    # And the whole work, parsed with the shortcut, is parsed as it was.
+    _assert_works_parse_as_plain(f"A claim ({work}).")
+    if before == "(" and gap == " " and name in ("Smith", "Abbott") and year == "2004":
+        assert (plain is not None) == (page in ("", ", p. 12", ", pp. 3-5", ",p.12", ", p.  7–9"))
 
 
 def _assert_works_parse_as_plain(text: str) -> None:
@@ -1112,7 +1181,7 @@ def test_marks_built_from_their_slots_are_the_dataclass_ones(
 
 def _brackets_plain(text: str) -> tuple[list[int], bool]:
     """citations._Context's brackets and md_footnotes as they were: found with numpy."""
-    cp = citations._code_points(text)
+    cp = citations.code_points(text)
     brackets = np.flatnonzero(cp == 91)
     inside = brackets[brackets < len(cp) - 1]
     return brackets.tolist(), bool((cp[inside + 1] == 94).any())
@@ -1155,9 +1224,90 @@ def test_a_gap_of_the_longest_length_still_follows_a_quote() -> None:
         assert doc.follows_quote(pos) == (1 + len(gap) <= citations._QUOTE_GAP)
 
 
+class _UnitsPlain:
+    """citations._Units as it was: each paragraph split whole, by ``_sentences``, on first
+    use; a unit named ``(paragraph, index in the paragraph)``."""
+
+    def __init__(self, text: str, paras: list[tuple[int, int]], scope: str) -> None:
+        self.text = text
+        self.paras = paras
+        self.scope = scope
+        self.para_starts = [start for start, _ in paras]
+        self._split: dict[int, tuple[list[tuple[int, int]], list[int]]] = {}
+
+    def _of(self, k: int) -> tuple[list[tuple[int, int]], list[int]]:
+        found = self._split.get(k)
+        if found is None:
+            if self.scope == "sentence":
+                spans = _sentences_plain(self.text, [self.paras[k]])
+            else:
+                spans = [citations._strip(self.text, *self.paras[k])]
+            found = self._split[k] = (spans, [start for start, _ in spans])
+        return found
+
+    def span(self, unit: tuple[int, int]) -> tuple[int, int]:
+        return self._of(unit[0])[0][unit[1]]
+
+    def last_starting_at(self, pos: int) -> tuple[int, int] | None:
+        k = bisect.bisect_right(self.para_starts, pos) - 1
+        if k < 0:
+            return None
+        j = bisect.bisect_right(self._of(k)[1], pos) - 1
+        if j >= 0:
+            return k, j
+        return (k - 1, len(self._of(k - 1)[0]) - 1) if k > 0 else None
+
+    def previous(self, unit: tuple[int, int]) -> tuple[int, int] | None:
+        k, j = unit
+        if j > 0:
+            return k, j - 1
+        return (k - 1, len(self._of(k - 1)[0]) - 1) if k > 0 else None
+
+
+def _unit_at_plain(units: _UnitsPlain, pos: int) -> tuple[int, int]:
+    u = units.last_starting_at(pos)
+    if u is not None:
+        span = units.span(u)
+        if pos < span[1]:
+            return span
+    return pos, pos + 1
+
+
+_UNIT_TEXTS = _TEXTS | st.lists(st.sampled_from([
+    "Ab", "cd", " ", "  ", "\n", "\n\n", ".", "..", "!", "?", "…", "?!", ". ", ".\n", "p.",
+    "Dr.", "e.g.", "”", ")", "[1]", "^2", "²", "\u2003", "X", "1", "é", "\t",
+]), max_size=30).map("".join)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_UNIT_TEXTS, st.sampled_from(["sentence", "paragraph"]))
+def test_units_found_around_a_position_are_those_of_the_split_paragraphs(
+    text: str, scope: str
+) -> None:
+    paras = citations.paragraphs(text)
+    # Each position asked in a fresh object, and all of them in one (as they accumulate).
+    shared = citations._Units(text, paras, scope)
+    plain = _UnitsPlain(text, paras, scope)
+    for pos in range(-1, len(text) + 2):
+        for units in (citations._Units(text, paras, scope), shared):
+            u, old = units.last_starting_at(pos), plain.last_starting_at(pos)
+            assert (u is None) == (old is None)
+            while u is not None and old is not None:
+                assert (u[0], units.span(u)) == (old[0], plain.span(old))
+                u, old = units.previous(u), plain.previous(old)
+                assert (u is None) == (old is None)
+    if paras:
+        assert shared.span(citations._Units(text, paras, scope).first()) == plain.span((0, 0))
+
+
 def _covers_plain(doc: citations._Context, mark: citations.CitationMark) -> tuple[int, int]:
-    """citations._Context.covers as it was: the unit before the citation's always read."""
-    units = doc.units
+    """citations._Context.covers as it was: the unit before the citation's always read,
+    and each paragraph split whole (``_UnitsPlain``)."""
+    units = _UnitsPlain(doc.text, doc.paras, doc.scope)
+
+    def unit_at(pos: int) -> tuple[int, int]:
+        return _unit_at_plain(units, pos)
+
     if not doc.paras:
         return mark.start, mark.end
     u = units.last_starting_at(mark.start) or (0, 0)
@@ -1170,16 +1320,16 @@ def _covers_plain(doc: citations._Context, mark: citations.CitationMark) -> tupl
     if mark.style != "narrative":
         k = bisect.bisect_right(doc.quote_ends, mark.start) - 1
         if k >= 0 and doc.quote_ends[k] >= earliest:
-            start = min(start, doc._unit_at(doc.quotations[k].start)[0])
+            start = min(start, unit_at(doc.quotations[k].start)[0])
     for quote in doc._quotes_from(start, end):
-        end = max(end, doc._unit_at(quote.end - 1)[1])
+        end = max(end, unit_at(quote.end - 1)[1])
     if doc.text[start:end].rstrip().endswith(":"):
         nxt = bisect.bisect_left(doc.quote_starts, end)
         if nxt < len(doc.quote_starts) and not doc.text[end : doc.quote_starts[nxt]].strip(
             " \t\n\r>\"'“‘«"
         ):
             for quote in doc._quotes_from(doc.quote_starts[nxt], doc.quote_starts[nxt] + 1):
-                end = max(end, doc._unit_at(quote.end - 1)[1])
+                end = max(end, unit_at(quote.end - 1)[1])
     return start, max(end, mark.end)
 
 

@@ -482,7 +482,7 @@ def test_body_end_found_at_the_last_mark(text: str) -> None:
 @given(st.text(alphabet="'’‘nNa \t", max_size=20))
 def test_n_elision_is_scanned_for_wherever_it_can_be(text: str) -> None:
     if quotes._N_ELISION.search(text):
-        cp = quotes._code_points(text)
+        cp = quotes.code_points(text)
         assert quotes._mark_before_n(cp, quotes._mark_positions(cp))
 
 

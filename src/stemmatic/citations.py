@@ -38,7 +38,7 @@ import regex
 from rapidfuzz import fuzz
 
 from stemmatic.normalize import strip_accents
-from stemmatic.quotes import QUOTE_MARKS, find_quotations, paragraphs
+from stemmatic.quotes import QUOTE_MARKS, code_points, find_quotations, paragraphs
 from stemmatic.types import Document, Quotation, slot_builder
 
 __all__ = [
@@ -568,6 +568,7 @@ def find_citations(
     scope: str = "sentence",
     quotations: Sequence[Quotation] | None = None,
     paras: list[tuple[int, int]] | None = None,
+    cp: np.ndarray | None = None,
 ) -> list[CitationMark]:
     """Find the citations in ``text``: in-text marks, note markers and reference entries.
 
@@ -578,6 +579,8 @@ def find_citations(
             :func:`stemmatic.quotes.find_quotations`); found here otherwise.
         paras: the paragraphs of ``text`` (:func:`stemmatic.quotes.paragraphs`), if
             already found.
+        cp: the code points of ``text`` (:func:`stemmatic.quotes.code_points`), if
+            already read.
 
     Some marks are doubtful on their own: a rare name alone in parentheses at the end
     of a sentence, "Esmeralda (1881)" with no reporting verb, "(Leipzig, 1626)" with an
@@ -597,7 +600,7 @@ def find_citations(
         raise ValueError(f"scope must be 'sentence' or 'paragraph', not {scope!r}")
     if quotations is None:
         quotations, _ = find_quotations(text)
-    doc = _Context(text, scope, quotations, paras)
+    doc = _Context(text, scope, quotations, paras, cp)
     marks: list[CitationMark] = []
     marks.extend(_parentheticals(doc))
     marks.extend(_narratives(doc))
@@ -756,6 +759,7 @@ class _Context:
         scope: str,
         quotations: Sequence[Quotation],
         paras: list[tuple[int, int]] | None = None,
+        cp: np.ndarray | None = None,
     ) -> None:
         self.text = text
         self.scope = scope
@@ -765,7 +769,7 @@ class _Context:
         self.quote_ends = [q.end for q in self.quotations]
         self.by_start = sorted(quotations, key=lambda q: q.start)
         self.quote_starts = [q.start for q in self.by_start]
-        self._code_points = _code_points(text)
+        self._code_points = code_points(text) if cp is None else cp
         # Where a numeric marker may begin.  (Texts hold few "[", which str.find finds
         # faster than numpy's passes over a short text.)
         self.brackets: list[int] = []
@@ -893,7 +897,7 @@ class _Context:
         units = self.units
         if not self.paras:
             return mark.start, mark.end
-        u = units.last_starting_at(mark.start) or (0, 0)
+        u = units.last_starting_at(mark.start) or units.first()
         narrative = mark.style == NARRATIVE
         # "... end of the quotation.” (Smith 2004)": a citation opening its sentence
         # belongs to the one before.
@@ -902,12 +906,14 @@ class _Context:
         start, end = units.span(u)
         if not narrative:
             # The quotation that ends last before the citation (the outer one, if nested),
-            # if it ends in this unit or the one before.  (The one before is looked at
-            # only where needed: it may stand in a paragraph not split yet.)
+            # if it ends in this unit or the one before.  (The one before is looked for
+            # only where needed: it starts in this paragraph or the one before it, so a
+            # quotation that ends before those ends before it.)
             k = bisect.bisect_right(self.quote_ends, mark.start) - 1
             if k >= 0 and (
                 self.quote_ends[k] >= start
-                or ((before := units.previous(u)) is not None
+                or (self.quote_ends[k] >= units.para_starts[max(u[0] - 1, 0)]
+                    and (before := units.previous(u)) is not None
                     and self.quote_ends[k] >= units.span(before)[0])
             ):
                 start = min(start, self._unit_at(self.quotations[k].start)[0])
@@ -940,13 +946,21 @@ class _Context:
 
 
 class _Units:
-    """The units a citation covers (sentences, or paragraphs), found when first needed.
+    """The units a citation covers (sentences, or paragraphs), found where asked for.
 
     Citations need the units around them only, and splitting a long text into sentences
-    costs more than all the rest of finding its citations; so each paragraph is split
-    on first use.  A unit is named ``(paragraph, index in the paragraph)``; every
-    paragraph holds at least one, and the units of a paragraph are those
-    ``_sentences`` gives for the whole text there.
+    costs more than all the rest of finding its citations; so only the text around the
+    positions asked about is read.  A unit is named ``(paragraph, start, end)``; every
+    paragraph holds at least one, and the units of a paragraph are those ``_sentences``
+    gives for the whole paragraph (tests/test_query_side_speed.py holds them to it).
+
+    Whether a sentence ends at a mark (``.``, ``!``, ``?`` or ``…``) is settled from the
+    text around that mark alone.  A match of ``_SENTENCE_END`` holds one run of the
+    marks (the closing marks and note markers after the run hold none, and white space
+    follows the match), and it matches at a mark inside a run exactly where it matches
+    at the run's first mark; so the matches ``_sentence_ends`` finds, left to right, are
+    those at the first mark of each run where the pattern matches, and ``_sentences``
+    keeps those that follow no abbreviation, which depends on the paragraph's start only.
     """
 
     def __init__(
@@ -960,42 +974,143 @@ class _Units:
         self.paras = paras
         self.scope = scope
         self.para_starts = [start for start, _ in paras]
-        self._split: dict[int, tuple[list[tuple[int, int]], list[int]]] = {}
         self._code_points = code_points
-        self._stops: list[int] | None = None
+        self._stop_list: list[int] | None = None  # (see _stops)
+        # Where the sentence ends whose last mark stands at a position (0: none ends).
+        self._ends: dict[int, int] = {}
+        # The units found so far, by start, and the unit before each (see
+        # last_starting_at and previous).
+        self._found_starts: list[int] = []
+        self._found: list[tuple[int, int, int]] = []
+        self._before: dict[tuple[int, int, int], tuple[int, int, int] | None] = {}
 
-    def _of(self, k: int) -> tuple[list[tuple[int, int]], list[int]]:
-        found = self._split.get(k)
-        if found is None:
+    def _stops(self) -> list[int]:
+        """Where a sentence may end (``_stops``); nowhere in the paragraph scope."""
+        if self._stop_list is None:
             if self.scope == "sentence":
-                if self._stops is None:
-                    cp = self._code_points() if self._code_points else _code_points(self.text)
-                    self._stops = _stops(cp)
-                spans = _sentences(self.text, [self.paras[k]], self._stops)
+                cp = self._code_points() if self._code_points else code_points(self.text)
+                self._stop_list = _stops(cp)
             else:
-                spans = [_strip(self.text, *self.paras[k])]
-            found = self._split[k] = (spans, [start for start, _ in spans])
+                self._stop_list = []
+        return self._stop_list
+
+    def _end(self, at: int, ps: int, pe: int) -> int:
+        """Where the sentence ends whose last mark is the one at ``at``, in the paragraph
+        ``(ps, pe)``; 0 if none ends there (see the class's docstring)."""
+        found = self._ends.get(at)
+        if found is None:
+            text = self.text
+            found = 0
+            if at == ps or text[at - 1] not in _SENTENCE_MARKS:
+                # (As in _sentence_ends: a mark before a space and an ASCII letter or
+                # digit settles the match without the pattern.)
+                ends = _ENDS_BEFORE.get(text[at + 2]) if (
+                    at < pe - 2 and text[at + 1] == " "
+                ) else None
+                if ends is not None:
+                    found = at + 1 if ends else 0
+                else:
+                    m = _SENTENCE_END.match(text, at, pe)
+                    found = m.end() if m is not None else 0
+                if found and text[at] == "." and text[at + 1 : at + 2] not in ".!?…" and (
+                    _abbreviated(text, max(ps, at - 20), at)
+                ):
+                    found = 0
+            self._ends[at] = found
         return found
 
-    def span(self, unit: tuple[int, int]) -> tuple[int, int]:
-        return self._of(unit[0])[0][unit[1]]
+    def _last_in(self, k: int, pos: int) -> tuple[int, int, int] | None:
+        """The last unit of paragraph ``k`` that starts at or before ``pos``, if any."""
+        text = self.text
+        ps, pe = self.paras[k]
+        stops = self._stop_list if self._stop_list is not None else self._stops()
+        ends = self._ends  # (read here first: most marks are settled already)
+        # The sentence ends before ``pos``, last first: a sentence starts after one of
+        # them (past its white space), or at the paragraph's start.  (Between paragraphs
+        # stands no mark, so those before ``pos`` past ``pe`` are none.)
+        first = bisect.bisect_left(stops, pos)
+        j = first - 1
+        after: int | None = None  # the end of the sentence after the one looked at
+        start = -1
+        while j >= 0 and stops[j] >= ps:
+            stop = ends.get(stops[j])
+            if stop is None:
+                stop = self._end(stops[j], ps, pe)
+            j -= 1
+            if stop:
+                # (The text of the paragraph goes on after a sentence's end: the pattern
+                # looks ahead to it.)
+                begin = stop
+                while text[begin].isspace():
+                    begin += 1
+                if begin <= pos:
+                    start = begin
+                    break
+                after = stop
+        if start < 0:
+            start = ps
+            while start < pe and text[start].isspace():
+                start += 1
+            if start > pos or start == pe:  # (a paragraph of white space holds none)
+                return None
+        if after is None:
+            # The sentence ends at the first end after ``pos``, or with its paragraph.
+            j = first
+            while j < len(stops) and stops[j] < pe:
+                after = ends.get(stops[j])
+                if after is None:
+                    after = self._end(stops[j], ps, pe)
+                if after:
+                    break
+                j += 1
+            if not after:
+                after = pe
+                while text[after - 1].isspace():
+                    after -= 1
+        return k, start, after
 
-    def last_starting_at(self, pos: int) -> tuple[int, int] | None:
+    def span(self, unit: tuple[int, int, int]) -> tuple[int, int]:
+        return unit[1], unit[2]
+
+    def first(self) -> tuple[int, int, int]:
+        """The first unit of the text, which has a paragraph."""
+        unit = self._last_in(0, _strip(self.text, *self.paras[0])[0])
+        assert unit is not None  # (one starts where the paragraph's text does)
+        return unit
+
+    def last_starting_at(self, pos: int) -> tuple[int, int, int] | None:
         """The last unit that starts at or before ``pos``, if any."""
+        # Citations ask about the same sentences again and again, and a position inside
+        # a unit found before is in that unit, the last to start at or before it (the
+        # units are disjoint and in order).
+        j = bisect.bisect_right(self._found_starts, pos) - 1
+        if j >= 0 and pos < (unit := self._found[j])[2]:
+            return unit
         k = bisect.bisect_right(self.para_starts, pos) - 1
         if k < 0:
             return None
-        j = bisect.bisect_right(self._of(k)[1], pos) - 1
-        if j >= 0:
-            return k, j
-        # Before the first unit of its paragraph: the last unit of the paragraph before.
-        return (k - 1, len(self._of(k - 1)[0]) - 1) if k > 0 else None
+        found = self._last_in(k, pos)
+        if found is None:
+            # Before the first unit of its paragraph: the last unit of the paragraph before.
+            found = self._last_in(k - 1, self.paras[k - 1][1]) if k > 0 else None
+        if found is not None and (j < 0 or self._found[j] != found):
+            self._found_starts.insert(j + 1, found[1])
+            self._found.insert(j + 1, found)
+        return found
 
-    def previous(self, unit: tuple[int, int]) -> tuple[int, int] | None:
-        k, j = unit
-        if j > 0:
-            return k, j - 1
-        return (k - 1, len(self._of(k - 1)[0]) - 1) if k > 0 else None
+    def previous(self, unit: tuple[int, int, int]) -> tuple[int, int, int] | None:
+        if unit in self._before:
+            return self._before[unit]
+        k, start, _ = unit
+        found = self._last_in(k, start - 1)
+        if found is None and k > 0:
+            found = self._last_in(k - 1, self.paras[k - 1][1])
+        self._before[unit] = found
+        return found
+
+
+# The marks that may end a sentence (see _stops).
+_SENTENCE_MARKS = frozenset(".!?…")
 
 
 # A character that ``str.isalnum`` accepts: \w of the standard re module but "_".
@@ -1150,6 +1265,12 @@ def _work_form(text: str, s: int, e: int) -> _WorkForm | None:
     for kind, pattern in _WORKS:
         if first.isascii() and first not in _WORK_FIRST[kind]:
             continue  # (most parentheses hold no citation: a number, a gloss)
+        if kind == "year" and (plain := _plain_year(text, body_start, body_end)) is not None:
+            # (What _split_names makes of a word of letters: the word, if it is a name.)
+            name, year, pages = plain
+            if name.casefold() in _NOT_NAMES:
+                return None
+            return kind, (name,), None, year, _norm_space(pages)
         needs = _WORK_NEEDS.get(kind)
         if needs is not None and needs.search(text, body_start, body_end) is None:
             continue
@@ -1166,6 +1287,29 @@ def _work_form(text: str, s: int, e: int) -> _WorkForm | None:
         return (kind, authors, title, _norm_space(groups.get("year")),
                 _norm_space(groups.get("pages")))
     return None
+
+
+def _plain_year(text: str, start: int, end: int) -> tuple[str, str, str | None] | None:
+    """The groups (authors, year, pages) of the "year" pattern of ``_WORKS`` matching
+    ``text[start:end]`` whole, where that is a plain surname and year, perhaps with a
+    page ("Smith 2004", "Smith 2004, p. 12"); None for any other work (which the
+    pattern may match).
+
+    Most works are such, and the pattern takes several times as long to match them.
+    A name that begins after "(", ";" or white space (as the pattern's lookbehind
+    asks) runs to the white space before the year; the pattern's first way through
+    takes it whole, the year, then the page.
+    """
+    m = _PLAIN_YEAR.fullmatch(text, start, end)
+    if m is None or not ((c := text[start - 1]) == "(" or c == ";" or c.isspace()):
+        return None
+    return m.group(1), m.group(2), m.group(3)
+
+
+_PLAIN_YEAR = re.compile(
+    r"([A-Z][a-z]+)[ \t\n]+((?:1[5-9]|20)[0-9][0-9])"
+    r"(?:,[ \t\n]*((?:p|pp)\.[ \t\n]*[0-9]+(?:[-–][0-9]+)?))?"
+)
 
 
 _TITLE_SMALL_WORDS = frozenset(
@@ -1635,26 +1779,25 @@ _AS_BY_WORDS = frozenset(
 def _after_as(text: str, starts: list[int]) -> tuple[list[int], list[int]]:
     """The ``starts`` (from ``_as_words``) where ``_AS_VERB`` and where ``_AS_BY`` may match.
 
-    After "as" and its white space, ``_AS_VERB`` needs a name: a capital letter or a
-    particle ("van"), never another word in lower-case ASCII ("as the", "as well"); and
-    ``_AS_BY`` needs one of its verbs.  Only ASCII white space is skipped here, and a
-    start followed by any other character that might be white space (non-ASCII, or an
-    ASCII control character) is kept for both, so each list is a superset of where its
-    pattern matches.
+    Both patterns need white space after "as" (``\\s`` of the regex module, which
+    ``_AS_GAP`` skips whole), and after it ``_AS_VERB`` needs a name, which begins with
+    a capital or a particle ("van"): never another word in lower-case ASCII ("as the",
+    "as well"), a digit or a mark; and ``_AS_BY`` needs one of its verbs.  A start
+    followed by a character beyond ASCII (perhaps a capital) is kept for ``_AS_VERB``,
+    so each list is a superset of where its pattern matches.
     """
     verb: list[int] = []
     by: list[int] = []
     n = len(text)
     for at in starts:
-        m = _SPACES_AND_WORD.match(text, at + 2)  # (always matches)
+        m = _AS_GAP.match(text, at + 2)  # (always matches)
         j, k = m.span(1) if m else (n, n)
-        if j >= n:
-            continue  # both patterns need words after "as"
+        if j >= n or j == at + 2:
+            continue  # both patterns need white space, and words after it
         if k == j:
             c = text[j]  # (no lower-case ASCII letter)
-            verb.append(at)
-            if not c.isascii() or c < "!":
-                by.append(at)
+            if "A" <= c <= "Z" or not c.isascii():
+                verb.append(at)
             continue
         word = text[j:k]
         if word in _PARTICLES:
@@ -1664,8 +1807,11 @@ def _after_as(text: str, starts: list[int]) -> tuple[list[int], list[int]]:
     return verb, by
 
 
-# ASCII white space, then the word of lower-case ASCII letters after it (perhaps none).
-_SPACES_AND_WORD = re.compile(r"[ \t\n\r\f\v]*([a-z]*)")
+# White space as the regex module's \s sees it (the patterns' white space), then the
+# word of lower-case ASCII letters after it (perhaps none).  (The standard re module
+# matches this faster; tests/test_query_side_speed.py checks the class is that \s.)
+_REGEX_SPACE = "\t\n\v\f\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+_AS_GAP = re.compile(f"[{_REGEX_SPACE}]*([a-z]*)")
 
 
 def _verbs_after_names(doc: _Context) -> list[tuple[int, int]]:
@@ -1689,7 +1835,15 @@ def _verbs_after_names(doc: _Context) -> list[tuple[int, int]]:
     words = np.searchsorted(spaces, len(cp) - 4, "right")  # (the spaces are in order)
     beyond = doc.beyond_ascii()
     beyond = beyond[beyond <= len(cp) - 4] + 1
-    verb_like = _VERB_HEADS[_heads3(cp, np.concatenate((spaces[:words] + 1, beyond)))]
+    at = np.concatenate((spaces[:words] + 1, beyond))
+    heads = _heads3(cp, at)
+    verb_like = _VERB_HEADS[heads]
+    # Most of those begin another word ("not", "produced", "continue"), which their
+    # fourth character tells: a verb word's fourth letter, or anything but a letter
+    # after one of three letters (a verb word stands alone).
+    like = np.flatnonzero(verb_like)
+    fourth = _fourth(cp, at[like])
+    verb_like[like[~_VERB_HEADS4[heads[like] | (fourth << np.uint32(15))]]] = False
     beyond = beyond[verb_like[words:]]
     after_space = np.flatnonzero(verb_like[:words])
     # Their tokens: the one before a word ends where the run of spaces before the word
@@ -1765,6 +1919,15 @@ def _heads3(cp: np.ndarray, at: np.ndarray) -> np.ndarray:
     return first | (second << 5) | (third << 10)
 
 
+def _fourth(cp: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """The fourth character at each of ``at`` coded as ``_heads3`` codes a letter (1 to
+    26 for "a" to "z"), 0 past the end of the text.  ``at + 2`` lies in ``cp``."""
+    n = len(cp)
+    codes = np.minimum(cp[np.minimum(at + 3, n - 1)] - np.uint32(96), np.uint32(31))
+    codes[at + 3 >= n] = 0
+    return codes
+
+
 def _is_word_char(c: str) -> bool:
     # A word character as \w of the standard re module sees it.
     return c.isalnum() or c == "_"
@@ -1788,6 +1951,14 @@ _ONE_WORD_VERBS = frozenset(
 # Which heads begin a reporting verb.
 _VERB_HEADS = np.zeros(1 << 15, dtype=bool)
 _VERB_HEADS[[_pack(w) for w in _VERB_WORDS]] = True
+# Which heads of four (``_heads3`` and ``_fourth``) begin a verb word: its first four
+# letters, or its three and a character that is no letter ("has", "had", "put").
+_VERB_HEADS4 = np.zeros(1 << 20, dtype=bool)
+_VERB_HEADS4[[
+    _pack(w) | (code << 15)
+    for w in _VERB_WORDS
+    for code in ([ord(w[3]) - 96] if len(w) > 3 else [0, 27, 28, 29, 30, 31])
+]] = True
 # A verb word that stands alone: a word running on in a lower-case letter is another
 # word, and the standard re module's \w is what ``_is_word_char`` says.
 _VERB_WORD = re.compile(rf"{_trie(_VERB_WORDS)}(?!\w)")
@@ -2424,11 +2595,6 @@ _ENDS_BEFORE = {
 def _stops(cp: np.ndarray) -> list[int]:
     """Where ``_SENTENCE_END`` may match in a text of code points ``cp``: at . ! ? or …."""
     return np.flatnonzero((cp == 46) | (cp == 33) | (cp == 63) | (cp == 0x2026)).tolist()
-
-
-def _code_points(text: str) -> np.ndarray:
-    # "surrogatepass": extracted text may hold lone surrogates.
-    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
 
 
 def _abbreviated(text: str, lo: int, end: int) -> bool:

@@ -41,7 +41,7 @@ from stemmatic.align.seeds import ranges
 from stemmatic.align.units import Prepared, prepare, token_range, token_ranges
 from stemmatic.citations import CitationMark, find_citations, is_organization, resolve, zipf
 from stemmatic.normalize import NEGATIONS, Tokens, tokenize
-from stemmatic.quotes import quotations_and_paragraphs
+from stemmatic.quotes import code_points, quotations_and_paragraphs
 from stemmatic.settings import Settings
 from stemmatic.types import (
     Attribution,
@@ -275,11 +275,12 @@ def _query_side(text: str, settings: Settings, *, remember: bool = False) -> _Qu
         if found is not None:
             _WARMED.move_to_end(key)
             return found
+    cp = code_points(text)
     quotations, warnings, paras = quotations_and_paragraphs(
-        text, max_chars=settings.max_quote_chars
+        text, max_chars=settings.max_quote_chars, cp=cp
     )
     marks = find_citations(
-        text, scope=settings.citation_scope, quotations=quotations, paras=paras
+        text, scope=settings.citation_scope, quotations=quotations, paras=paras, cp=cp
     )
     references = tuple(m for m in marks if m.style == "reference")
     inside_mark = _Within([(m.start, m.end) for m in marks])

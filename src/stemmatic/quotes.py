@@ -142,7 +142,7 @@ def paragraphs(text: str) -> list[tuple[int, int]]:
     Returns:
         ``(start, end)`` spans of the non-blank paragraphs, in order.
     """
-    newlines = _newlines(_code_points(text))
+    newlines = _newlines(code_points(text))
     return _paragraphs(text, _unwrapped(newlines, len(text)), newlines)
 
 
@@ -230,14 +230,20 @@ def find_quotations(text: str, *, max_chars: int = 3000) -> tuple[list[Quotation
 
 
 def quotations_and_paragraphs(
-    text: str, *, max_chars: int = 3000
+    text: str, *, max_chars: int = 3000, cp: np.ndarray | None = None
 ) -> tuple[list[Quotation], list[str], list[tuple[int, int]]]:
     """:func:`find_quotations` and :func:`paragraphs` of ``text``, which share their work.
+
+    Args:
+        text: the text.
+        max_chars: the longest quotation (see :func:`find_quotations`).
+        cp: ``code_points(text)``, if the caller has it already.
 
     Returns:
         The quotations, the warnings and the paragraphs.
     """
-    cp = _code_points(text)
+    if cp is None:
+        cp = code_points(text)
     newlines = _newlines(cp)
     unwrapped = _unwrapped(newlines, len(text))
     paras = _paragraphs(text, unwrapped, newlines)
@@ -328,7 +334,7 @@ def _marks(
         while i >= next_para:
             para += 1
             next_para = para_starts[para + 1] if para + 1 < n_paras else len(text) + 1
-        mark = _Mark(i, ch, family, can_open, can_close, para, cap_from=i)
+        mark = _Mark(i, ch, family, can_open, can_close, para, -1, i)
         (singles if family == _SINGLE else stacked).append(mark)
     return stacked, singles
 
@@ -338,7 +344,13 @@ _MARK_CODES = np.zeros(0x10000, dtype=bool)
 _MARK_CODES[[ord(c) for c in QUOTE_MARKS]] = True
 
 
-def _code_points(text: str) -> np.ndarray:
+def code_points(text: str) -> np.ndarray:
+    """The code points of ``text`` as a read-only array (numpy finds characters in a
+    long text much faster than Python does).
+
+    The quotations and the citations of a text both read them: a caller looking for
+    both makes them once and gives them to each.
+    """
     # "surrogatepass": extracted text may hold lone surrogates.
     return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
 
