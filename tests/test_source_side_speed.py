@@ -627,6 +627,89 @@ def test_shared_errors_are_those_of_both_sides(query: list[str], source: list[st
     )
 
 
+# ASCII letters, figures and marks; and others that are letters (lower case, upper case,
+# title case), figures or marks beyond ASCII.
+_ASCII_ALPHABET = "abcdefxyzABCZ0189'- .,\n\t"
+_BEYOND_ASCII = "’éÉßǅ²Ⅻİ—“"
+
+
+@settings(max_examples=1500, deadline=None)
+@given(
+    st.one_of(
+        st.text(alphabet=_ASCII_ALPHABET, max_size=40),
+        st.text(alphabet=_ASCII_ALPHABET + _BEYOND_ASCII, max_size=40),
+    ),
+    st.integers(0, 44),
+    st.integers(0, 44),
+)
+def test_lower_case_words_are_those_the_pattern_finds(text: str, start: int, end: int) -> None:
+    """The whole lower-case words of a span are those ``_LOWER_WORD`` finds there, ASCII
+    or not (its look-behind reads the character before the span)."""
+    assert stage._lower_words(text, start, end) == stage._LOWER_WORD.findall(text, start, end)
+
+
+def test_lower_case_words_are_found_with_the_character_before_the_span() -> None:
+    assert stage._lower_words("well-known ’tis ab", 5, 18) == ["ab"]
+    assert stage._lower_words("don't re-use x2y", 0, 16) == ["don", "re"]
+    assert stage._lower_words("recieved it", 0, 4) == ["reci"]
+    assert stage._lower_words("Ægir saw teh dock", 5, 17) == ["saw", "teh", "dock"]
+
+
+def _reference_hits(lookup: stage._Lookup, first: int, stop: int, *, single: bool
+                    ) -> tuple[dict[str, int], dict[str, int]]:
+    """The hits of a span (and its content words' hits, for words), as ``_Lookup`` counted
+    them: each source's keys sorted by themselves, the span's distinct keys looked up
+    among them."""
+    q_keys = stage._keys(lookup._q_ids[first:stop], single=single)
+    hits, content = {}, {}
+    for source_id, s in lookup.prepared.items():
+        if not len(q_keys):
+            hits[source_id] = content[source_id] = 0
+            continue
+        distinct, which = np.unique(q_keys, return_inverse=True)
+        s_keys = np.sort(stage._keys(s.tokens.ids, single=single))
+        has = np.zeros(len(distinct), dtype=np.int64)
+        if len(s_keys):
+            at = np.minimum(s_keys.searchsorted(distinct), len(s_keys) - 1)
+            has = (s_keys[at] == distinct).astype(np.int64)
+        hits[source_id] = int(has[which].sum())
+        if single:
+            content[source_id] = int((has[which] * lookup._q_content[first:stop]).sum())
+    return hits, content
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.sampled_from(_ODD[:7]), max_size=30),
+    st.lists(st.lists(st.sampled_from(_ODD[:7]), max_size=12), min_size=1, max_size=4),
+    st.lists(st.tuples(st.integers(0, 30), st.integers(0, 30)), max_size=6),
+)
+def test_hits_are_those_of_each_source_sorted_apart(
+    query: list[str], sources: list[list[str]], spans: list[tuple[int, int]]
+) -> None:
+    """The pairs of a source are sorted once, as the table of where they occur (which
+    its search uses too): the hits are those of each source's keys sorted apart, for
+    sources of no word or one word too."""
+    settings_ = Settings()
+    q = prepare(" ".join(query), settings_)
+    docs = [Document(id=f"s{k}", text=" ".join(words)) for k, words in enumerate(sources)]
+    n = len(q.tokens)
+    spans = [(min(a, b, n), min(max(a, b), n)) for a, b in spans]
+    lookup = stage._Lookup(q, docs, settings_)
+    lookup.count(spans[::2])
+    for first, stop in spans:
+        for single in (True, False):
+            hits, content = _reference_hits(lookup, first, stop, single=single)
+            assert lookup.hits(first, stop, single=single) == hits
+            if single:
+                assert lookup.content_hits(first, stop) == content
+    for doc in docs:
+        table = lookup.table(doc.id, single=False)
+        keys = stage._keys(lookup.prepared[doc.id].tokens.ids, single=False)
+        assert table.keys.tolist() == np.sort(keys).tolist()
+        assert table.listed == np.argsort(keys, kind="stable").tolist()
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.tuples(st.integers(0, 60), st.integers(0, 60)), max_size=10),
        st.integers(0, 50), st.integers(1, 30))

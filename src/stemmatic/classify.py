@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import bisect
 import math
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
@@ -595,7 +596,13 @@ class _Lookup:
             # then summed over the keys of each range (repeats counted).
             has = np.zeros((len(batch), len(distinct)), dtype=np.int64)
             for row, source_id in enumerate(batch):
-                s_keys = np.sort(_keys(self.prepared[source_id].tokens.ids, single=single))
+                # (A source's pairs are sorted as the table of where they occur, which
+                # the search for a quotation in it needs, and most sources are searched;
+                # a source's single words seldom are.)
+                s_keys = (
+                    np.sort(self.prepared[source_id].tokens.ids) if single
+                    else self.table(source_id, single=False).keys
+                )
                 if len(s_keys):
                     at = np.minimum(s_keys.searchsorted(distinct), len(s_keys) - 1)
                     has[row] = s_keys[at] == distinct
@@ -2038,6 +2045,18 @@ def _affixed(p: Prepared, first: int, stop: int) -> bool:
 
 # Whole words in lower case: capitalized words are names, which are rare but not errors.
 _LOWER_WORD = regex.compile(r"(?<![\p{L}\p{N}'’-])\p{Ll}+(?![\p{L}\p{N}])")
+# The same on ASCII text, where the lower-case letters are a-z, the letters a-zA-Z and
+# the figures 0-9 (and ’ is none of its characters): the standard library's engine
+# scans it in less than half the time.
+_ASCII_LOWER_WORD = re.compile(r"(?<![A-Za-z0-9'-])[a-z]+(?![A-Za-z0-9])")
+
+
+def _lower_words(text: str, start: int, end: int) -> list[str]:
+    """``_LOWER_WORD.findall(text, start, end)``: quicker where the characters it reads
+    (those of the span, and the one before it, which the look-behind sees) are ASCII."""
+    if text[max(0, start - 1) : end].isascii():
+        return _ASCII_LOWER_WORD.findall(text, start, end)
+    return cast(list[str], _LOWER_WORD.findall(text, start, end))
 
 
 @lru_cache(maxsize=50_000)
@@ -2079,10 +2098,10 @@ def _shared_errors(
         return []
     # The source side is looked at only for the query's odd words (most passages have
     # none), and each distinct word once: prose repeats its words.
-    odd = {w for w in set(_LOWER_WORD.findall(text, p.query_start, p.query_end)) if _oddity(w)}
+    odd = {w for w in set(_lower_words(text, p.query_start, p.query_end)) if _oddity(w)}
     if not odd:
         return []
-    s_words = set(_LOWER_WORD.findall(source.text, p.source_start, p.source_end))
+    s_words = set(_lower_words(source.text, p.source_start, p.source_end))
     shared = sorted(odd & s_words)
     out = []
     for word in shared:
