@@ -272,9 +272,10 @@ def test_a_cited_claim_too_short_for_the_aligner_is_checked_against_its_source()
 
 
 _CITED_SHORT = "Treatment success rates {} [1].\n\n## Sources\n\n[1] {}.\n"
+_WHO_REF = "World Health Organization. Global Tuberculosis Report 2023"
 
 
-def _short(quoted: str, cited: str = "World Health Organization. Global Tuberculosis Report 2023"):
+def _short(quoted: str, cited: str = _WHO_REF):
     essay = _CITED_SHORT.format(quoted, cited)
     return essay, trace(Document(id="essay", text=essay), sources=[_WHO])
 
@@ -321,6 +322,25 @@ def test_a_short_cited_quotation_with_a_word_dropped_between_two_is_a_misquote()
     _, report = _short("“success remain high”")
     (misquote,) = [f for f in report.findings if f.type == "misquote"]
     assert "“rates” dropped" in misquote.message
+
+
+def test_a_short_cited_quotation_with_an_ellipsis_may_leave_out_several_words() -> None:
+    # Two words left out where one stands: only an ellipsis allows that.
+    for quoted, fidelity in (("people … tuberculosis", Fidelity.VARIANT), ("people tuberculosis", None)):
+        essay = f"In 2022 1.3 million “{quoted}” deaths were counted [1].\n\n[1] {_WHO_REF}.\n"
+        report = trace(Document(id="essay", text=essay), sources=[_WHO])
+        assert [f for f in report.findings if f.type == "misquote"] == []
+        found = [p for p in report.passages if p.kind is Kind.QUOTATION]
+        if fidelity is None:
+            assert found == []
+            continue
+        (quotation,) = found
+        assert quotation.fidelity is fidelity
+        assert _WHO.text[quotation.source_start : quotation.source_end] == (
+            "people died from tuberculosis"
+        )
+        (omitted,) = quotation.differences
+        assert (omitted.type, omitted.source) == (DiffType.EDITORIAL, "died from")
 
 
 def test_short_cited_quoted_words_far_apart_in_the_source_are_no_quotation() -> None:

@@ -451,8 +451,8 @@ def _cited_short_quotations(
     scare quote or a phrase in quotation marks is no quotation of anything.  A citation
     attributing it to one corpus source says it is ("rates remain “very high” [1]"), and
     that source is searched for its words with one of them changed, added or dropped,
-    side by side (one word of the source between them at most), a content word among
-    those matched.
+    side by side (one word of the source between them at most, or the words an ellipsis
+    leaves out), a content word among those matched.
     """
     out = []
     for quotation, first, stop in short:
@@ -468,7 +468,11 @@ def _cited_short_quotations(
         if match is None or _content_matched(q, match) == 0:
             continue
         s0, s1 = _source_extent(match)
-        if s1 - s0 > words + 1:
+        # (An ellipsis stands for the words it leaves out, as many as they are: a
+        # quotation holding one, and matched whole, may leave out more than one.)
+        if s1 - s0 > words + 1 and not (
+            match.equal == words and _ELLIPSIS.search(q.tokens.text, quotation.start, quotation.end)
+        ):
             continue
         out.append(_found_quotation(q, quotation, source, match, match.equal / words, settings))
     return out
