@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from stemmatic.align import _spanned, align
 from stemmatic.align.candidate import Candidate
 from stemmatic.align.diff import align_words, differences
-from stemmatic.align.units import prepare, token_range
+from stemmatic.align.units import prepare, span_tokens
 from stemmatic.settings import Settings
 from stemmatic.types import Difference, DiffType, Document, Kind, Passage
 
@@ -455,8 +455,8 @@ def test_copies_and_a_paraphrase_from_far_apart_are_placed_each_on_its_source_wo
 def _differences_of_spans(query: str, source: str, p: Passage) -> tuple[Difference, ...]:
     """The differences of the word alignment of exactly the tokens ``p``'s spans hold."""
     q, s = prepare(query, Settings()), prepare(source, Settings())
-    q0, q1 = token_range(q, p.query_start, p.query_end)
-    s0, s1 = token_range(s, p.source_start, p.source_end)
+    q0, q1 = span_tokens(q, p.query_start, p.query_end)
+    s0, s1 = span_tokens(s, p.source_start, p.source_end)
     return differences(q.tokens, s.tokens, align_words(q.tokens, q0, q1, s.tokens, s0, s1))
 
 

@@ -26,7 +26,7 @@ from stemmatic.align.diff import (
     opcode_alignment,
     prefer_matches,
 )
-from stemmatic.align.units import Prepared, prepare, token_range
+from stemmatic.align.units import Prepared, prepare, span_tokens
 from stemmatic.citations import CitationMark
 from stemmatic.normalize import Tokens
 from stemmatic.settings import Settings
@@ -758,11 +758,11 @@ def _reference_cut(
     if source is None:
         return []
     s = prepare(source.text, settings, source.excluded)
-    s_first, s_stop = token_range(s, passage.source_start, passage.source_end)
+    s_first, s_stop = span_tokens(s, passage.source_start, passage.source_end)
     out = []
     whole = pieces == [(passage.query_start, passage.query_end)]
     for x, y in pieces:
-        first, stop = token_range(q, x, y)
+        first, stop = span_tokens(q, x, y)
         if not whole:
             def in_mark(k: int) -> bool:
                 return any(a <= q.tokens.starts[k] and q.tokens.ends[k] <= b for a, b in marks)
@@ -827,7 +827,7 @@ def test_cutting_gives_the_pieces_replace_gives(
     q, s = prepare(text, settings_), prepare(doc.text, settings_)
     end = min(len(text), start + length)
     # A passage as the aligner gives it: the differences of its tokens aligned.
-    q0, q1 = token_range(q, start, end)
+    q0, q1 = span_tokens(q, start, end)
     found = differences(
         q.tokens, s.tokens, align_words(q.tokens, q0, q1, s.tokens, 0, len(s.tokens))
     )
@@ -1201,7 +1201,7 @@ def test_sentences_of_citations_are_those_looked_up_one_by_one(
 def _reference_claim(
     q: Prepared, mark: CitationMark, span: tuple[int, int], cut: stage._Within, s: Prepared
 ) -> tuple[int, int, int, int, float] | None:
-    first, stop = token_range(q, *span)
+    first, stop = span_tokens(q, *span)
     keep = [
         k for k in range(first, stop)
         if not (mark.start <= q.tokens.starts[k] < mark.end)

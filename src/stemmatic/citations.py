@@ -1002,19 +1002,8 @@ class _Units:
             text = self.text
             found = 0
             if at == ps or text[at - 1] not in _SENTENCE_MARKS:
-                # (As in _sentence_ends: a mark before a space and an ASCII letter or
-                # digit settles the match without the pattern.)
-                ends = _ENDS_BEFORE.get(text[at + 2]) if (
-                    at < pe - 2 and text[at + 1] == " "
-                ) else None
-                if ends is not None:
-                    found = at + 1 if ends else 0
-                else:
-                    m = _SENTENCE_END.match(text, at, pe)
-                    found = m.end() if m is not None else 0
-                if found and text[at] == "." and text[at + 1 : at + 2] not in ".!?…" and (
-                    _abbreviated(text, max(ps, at - 20), at)
-                ):
+                found = _end_at(text, at, pe)
+                if found and _after_abbreviation(text, at, ps):
                     found = 0
             self._ends[at] = found
         return found
@@ -2533,9 +2522,7 @@ def _sentences(
     for ps, pe in paras:
         pos = ps
         for at, stop in _sentence_ends(text, ps, pe, stops):
-            if text[at] == "." and text[at + 1 : at + 2] not in ".!?…" and _abbreviated(
-                text, max(ps, at - 20), at
-            ):
+            if _after_abbreviation(text, at, ps):
                 continue
             # (``_strip(text, pos, stop)``: a sentence's end is no white space, and its
             # mark at ``at`` stops the stripping of its start.)
@@ -2563,29 +2550,41 @@ def _sentence_ends(
         return [m.span() for m in _SENTENCE_END.finditer(text, start, end)]
     out = []
     done = start
-    settled = end - 2
     for at in stops[bisect.bisect_left(stops, start) : bisect.bisect_left(stops, end)]:
         if at < done:
             continue
-        if at < settled and text[at + 1] == " ":
-            # Most marks stand before a space and an ASCII letter or digit, which settles
-            # the match: the mark alone before a capital or a digit, none before a
-            # lower-case letter (nothing else can come between).
-            ends = _ENDS_BEFORE.get(text[at + 2])
-            if ends is not None:
-                if ends:
-                    out.append((at, at + 1))
-                    done = at + 1
-                continue
-        m = _SENTENCE_END.match(text, at, end)
-        if m is not None:
-            out.append(m.span())
-            done = m.end()
+        stop = _end_at(text, at, end)
+        if stop:
+            out.append((at, stop))
+            done = stop
     return out
 
 
-# Whether a sentence ends at a mark followed by a space and this character (see
-# _sentence_ends).
+def _end_at(text: str, at: int, end: int) -> int:
+    """Where ``_SENTENCE_END.match(text, at, end)`` ends, at a mark of ``_stops``; 0 if
+    it does not match.
+
+    Most marks stand before a space and an ASCII letter or digit, which settles the match
+    without the pattern: the mark alone before a capital or a digit, none before a
+    lower-case letter (nothing else can come between).
+    """
+    if at < end - 2 and text[at + 1] == " ":
+        ends = _ENDS_BEFORE.get(text[at + 2])
+        if ends is not None:
+            return at + 1 if ends else 0
+    m = _SENTENCE_END.match(text, at, end)
+    return m.end() if m is not None else 0
+
+
+def _after_abbreviation(text: str, at: int, start: int) -> bool:
+    """Whether the mark at ``at``, in a paragraph from ``start``, is a period after an
+    initial or an abbreviation, which ends no sentence."""
+    return text[at] == "." and text[at + 1 : at + 2] not in ".!?…" and _abbreviated(
+        text, max(start, at - 20), at
+    )
+
+
+# Whether a sentence ends at a mark followed by a space and this character (see _end_at).
 _ENDS_BEFORE = {
     **dict.fromkeys("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", True),
     **dict.fromkeys("abcdefghijklmnopqrstuvwxyz", False),

@@ -39,7 +39,7 @@ from stemmatic.align.diff import (
     prefer_matches,
 )
 from stemmatic.align.seeds import ranges
-from stemmatic.align.units import Prepared, prepare, token_range, token_ranges
+from stemmatic.align.units import Prepared, prepare, span_tokens, spans_tokens
 from stemmatic.citations import CitationMark, find_citations, is_organization, resolve, zipf
 from stemmatic.normalize import NEGATIONS, Tokens, tokenize
 from stemmatic.quotes import code_points, quotations_and_paragraphs
@@ -167,7 +167,7 @@ def classify(
     short: list[tuple[Quotation, int, int]] = []
     lookup = _Lookup(q, sources, settings)
     quoted_words = side.quoted_words
-    spans = token_ranges(q, [qu.start for qu in quoted_words], [qu.end for qu in quoted_words])
+    spans = spans_tokens(q, [qu.start for qu in quoted_words], [qu.end for qu in quoted_words])
     lookup.count(spans)
     near_sources = _Near(passages)
     for quotation, (first, stop) in zip(quoted_words, spans):
@@ -1198,13 +1198,13 @@ def _cut(
     if source is None or not pieces:
         return []
     s = prepare(source.text, settings, source.excluded)
-    s_first, s_stop = alignments.token_range(
+    s_first, s_stop = alignments.span_tokens(
         s, passage.source_id, passage.source_start, passage.source_end
     )
     out = []
     whole = pieces == [(passage.query_start, passage.query_end)]
     for x, y in pieces:
-        first, stop = alignments.token_range(q, None, x, y)
+        first, stop = alignments.span_tokens(q, None, x, y)
         if not whole:
             # A piece begins where a quotation ended, often in the citation after it
             # ("” [2], and by 1950"), whose words are not the source's.
@@ -1264,13 +1264,13 @@ class _Alignments:
         self._differences: dict[tuple[str, int, int, int, int], tuple[Difference, ...]] = {}
         self._ranges: dict[tuple[str | None, int, int], tuple[int, int]] = {}
 
-    def token_range(self, p: Prepared, source_id: str | None, start: int, end: int
+    def span_tokens(self, p: Prepared, source_id: str | None, start: int, end: int
                     ) -> tuple[int, int]:
-        """``token_range`` of a span of the query (``source_id`` None) or of a source."""
+        """``span_tokens`` of a span of the query (``source_id`` None) or of a source."""
         key = (source_id, start, end)
         found = self._ranges.get(key)
         if found is None:
-            found = self._ranges[key] = token_range(p, start, end)
+            found = self._ranges[key] = span_tokens(p, start, end)
         return found
 
     def align(self, s: Prepared, source_id: str, q0: int, q1: int, s0: int, s1: int
@@ -1523,7 +1523,7 @@ def _claim(
     """The query tokens of a cited span (without the citation itself and quoted words)
     and the source sentences sharing most of their content words, if they share enough:
     ``(q0, q1, s0, s1, share)`` as token ranges."""
-    first, stop = token_range(q, *span)
+    first, stop = span_tokens(q, *span)
     # (The sentence's tokens read as lists: indexing numpy arrays one item at a time
     # costs more than the tests.)
     starts, ends = q.tokens.starts[first:stop].tolist(), q.tokens.ends[first:stop].tolist()
@@ -1784,8 +1784,8 @@ def _drift(
     its edge ("In 1912, some 24,000 dock workers...") would otherwise fall outside it.
     """
     text = q.tokens.text
-    q_passage = alignments.token_range(q, None, p.query_start, p.query_end)
-    s_passage = alignments.token_range(s, p.source_id, p.source_start, p.source_end)
+    q_passage = alignments.span_tokens(q, None, p.query_start, p.query_end)
+    s_passage = alignments.span_tokens(s, p.source_id, p.source_start, p.source_end)
     q0, q1 = _sentence_tokens(q, *q_passage)
     s0, s1 = _sentence_tokens(s, *s_passage)
     if q1 <= q0 or s1 <= s0:

@@ -27,7 +27,7 @@ from stemmatic.align.diff import WordAlignment, align_words, differences
 from stemmatic.align.paraphrases import find_paraphrases
 from stemmatic.align.seeds import ngram_matches, sentence_vectors
 from stemmatic.align.summary import find_summaries
-from stemmatic.align.units import Prepared, prepare, token_ranges
+from stemmatic.align.units import Prepared, prepare, spans_tokens
 from stemmatic.settings import Settings
 from stemmatic.types import Document, Kind, Passage
 
@@ -92,8 +92,8 @@ def _spanned(q: Prepared, s: Prepared, chosen: Sequence[Candidate]) -> list[Word
     (it keeps them for a passage it does not cut).  The finders align exactly those
     tokens already; a candidate whose alignment covers others is aligned again.
     """
-    q_ranges = token_ranges(q, [c.q_span[0] for c in chosen], [c.q_span[1] for c in chosen])
-    s_ranges = token_ranges(s, [c.s_span[0] for c in chosen], [c.s_span[1] for c in chosen])
+    q_ranges = spans_tokens(q, [c.q_span[0] for c in chosen], [c.q_span[1] for c in chosen])
+    s_ranges = spans_tokens(s, [c.s_span[0] for c in chosen], [c.s_span[1] for c in chosen])
     out = []
     for c, (q0, q1), (s0, s1) in zip(chosen, q_ranges, s_ranges):
         ops = c.alignment.opcodes

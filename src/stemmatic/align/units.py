@@ -80,17 +80,17 @@ def is_prepared(text: str, settings: Settings, excluded: tuple[tuple[int, int], 
         return _key(text, settings, excluded) in _cache
 
 
-def token_range(p: Prepared, start: int, end: int) -> tuple[int, int]:
+def span_tokens(p: Prepared, start: int, end: int) -> tuple[int, int]:
     """The tokens ``[first, stop)`` that lie inside characters ``[start, end)`` of ``p``."""
     first = int(p.tokens.starts.searchsorted(start, side="left"))
     stop = int(p.tokens.ends.searchsorted(end, side="right"))
     return first, max(first, stop)
 
 
-def token_ranges(
+def spans_tokens(
     p: Prepared, starts: Sequence[int], ends: Sequence[int]
 ) -> list[tuple[int, int]]:
-    """``token_range`` of many spans at once (numpy's cost is per call)."""
+    """``span_tokens`` of many spans at once (numpy's cost is per call)."""
     firsts = np.searchsorted(p.tokens.starts, np.asarray(starts, dtype=np.int64), side="left")
     stops = np.searchsorted(p.tokens.ends, np.asarray(ends, dtype=np.int64), side="right")
     return [(first, max(first, stop)) for first, stop in zip(firsts.tolist(), stops.tolist())]
